@@ -1,0 +1,118 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { GraphQLError } from "graphql";
+import { createYoga, maskError as yogaMaskError } from "graphql-yoga";
+import type { UpstreamConfig } from "./config.js";
+import { createContext, type GatewayContext } from "./context.js";
+import { UpstreamBodyError, UpstreamHttpError, UpstreamTransportError } from "./datasources/errors.js";
+import { UpstreamClient } from "./datasources/http.js";
+import { TlmClient } from "./datasources/tlm/client.js";
+import type { Logger } from "./logger.js";
+import { DomainError, ValidationError } from "./model/errors.js";
+import { toDomainError } from "./model/upstream-errors.js";
+import { schema } from "./schema/index.js";
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  graphiql: boolean;
+  upstream: UpstreamConfig;
+  logger: Logger;
+}
+
+export interface App {
+  /** Listens; resolves with the GraphQL endpoint's URL. */
+  start(): Promise<URL>;
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes upstream pools. */
+  stop(graceMs?: number): Promise<void>;
+  /** In-process access for tests: `app.fetch("http://x/graphql", init)` without a socket. */
+  fetch: (input: string, init?: RequestInit) => Promise<Response>;
+}
+
+export const GRAPHQL_PATH = "/graphql";
+
+/** Wires the gateway; opens nothing until start(). */
+export function buildApp(config: AppConfig): App {
+  const { logger } = config;
+  const http = new UpstreamClient({ ...config.upstream }, logger.child({ component: "upstream" }));
+  const tlm = new TlmClient(http);
+
+  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    healthCheckEndpoint: "/health",
+    landingPage: false,
+    graphiql: config.graphiql ? { title: "DigiCert ONE GraphQL gateway" } : false,
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(" ")),
+      info: (...args) => logger.info(args.map(String).join(" ")),
+      warn: (...args) => logger.warn(args.map(String).join(" ")),
+      error: (...args) => logger.error({ err: args.find((a) => a instanceof Error) }, "graphql error"),
+    },
+    maskedErrors: { maskError: (error, message, isDev) => maskError(error, message, isDev, logger) },
+    context: () => createContext({ tlm }, logger),
+  });
+
+  const server: Server = createServer(yoga);
+  let started = false;
+
+  return {
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(config.port, config.host, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      started = true;
+      const { port } = server.address() as AddressInfo;
+      const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+      return new URL(`http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}${GRAPHQL_PATH}`);
+    },
+    async stop(graceMs = 10_000) {
+      if (started) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(timer);
+        started = false;
+      }
+      await http.close();
+    },
+    fetch: (input, init) => Promise.resolve(yoga.fetch(new Request(input, init))),
+  };
+}
+
+const UPSTREAM_FAILURES = [UpstreamHttpError, UpstreamTransportError, UpstreamBodyError];
+
+/**
+ * Domain errors keep their message and gain `extensions.code`; a datasource failure a resolver did
+ * not map is mapped as a read. Everything else is masked by yoga ("Unexpected error.") and logged.
+ */
+function maskError(error: unknown, message: string, isDev: boolean | undefined, logger: Logger): Error {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  let domain: unknown = original;
+  if (UPSTREAM_FAILURES.some((cls) => original instanceof cls)) {
+    domain = toDomainError(original, { idempotent: true });
+  }
+  if (domain instanceof DomainError) {
+    const base = error instanceof GraphQLError ? error : undefined;
+    return new GraphQLError(domain.message, {
+      nodes: base?.nodes,
+      path: base?.path,
+      extensions: {
+        code: domain.code,
+        ...(domain instanceof ValidationError ? { field: domain.field } : {}),
+        ...(domain.code === "UPSTREAM_UNAVAILABLE" && "retryAfterSeconds" in domain
+          ? { retryAfterSeconds: domain.retryAfterSeconds }
+          : {}),
+      },
+    });
+  }
+  if (!(error instanceof GraphQLError && !error.originalError)) {
+    logger.error({ err: original }, "unexpected error");
+  }
+  return yogaMaskError(error, message, isDev);
+}

@@ -1,0 +1,74 @@
+import DataLoader from "dataloader";
+import type { TlmClient } from "./datasources/tlm/client.js";
+import type { Logger } from "./logger.js";
+import { type AdditionalFormats, type Certificate, toAdditionalFormats, toCertificate } from "./model/certificate.js";
+import type { SerialNumber, Uuid } from "./model/ids.js";
+import { type Profile, toProfile } from "./model/profile.js";
+import { toDomainError } from "./model/upstream-errors.js";
+import { type ParsedCertificate, parseCertificatePem } from "./model/x509.js";
+
+/** Per-request loaders (dataloader's contract: one set per request, results in key order). */
+export interface Loaders {
+  /** TLM has no batch profile endpoint: one GET per distinct id, in parallel, deduplicated. */
+  profile: DataLoader<Uuid, Profile | null>;
+  certificate: DataLoader<SerialNumber, Certificate | null>;
+  additionalFormats: DataLoader<SerialNumber, AdditionalFormats>;
+  /** Parses each distinct PEM once per request, however many x509 fields are selected. */
+  x509: DataLoader<string, ParsedCertificate>;
+}
+
+export interface GatewayContext {
+  tlm: TlmClient;
+  loaders: Loaders;
+  logger: Logger;
+  /** The request's clock, so every field of one response agrees on "now". */
+  now: Date;
+}
+
+export interface Datasources {
+  tlm: TlmClient;
+}
+
+export function createContext(datasources: Datasources, logger: Logger, now = new Date()): GatewayContext {
+  return { ...datasources, loaders: createLoaders(datasources), logger, now };
+}
+
+export function createLoaders({ tlm }: Datasources): Loaders {
+  return {
+    profile: new DataLoader((ids) =>
+      settle(ids, async (id) => {
+        const wire = await tlm.getProfile(id);
+        return wire ? toProfile(wire) : null;
+      }, (id) => ({ idempotent: true, profileId: id })),
+    ),
+    certificate: new DataLoader((serials) =>
+      settle(serials, async (serial) => {
+        const wire = await tlm.getCertificate(serial);
+        return wire ? toCertificate(wire) : null;
+      }, (serial) => ({ idempotent: true, serialNumber: serial })),
+    ),
+    additionalFormats: new DataLoader((serials) =>
+      settle(serials, async (serial) => toAdditionalFormats(await tlm.getAdditionalFormats(serial)), (serial) => ({
+        idempotent: true,
+        serialNumber: serial,
+      })),
+    ),
+    x509: new DataLoader((pems) => settle(pems, parseCertificatePem, () => ({ idempotent: true }))),
+  };
+}
+
+/** Runs one load per key in parallel; a failed key becomes its domain error, the others still resolve. */
+function settle<K, V>(
+  keys: readonly K[],
+  load: (key: K) => Promise<V>,
+  call: (key: K) => Parameters<typeof toDomainError>[1],
+): Promise<(V | Error)[]> {
+  return Promise.all(
+    keys.map((key) =>
+      load(key).catch((error: unknown) => {
+        const mapped = toDomainError(error, call(key));
+        return mapped instanceof Error ? mapped : new Error("load failed");
+      }),
+    ),
+  );
+}

@@ -1,0 +1,206 @@
+import { type Dispatcher, Pool, errors as undiciErrors } from "undici";
+import type { Logger } from "../logger.js";
+import { UpstreamBodyError, type UpstreamErrorDetail, UpstreamHttpError, UpstreamTransportError } from "./errors.js";
+
+/** How the gateway proves itself to DigiCert ONE: an API key, or a client certificate (mTLS host). */
+export type UpstreamCredentials =
+  | { kind: "apiKey"; apiKey: string }
+  | { kind: "clientCertificate"; certificatePem: string; privateKeyPem: string; passphrase?: string };
+
+export interface UpstreamOptions {
+  baseUrl: URL;
+  credentials: UpstreamCredentials;
+  /** Extra trust anchors (PEM) for the upstream's TLS certificate, e.g. the simulator's root. */
+  caPem?: string;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  connections: number;
+  /** Largest response body accepted, in bytes; undici itself has no limit. */
+  maxResponseBytes: number;
+}
+
+export interface UpstreamRequest {
+  /** Names the call in logs and errors, e.g. `tlm.getCertificate`. */
+  operation: string;
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Built only by `upstreamPath` from validated identifiers. */
+  path: UpstreamPath;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  /** Parsed JSON, or null for an empty body (204). */
+  json: unknown;
+}
+
+declare const pathBrand: unique symbol;
+export type UpstreamPath = string & { readonly [pathBrand]: true };
+
+/**
+ * Builds a URL path from literal segments and already-validated identifiers. Each value is
+ * percent-encoded, and dot segments or empty values are refused, so no input can change the
+ * path's shape or host (`new URL("//host/x", base)` would).
+ */
+export function upstreamPath(strings: TemplateStringsArray, ...values: string[]): UpstreamPath {
+  let out = strings[0] ?? "";
+  values.forEach((value, i) => {
+    if (value === "" || value === "." || value === "..") throw new TypeError("unsafe path segment");
+    out += encodeURIComponent(value) + (strings[i + 1] ?? "");
+  });
+  return out as UpstreamPath;
+}
+
+/** One connection pool to one DigiCert ONE origin; every product (TLM, IoT, DTM) shares it. */
+export class UpstreamClient {
+  readonly #pool: Dispatcher;
+  readonly #headers: Record<string, string>;
+  readonly #options: UpstreamOptions;
+  readonly #logger: Logger;
+
+  /** `dispatcher` replaces the pool in unit tests (undici's MockAgent). */
+  constructor(options: UpstreamOptions, logger: Logger, dispatcher?: Dispatcher) {
+    this.#options = options;
+    this.#logger = logger;
+    const { credentials } = options;
+    this.#pool = dispatcher ?? new Pool(options.baseUrl.origin, {
+      connections: options.connections,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs,
+      connect: {
+        timeout: options.connectTimeoutMs,
+        ...(options.caPem ? { ca: options.caPem } : {}),
+        ...(credentials.kind === "clientCertificate"
+          ? { cert: credentials.certificatePem, key: credentials.privateKeyPem, passphrase: credentials.passphrase }
+          : {}),
+      },
+    });
+    this.#headers = {
+      accept: "application/json",
+      "user-agent": "digicert-graphql-gateway",
+      ...(credentials.kind === "apiKey" ? { "x-api-key": credentials.apiKey } : {}),
+    };
+  }
+
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const started = performance.now();
+    const prefix = this.#options.baseUrl.pathname.replace(/\/$/, "");
+    const query = encodeQuery(req.query);
+    const hasBody = req.body !== undefined;
+    let status = 0;
+    try {
+      const res = await this.#pool.request({
+        method: req.method,
+        path: `${prefix}${req.path}${query}`,
+        headers: hasBody ? { ...this.#headers, "content-type": "application/json" } : this.#headers,
+        body: hasBody ? JSON.stringify(req.body) : undefined,
+      });
+      status = res.statusCode;
+      const text = await readBounded(res.body, this.#options.maxResponseBytes, req.operation);
+      if (status >= 200 && status < 300) {
+        return { status, json: text.length === 0 ? null : parseJson(text, req.operation) };
+      }
+      throw new UpstreamHttpError(
+        req.operation,
+        status,
+        parseErrorEnvelope(text),
+        parseRetryAfter(res.headers["retry-after"]),
+      );
+    } catch (error) {
+      throw classify(error, req);
+    } finally {
+      this.#logger.debug(
+        { operation: req.operation, method: req.method, status, ms: Math.round(performance.now() - started) },
+        "upstream call",
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
+
+function encodeQuery(query: UpstreamRequest["query"]): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+async function readBounded(body: AsyncIterable<Buffer>, max: number, operation: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) throw new UpstreamBodyError(operation, `response body exceeds ${max} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
+// JSON.parse's own message quotes the input, which may hold key material: never pass it on.
+function parseJson(text: string, operation: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UpstreamBodyError(operation, "response body is not valid JSON");
+  }
+}
+
+/** TLM sends `{"errors":[{code,message,field?}]}`; DTM sends `{"error":{code,message}}`. */
+export function parseErrorEnvelope(text: string): UpstreamErrorDetail[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== "object" || parsed === null) return [];
+  const record = parsed as { errors?: unknown; error?: unknown };
+  const list = Array.isArray(record.errors) ? record.errors : record.error ? [record.error] : [];
+  return list.flatMap((item: unknown) => {
+    if (typeof item !== "object" || item === null) return [];
+    const { code, field, message } = item as { code?: unknown; field?: unknown; message?: unknown };
+    if (typeof code !== "string" && typeof code !== "number") return [];
+    return [
+      {
+        code: String(code),
+        field: typeof field === "string" ? field : null,
+        message: typeof message === "string" ? message : "",
+      },
+    ];
+  });
+}
+
+/** `Retry-After` is seconds or an HTTP date; returns whole seconds, at least 0. */
+export function parseRetryAfter(header: string | string[] | undefined, now = Date.now()): number | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+const NOT_SENT = new Set(["UND_ERR_CONNECT_TIMEOUT", "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
+// A TLS handshake failure happens before any request byte is written.
+const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_)/;
+
+function classify(error: unknown, req: UpstreamRequest): Error {
+  if (error instanceof UpstreamHttpError || error instanceof UpstreamBodyError) return error;
+  const code = (error as { code?: string } | null)?.code ?? "";
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    return new UpstreamTransportError(req.operation, "timed out waiting for DigiCert", true);
+  }
+  const sent = !NOT_SENT.has(code) && !TLS_FAILURE.test(code);
+  return new UpstreamTransportError(
+    req.operation,
+    sent ? `connection failed (${code || "unknown"})` : `could not connect (${code})`,
+    sent,
+  );
+}

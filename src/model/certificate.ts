@@ -1,0 +1,137 @@
+import type {
+  WireAdditionalFormats,
+  WireCertificateDetails,
+  WireCertificateResponse,
+  WireRevocationReason,
+} from "../datasources/tlm/wire.js";
+import { UpstreamInvalidResponseError } from "./errors.js";
+import { isSerialNumber, isUuid, type RequestId, type SerialNumber, type Uuid } from "./ids.js";
+
+export const CERTIFICATE_STATUSES = ["ISSUED", "PENDING", "REVOKED", "EXPIRED", "SUSPENDED", "UNKNOWN"] as const;
+export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
+
+export const REVOCATION_REASONS = [
+  "UNSPECIFIED",
+  "KEY_COMPROMISE",
+  "CA_COMPROMISE",
+  "AFFILIATION_CHANGED",
+  "SUPERSEDED",
+  "CESSATION_OF_OPERATION",
+  "CERTIFICATE_HOLD",
+  "REMOVE_FROM_CRL",
+  "PRIVILEGE_WITHDRAWN",
+  "AA_COMPROMISE",
+] as const;
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+export interface Revocation {
+  reason: RevocationReason | null;
+  revokedAt: Date | null;
+  comments: string | null;
+}
+
+export interface Certificate {
+  serialNumber: SerialNumber;
+  status: CertificateStatus;
+  commonName: string | null;
+  validFrom: Date | null;
+  validTo: Date | null;
+  /** SHA-256 of the DER, uppercase hex, as TLM reports it. */
+  thumbprint: string | null;
+  pem: string;
+  seatId: string | null;
+  profileId: Uuid | null;
+  businessUnit: { id: string; name: string | null } | null;
+  revocation: Revocation | null;
+}
+
+export interface ChainEntry {
+  commonName: string | null;
+  pem: string;
+}
+
+export interface AdditionalFormats {
+  pkcs7: string | null;
+  /** End-entity first, root last. */
+  chain: ChainEntry[];
+}
+
+export type EnrollmentOutcome =
+  | { kind: "issued"; serialNumber: SerialNumber; pem: string }
+  | { kind: "pending"; requestId: RequestId; profileId: Uuid };
+
+/** TLM reports statuses in lowercase (`issued`); its search filter takes uppercase. */
+export function toCertificate(wire: WireCertificateDetails): Certificate {
+  if (typeof wire?.serial_number !== "string" || !isSerialNumber(wire.serial_number)) {
+    throw new UpstreamInvalidResponseError();
+  }
+  if (typeof wire.certificate !== "string") throw new UpstreamInvalidResponseError();
+  return {
+    serialNumber: wire.serial_number.toUpperCase() as SerialNumber,
+    status: toStatus(wire.status),
+    commonName: wire.common_name ?? null,
+    validFrom: toDate(wire.valid_from),
+    validTo: toDate(wire.valid_to),
+    thumbprint: wire.thumbprint?.toUpperCase() ?? null,
+    pem: wire.certificate,
+    seatId: wire.seat?.seat_id ?? null,
+    profileId: wire.profile?.id && isUuid(wire.profile.id) ? (wire.profile.id.toLowerCase() as Uuid) : null,
+    businessUnit: wire.business_unit ? { id: wire.business_unit.id, name: wire.business_unit.name ?? null } : null,
+    revocation: wire.revocation
+      ? {
+          reason: toRevocationReason(wire.revocation.reason),
+          revokedAt: toDate(wire.revocation.revocation_date),
+          comments: wire.revocation.comments ?? null,
+        }
+      : null,
+  };
+}
+
+export function toAdditionalFormats(wire: WireAdditionalFormats): AdditionalFormats {
+  if (typeof wire !== "object" || wire === null) throw new UpstreamInvalidResponseError();
+  return {
+    pkcs7: typeof wire.pkcs7 === "string" ? wire.pkcs7 : null,
+    chain: (wire.x509_cert_chain ?? []).map((entry) => ({
+      commonName: entry.common_name ?? null,
+      pem: entry.cert_blob,
+    })),
+  };
+}
+
+/** Issue, renew and pickup share one response: an issued certificate, or a pending request. */
+export function toEnrollmentOutcome(wire: WireCertificateResponse, profileId: Uuid | null): EnrollmentOutcome {
+  if (typeof wire !== "object" || wire === null) throw new UpstreamInvalidResponseError();
+  if (typeof wire.serial_number === "string" && isSerialNumber(wire.serial_number)) {
+    if (typeof wire.certificate !== "string") throw new UpstreamInvalidResponseError();
+    return {
+      kind: "issued",
+      serialNumber: wire.serial_number.toUpperCase() as SerialNumber,
+      pem: wire.certificate,
+    };
+  }
+  const pending = wire.status?.toUpperCase() === "PENDING" && typeof wire.request_id === "string";
+  if (pending && wire.request_id && profileId) {
+    return { kind: "pending", requestId: wire.request_id as RequestId, profileId };
+  }
+  throw new UpstreamInvalidResponseError();
+}
+
+export function toWireRevocationReason(reason: RevocationReason): WireRevocationReason {
+  return reason.toLowerCase() as WireRevocationReason;
+}
+
+function toStatus(value: string | undefined): CertificateStatus {
+  const upper = value?.toUpperCase();
+  return (CERTIFICATE_STATUSES as readonly string[]).includes(upper ?? "") ? (upper as CertificateStatus) : "UNKNOWN";
+}
+
+function toRevocationReason(value: string | undefined): RevocationReason | null {
+  const upper = value?.toUpperCase();
+  return (REVOCATION_REASONS as readonly string[]).includes(upper ?? "") ? (upper as RevocationReason) : null;
+}
+
+function toDate(value: string | undefined): Date | null {
+  if (!value) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}

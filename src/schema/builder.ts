@@ -1,0 +1,30 @@
+import SchemaBuilder from "@pothos/core";
+import RelayPlugin from "@pothos/plugin-relay";
+import type { GatewayContext } from "../context.js";
+import type { SerialNumber, Uuid } from "../model/ids.js";
+
+/** The one builder. Types live in the domain files beside this one; index.ts loads them. */
+export const builder = new SchemaBuilder<{
+  Context: GatewayContext;
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    SerialNumber: { Input: SerialNumber; Output: string };
+    UUID: { Input: Uuid; Output: string };
+  };
+}>({
+  plugins: [RelayPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+    nodesQueryOptions: false,
+  },
+});
+
+/** The builder's resolved type parameters, for helpers that take refs. */
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

@@ -1,0 +1,140 @@
+import type { ObjectParam, UnionRef } from "@pothos/core";
+import {
+  AlreadyRevokedError,
+  CertificateNotFoundError,
+  DomainError,
+  DuplicateCertificateError,
+  ERROR_CODES,
+  InvalidCsrError,
+  ProfileNotFoundError,
+  RenewalNotAllowedError,
+  RequestNotFoundError,
+  UpstreamAuthenticationError,
+  UpstreamForbiddenError,
+  UpstreamInvalidResponseError,
+  UpstreamOutcomeUnknownError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from "../model/errors.js";
+import { type BuilderTypes, builder } from "./builder.js";
+
+export const ErrorCodeEnum = builder.enumType("ErrorCode", {
+  description: "Stable machine-readable error codes, shared by typed results and `extensions.code`.",
+  values: ERROR_CODES,
+});
+
+export const ErrorInterface = builder.interfaceRef<DomainError>("Error").implement({
+  description: "An expected failure the caller can act on.",
+  fields: (t) => ({
+    code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.code }),
+    message: t.exposeString("message"),
+  }),
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: constructors of any arity
+type ErrorClass = abstract new (...args: any[]) => DomainError;
+
+/** Object-type options shared by every error type: its class name is its GraphQL name. */
+function errorOptions(cls: ErrorClass, description: string) {
+  return {
+    name: cls.name,
+    description,
+    interfaces: [ErrorInterface],
+    isTypeOf: (value: unknown) => value instanceof cls,
+  };
+}
+
+builder.objectType(ValidationError, {
+  ...errorOptions(ValidationError, "An input value was refused; `field` is its path, e.g. `input.subject.country`."),
+  fields: (t) => ({ field: t.exposeString("field") }),
+});
+builder.objectType(InvalidCsrError, {
+  ...errorOptions(InvalidCsrError, "The CSR is not one well-formed, correctly signed PKCS#10 request the profile accepts."),
+});
+builder.objectType(ProfileNotFoundError, {
+  ...errorOptions(ProfileNotFoundError, "The profile does not exist or is not available to this gateway."),
+  fields: (t) => ({ profileId: t.exposeString("profileId") }),
+});
+builder.objectType(CertificateNotFoundError, {
+  ...errorOptions(CertificateNotFoundError, "No certificate has this serial number."),
+  fields: (t) => ({ serialNumber: t.exposeString("serialNumber") }),
+});
+builder.objectType(RequestNotFoundError, {
+  ...errorOptions(RequestNotFoundError, "No pending request has this id."),
+  fields: (t) => ({ requestId: t.exposeString("requestId") }),
+});
+builder.objectType(DuplicateCertificateError, {
+  ...errorOptions(DuplicateCertificateError, "The profile allows one valid certificate per subject, and one exists."),
+});
+builder.objectType(AlreadyRevokedError, {
+  ...errorOptions(AlreadyRevokedError, "The certificate is already revoked."),
+  fields: (t) => ({ serialNumber: t.exposeString("serialNumber") }),
+});
+builder.objectType(RenewalNotAllowedError, {
+  ...errorOptions(RenewalNotAllowedError, "The certificate is outside its profile's renewal window."),
+  fields: (t) => ({ serialNumber: t.exposeString("serialNumber") }),
+});
+builder.objectType(UpstreamAuthenticationError, {
+  ...errorOptions(UpstreamAuthenticationError, "DigiCert ONE rejected the gateway's credentials; an operator must act."),
+});
+builder.objectType(UpstreamForbiddenError, {
+  ...errorOptions(UpstreamForbiddenError, "DigiCert ONE refused the operation for the gateway's credentials."),
+});
+builder.objectType(UpstreamUnavailableError, {
+  ...errorOptions(UpstreamUnavailableError, "DigiCert ONE is unavailable; nothing was done. Try again later."),
+  fields: (t) => ({ retryAfterSeconds: t.exposeInt("retryAfterSeconds", { nullable: true }) }),
+});
+builder.objectType(UpstreamOutcomeUnknownError, {
+  ...errorOptions(
+    UpstreamOutcomeUnknownError,
+    "The request may or may not have taken effect at DigiCert ONE. Check (e.g. search certificates) before retrying.",
+  ),
+});
+builder.objectType(UpstreamInvalidResponseError, {
+  ...errorOptions(UpstreamInvalidResponseError, "DigiCert ONE answered with a response the gateway could not read."),
+});
+
+/** Failures any call to DigiCert can end in; every result union lists them. */
+export const UPSTREAM_ERRORS: ErrorClass[] = [
+  UpstreamAuthenticationError,
+  UpstreamForbiddenError,
+  UpstreamUnavailableError,
+  UpstreamInvalidResponseError,
+];
+
+interface Tagged {
+  kind: string;
+}
+
+/**
+ * A mutation result: one of several success objects (told apart by `kind`) or one of the listed
+ * domain errors. Pothos' errors plugin wraps exactly one success object, and enrollment has two
+ * outcomes (issued, pending), so the union is built here with the same contract: a listed
+ * DomainError thrown by the resolver is returned as its type; anything else propagates (masked).
+ */
+export function resultUnion<S extends Tagged>(
+  name: string,
+  description: string,
+  success: Record<S["kind"], { name: string }>,
+  errors: ErrorClass[],
+) {
+  // Error classes registered with builder.objectType are themselves valid union members.
+  const types = [...Object.values(success), ...errors] as ObjectParam<BuilderTypes>[];
+  const ref = builder.unionType(name, {
+    description,
+    types,
+    resolveType: (value) => {
+      if (value instanceof DomainError) return value.name;
+      return success[(value as S).kind as S["kind"]].name;
+    },
+  }) as UnionRef<BuilderTypes, S | DomainError>;
+  const run = async (fn: () => Promise<S>): Promise<S | DomainError> => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (errors.some((cls) => error instanceof cls)) return error as DomainError;
+      throw error;
+    }
+  };
+  return { ref, run };
+}

@@ -1,0 +1,19 @@
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "./builder.js";
+import "./scalars.js";
+import "./errors.js";
+import "./x509.js";
+import "./profile.js";
+import "./certificate.js";
+import "./enrollment.js";
+
+builder.queryType({});
+builder.mutationType({});
+
+/** The executable schema. Built once, at import; importing opens nothing. */
+export const schema = builder.toSchema();
+
+/** The SDL committed as schema.graphql: printed, lexicographically sorted. */
+export function printSortedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,72 @@
+import { parseUuid } from "../model/ids.js";
+import { type Profile, type ProfileAttribute, toProfile } from "../model/profile.js";
+import { builder } from "./builder.js";
+import { offsetPage } from "./pagination.js";
+
+const ProfileStatusEnum = builder.enumType("ProfileStatus", { values: ["ACTIVE", "DELETED", "UNKNOWN"] as const });
+
+const ProfileAttributeRef = builder.objectRef<ProfileAttribute>("ProfileAttribute").implement({
+  description: "A subject or SAN attribute the profile defines.",
+  fields: (t) => ({
+    type: t.exposeString("type", { description: "DigiCert's attribute name, e.g. common_name or dns_names." }),
+    mandatory: t.exposeBoolean("mandatory"),
+    multiple: t.exposeBoolean("multiple"),
+  }),
+});
+
+const ProfileValidityRef = builder.objectRef<{ unit: string; duration: number }>("ProfileValidity").implement({
+  fields: (t) => ({
+    unit: t.exposeString("unit", { description: "years, months, days, hours or minutes." }),
+    duration: t.exposeInt("duration"),
+  }),
+});
+
+export const BusinessUnitRef = builder.objectRef<{ id: string; name: string | null }>("BusinessUnit").implement({
+  fields: (t) => ({ id: t.exposeString("id"), name: t.exposeString("name", { nullable: true }) }),
+});
+
+export const ProfileRef = builder.objectRef<Profile>("Profile");
+
+builder.node(ProfileRef, {
+  description: "A Trust Lifecycle Manager certificate profile.",
+  id: { resolve: (p) => p.id, parse: (id) => parseUuid(id, "id") },
+  loadOne: (id, ctx) => ctx.loaders.profile.load(id),
+  fields: (t) => ({
+    profileId: t.exposeString("id", { description: "DigiCert's profile UUID." }),
+    name: t.exposeString("name"),
+    status: t.field({ type: ProfileStatusEnum, resolve: (p) => p.status }),
+    signatureAlgorithm: t.exposeString("signatureAlgorithm", { nullable: true }),
+    enrollmentMethod: t.exposeString("enrollmentMethod", {
+      nullable: true,
+      description: "rest_api for profiles that accept requestCertificate.",
+    }),
+    authenticationMethod: t.exposeString("authenticationMethod", { nullable: true }),
+    validity: t.field({ type: ProfileValidityRef, nullable: true, resolve: (p) => p.validity }),
+    validityOverrideAllowed: t.exposeBoolean("validityOverrideAllowed"),
+    renewalPeriodDays: t.exposeInt("renewalPeriodDays", { nullable: true }),
+    allowedKeySizes: t.exposeStringList("allowedKeySizes"),
+    subjectAttributes: t.field({ type: [ProfileAttributeRef], resolve: (p) => p.subjectAttributes }),
+    subjectAltNameAttributes: t.field({ type: [ProfileAttributeRef], resolve: (p) => p.subjectAltNameAttributes }),
+    businessUnit: t.field({ type: BusinessUnitRef, nullable: true, resolve: (p) => p.businessUnit }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  profile: t.field({
+    type: ProfileRef,
+    nullable: true,
+    description: "A profile by DigiCert's UUID; null when it does not exist or is not available to the gateway.",
+    args: { id: t.arg({ type: "UUID", required: true }) },
+    resolve: (_root, { id }, ctx) => ctx.loaders.profile.load(id),
+  }),
+  profiles: t.connection({
+    type: ProfileRef,
+    description: "Certificate profiles, in DigiCert's order (GET /mpki/api/v2/profile).",
+    resolve: (_root, args, ctx) =>
+      offsetPage(args, 100, async ({ offset, limit }) => {
+        const profiles = (await ctx.tlm.listProfiles(offset, limit)).map(toProfile);
+        for (const p of profiles) ctx.loaders.profile.prime(p.id, p);
+        return profiles;
+      }),
+  }),
+}));
