@@ -84,13 +84,19 @@ function upstream(env: Env, tuning: Config["upstreamTuning"]): UpstreamConfig | 
   if (apiKey && (certFile || keyFile)) {
     throw new ConfigError("DIGICERT_API_KEY", "set either an API key or a client certificate, not both");
   } else if (apiKey) {
-    if (/[\s\u0000-\u001f]/.test(apiKey)) throw new ConfigError("DIGICERT_API_KEY", "contains whitespace or control characters");
+    if (/[\s\u0000-\u001f]/.test(apiKey))
+      throw new ConfigError("DIGICERT_API_KEY", "contains whitespace or control characters");
     credentials = { kind: "apiKey", apiKey };
   } else if (certFile || keyFile) {
-    if (!certFile) throw new ConfigError("DIGICERT_CLIENT_CERT_FILE", "is required with DIGICERT_CLIENT_KEY_FILE");
-    if (!keyFile) throw new ConfigError("DIGICERT_CLIENT_KEY_FILE", "is required with DIGICERT_CLIENT_CERT_FILE");
+    if (!certFile)
+      throw new ConfigError("DIGICERT_CLIENT_CERT_FILE", "is required with DIGICERT_CLIENT_KEY_FILE");
+    if (!keyFile)
+      throw new ConfigError("DIGICERT_CLIENT_KEY_FILE", "is required with DIGICERT_CLIENT_CERT_FILE");
     if (!baseUrl.hostname.startsWith("clientauth.") && !loopback) {
-      throw new ConfigError("DIGICERT_BASE_URL", "client certificates are accepted on the clientauth. host, e.g. https://clientauth.one.digicert.com");
+      throw new ConfigError(
+        "DIGICERT_BASE_URL",
+        "client certificates are accepted on the clientauth. host, e.g. https://clientauth.one.digicert.com",
+      );
     }
     const passphrase = env.DIGICERT_CLIENT_KEY_PASSPHRASE;
     credentials = {
@@ -147,6 +153,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
-  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${values.join(", ")}`);
+  if (!(values as readonly string[]).includes(raw))
+    throw new ConfigError(name, `must be one of ${values.join(", ")}`);
   return raw as T;
 }

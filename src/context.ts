@@ -1,7 +1,12 @@
 import DataLoader from "dataloader";
 import type { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
-import { type AdditionalFormats, type Certificate, toAdditionalFormats, toCertificate } from "./model/certificate.js";
+import {
+  type AdditionalFormats,
+  type Certificate,
+  toAdditionalFormats,
+  toCertificate,
+} from "./model/certificate.js";
 import type { SerialNumber, Uuid } from "./model/ids.js";
 import { type Profile, toProfile } from "./model/profile.js";
 import { toDomainError } from "./model/upstream-errors.js";
@@ -36,22 +41,34 @@ export function createContext(datasources: Datasources, logger: Logger, now = ne
 export function createLoaders({ tlm }: Datasources): Loaders {
   return {
     profile: new DataLoader((ids) =>
-      settle(ids, async (id) => {
-        const wire = await tlm.getProfile(id);
-        return wire ? toProfile(wire) : null;
-      }, (id) => ({ idempotent: true, profileId: id })),
+      settle(
+        ids,
+        async (id) => {
+          const wire = await tlm.getProfile(id);
+          return wire ? toProfile(wire) : null;
+        },
+        (id) => ({ idempotent: true, profileId: id }),
+      ),
     ),
     certificate: new DataLoader((serials) =>
-      settle(serials, async (serial) => {
-        const wire = await tlm.getCertificate(serial);
-        return wire ? toCertificate(wire) : null;
-      }, (serial) => ({ idempotent: true, serialNumber: serial })),
+      settle(
+        serials,
+        async (serial) => {
+          const wire = await tlm.getCertificate(serial);
+          return wire ? toCertificate(wire) : null;
+        },
+        (serial) => ({ idempotent: true, serialNumber: serial }),
+      ),
     ),
     additionalFormats: new DataLoader((serials) =>
-      settle(serials, async (serial) => toAdditionalFormats(await tlm.getAdditionalFormats(serial)), (serial) => ({
-        idempotent: true,
-        serialNumber: serial,
-      })),
+      settle(
+        serials,
+        async (serial) => toAdditionalFormats(await tlm.getAdditionalFormats(serial)),
+        (serial) => ({
+          idempotent: true,
+          serialNumber: serial,
+        }),
+      ),
     ),
     x509: new DataLoader((pems) => settle(pems, parseCertificatePem, () => ({ idempotent: true }))),
   };

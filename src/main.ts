@@ -1,7 +1,7 @@
 import "reflect-metadata";
-import { startSimulator, DEFAULT_API_KEY, type Simulator } from "../simulator/index.js";
+import { DEFAULT_API_KEY, type Simulator, startSimulator } from "../simulator/index.js";
 import { buildApp } from "./app.js";
-import { ConfigError, type Config, loadConfig, type UpstreamConfig } from "./config.js";
+import { type Config, ConfigError, loadConfig, type UpstreamConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 
 let config: Config;
@@ -21,7 +21,12 @@ let upstream: UpstreamConfig;
 if (config.upstream) {
   upstream = config.upstream;
 } else {
-  simulator = await startSimulator({ port: 0, dataDir: config.simulator.dataDir, latencyMs: config.simulator.latencyMs, logger: false });
+  simulator = await startSimulator({
+    port: 0,
+    dataDir: config.simulator.dataDir,
+    latencyMs: config.simulator.latencyMs,
+    logger: false,
+  });
   upstream = {
     ...config.upstreamTuning,
     baseUrl: new URL(simulator.url),
@@ -37,7 +42,9 @@ console.log(
   [
     "",
     `GraphQL gateway ready: ${url}`,
-    config.graphiql ? `GraphiQL:              ${url} (open in a browser)` : "GraphiQL:              off (GRAPHIQL=false)",
+    config.graphiql
+      ? `GraphiQL:              ${url} (open in a browser)`
+      : "GraphiQL:              off (GRAPHIQL=false)",
     simulator
       ? `Upstream:              built-in DigiCert ONE simulator at ${simulator.url} (set DIGICERT_BASE_URL to use a real tenant)`
       : `Upstream:              ${upstream.baseUrl.origin}`,

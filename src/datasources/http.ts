@@ -1,6 +1,11 @@
 import { type Dispatcher, Pool, errors as undiciErrors } from "undici";
 import type { Logger } from "../logger.js";
-import { UpstreamBodyError, type UpstreamErrorDetail, UpstreamHttpError, UpstreamTransportError } from "./errors.js";
+import {
+  UpstreamBodyError,
+  type UpstreamErrorDetail,
+  UpstreamHttpError,
+  UpstreamTransportError,
+} from "./errors.js";
 
 /** How the gateway proves itself to DigiCert ONE: an API key, or a client certificate (mTLS host). */
 export type UpstreamCredentials =
@@ -65,18 +70,24 @@ export class UpstreamClient {
     this.#options = options;
     this.#logger = logger;
     const { credentials } = options;
-    this.#pool = dispatcher ?? new Pool(options.baseUrl.origin, {
-      connections: options.connections,
-      headersTimeout: options.headersTimeoutMs,
-      bodyTimeout: options.bodyTimeoutMs,
-      connect: {
-        timeout: options.connectTimeoutMs,
-        ...(options.caPem ? { ca: options.caPem } : {}),
-        ...(credentials.kind === "clientCertificate"
-          ? { cert: credentials.certificatePem, key: credentials.privateKeyPem, passphrase: credentials.passphrase }
-          : {}),
-      },
-    });
+    this.#pool =
+      dispatcher ??
+      new Pool(options.baseUrl.origin, {
+        connections: options.connections,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+        connect: {
+          timeout: options.connectTimeoutMs,
+          ...(options.caPem ? { ca: options.caPem } : {}),
+          ...(credentials.kind === "clientCertificate"
+            ? {
+                cert: credentials.certificatePem,
+                key: credentials.privateKeyPem,
+                passphrase: credentials.passphrase,
+              }
+            : {}),
+        },
+      });
     this.#headers = {
       accept: "application/json",
       "user-agent": "digicert-graphql-gateway",
@@ -187,7 +198,13 @@ export function parseRetryAfter(header: string | string[] | undefined, now = Dat
   return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-const NOT_SENT = new Set(["UND_ERR_CONNECT_TIMEOUT", "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
+const NOT_SENT = new Set([
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+]);
 // A TLS handshake failure happens before any request byte is written.
 const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_)/;
 

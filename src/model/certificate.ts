@@ -7,7 +7,14 @@ import type {
 import { UpstreamInvalidResponseError } from "./errors.js";
 import { isSerialNumber, isUuid, type RequestId, type SerialNumber, type Uuid } from "./ids.js";
 
-export const CERTIFICATE_STATUSES = ["ISSUED", "PENDING", "REVOKED", "EXPIRED", "SUSPENDED", "UNKNOWN"] as const;
+export const CERTIFICATE_STATUSES = [
+  "ISSUED",
+  "PENDING",
+  "REVOKED",
+  "EXPIRED",
+  "SUSPENDED",
+  "UNKNOWN",
+] as const;
 export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
 
 export const REVOCATION_REASONS = [
@@ -76,7 +83,9 @@ export function toCertificate(wire: WireCertificateDetails): Certificate {
     pem: wire.certificate,
     seatId: wire.seat?.seat_id ?? null,
     profileId: wire.profile?.id && isUuid(wire.profile.id) ? (wire.profile.id.toLowerCase() as Uuid) : null,
-    businessUnit: wire.business_unit ? { id: wire.business_unit.id, name: wire.business_unit.name ?? null } : null,
+    businessUnit: wire.business_unit
+      ? { id: wire.business_unit.id, name: wire.business_unit.name ?? null }
+      : null,
     revocation: wire.revocation
       ? {
           reason: toRevocationReason(wire.revocation.reason),
@@ -99,7 +108,10 @@ export function toAdditionalFormats(wire: WireAdditionalFormats): AdditionalForm
 }
 
 /** Issue, renew and pickup share one response: an issued certificate, or a pending request. */
-export function toEnrollmentOutcome(wire: WireCertificateResponse, profileId: Uuid | null): EnrollmentOutcome {
+export function toEnrollmentOutcome(
+  wire: WireCertificateResponse,
+  profileId: Uuid | null,
+): EnrollmentOutcome {
   if (typeof wire !== "object" || wire === null) throw new UpstreamInvalidResponseError();
   if (typeof wire.serial_number === "string" && isSerialNumber(wire.serial_number)) {
     if (typeof wire.certificate !== "string") throw new UpstreamInvalidResponseError();
@@ -122,7 +134,9 @@ export function toWireRevocationReason(reason: RevocationReason): WireRevocation
 
 function toStatus(value: string | undefined): CertificateStatus {
   const upper = value?.toUpperCase();
-  return (CERTIFICATE_STATUSES as readonly string[]).includes(upper ?? "") ? (upper as CertificateStatus) : "UNKNOWN";
+  return (CERTIFICATE_STATUSES as readonly string[]).includes(upper ?? "")
+    ? (upper as CertificateStatus)
+    : "UNKNOWN";
 }
 
 function toRevocationReason(value: string | undefined): RevocationReason | null {

@@ -99,7 +99,8 @@ async function checkedCsr(pem: string): Promise<string> {
     if (error instanceof X509ParseError) throw new InvalidCsrError(`The CSR is invalid: ${error.message}`);
     throw error;
   }
-  if (!parsed.signatureValid) throw new InvalidCsrError("The CSR's signature does not verify against its public key.");
+  if (!parsed.signatureValid)
+    throw new InvalidCsrError("The CSR's signature does not verify against its public key.");
   return parsed.pem;
 }
 
@@ -153,7 +154,8 @@ function wireSan(s: SubjectAltNamesInput): Record<string, string[]> {
   if (s.emails) out.emails = list(s.emails, "input.subjectAltNames.emails", email);
   if (s.uris) {
     out.uris = list(s.uris, "input.subjectAltNames.uris", (v, path) => {
-      if (v.length > 2048 || !URL.canParse(v) || CONTROL.test(v)) throw new ValidationError(path, "Not a valid URI.");
+      if (v.length > 2048 || !URL.canParse(v) || CONTROL.test(v))
+        throw new ValidationError(path, "Not a valid URI.");
       return v;
     });
   }

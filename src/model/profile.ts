@@ -48,10 +48,16 @@ export function toProfile(wire: WireProfile): Profile {
     allowedKeySizes: wire.allowed_key_sizes ?? (keySize ? [keySize] : []),
     subjectAttributes: toAttributes(wire.certificate?.subject?.attributes),
     subjectAltNameAttributes: toAttributes(wire.certificate?.extensions?.san?.attributes),
-    businessUnit: wire.business_unit ? { id: wire.business_unit.id, name: wire.business_unit.name ?? null } : null,
+    businessUnit: wire.business_unit
+      ? { id: wire.business_unit.id, name: wire.business_unit.name ?? null }
+      : null,
   };
 }
 
 function toAttributes(list: WireProfileAttribute[] | undefined): ProfileAttribute[] {
-  return (list ?? []).map((a) => ({ type: a.type, mandatory: a.mandatory === true, multiple: a.multiple === true }));
+  return (list ?? []).map((a) => ({
+    type: a.type,
+    mandatory: a.mandatory === true,
+    multiple: a.multiple === true,
+  }));
 }

@@ -42,7 +42,8 @@ export function toDomainError(error: unknown, call: CallContext): unknown {
   const { status } = error;
   if (status === 400) return fromBadRequest(error, call);
   if (status === 401) return new UpstreamAuthenticationError();
-  if (status === 403) return call.profileId ? new ProfileNotFoundError(call.profileId) : new UpstreamForbiddenError();
+  if (status === 403)
+    return call.profileId ? new ProfileNotFoundError(call.profileId) : new UpstreamForbiddenError();
   if (status === 404) {
     if (call.requestId) return new RequestNotFoundError(call.requestId);
     if (call.serialNumber) return new CertificateNotFoundError(call.serialNumber);
@@ -51,7 +52,9 @@ export function toDomainError(error: unknown, call: CallContext): unknown {
   // 429 and 503 mean "not processed"; other 5xx on a create may have taken effect.
   if (status === 429 || status === 503) return new UpstreamUnavailableError(error.retryAfterSeconds);
   if (status >= 500) {
-    return call.idempotent ? new UpstreamUnavailableError(error.retryAfterSeconds) : new UpstreamOutcomeUnknownError();
+    return call.idempotent
+      ? new UpstreamUnavailableError(error.retryAfterSeconds)
+      : new UpstreamOutcomeUnknownError();
   }
   return new UpstreamInvalidResponseError();
 }
@@ -59,7 +62,10 @@ export function toDomainError(error: unknown, call: CallContext): unknown {
 function fromBadRequest(error: UpstreamHttpError, call: CallContext): unknown {
   if (error.hasCode("duplicate_error")) return new DuplicateCertificateError();
   // TLM signals "already revoked" only by its message text (Terraform matches it the same way).
-  if (call.serialNumber && error.details.some((d) => /already\s+(has\s+been|been)\s+revoked/i.test(d.message))) {
+  if (
+    call.serialNumber &&
+    error.details.some((d) => /already\s+(has\s+been|been)\s+revoked/i.test(d.message))
+  ) {
     return new AlreadyRevokedError(call.serialNumber);
   }
   const field = error.details.find((d) => d.field)?.field ?? null;

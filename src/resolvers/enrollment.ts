@@ -12,7 +12,11 @@ import {
   toWireIssueRequest,
   toWireRenewRequest,
 } from "../model/enrollment.js";
-import { UpstreamInvalidResponseError, UpstreamOutcomeUnknownError, ValidationError } from "../model/errors.js";
+import {
+  UpstreamInvalidResponseError,
+  UpstreamOutcomeUnknownError,
+  ValidationError,
+} from "../model/errors.js";
 import type { RequestId, SerialNumber, Uuid } from "../model/ids.js";
 import { type CallContext, toDomainError } from "../model/upstream-errors.js";
 
@@ -21,7 +25,10 @@ import { type CallContext, toDomainError } from "../model/upstream-errors.js";
  * and never retries a call that issues a certificate: a certificate must never be issued twice.
  */
 
-export async function requestCertificate(ctx: GatewayContext, input: EnrollmentInput): Promise<EnrollmentOutcome> {
+export async function requestCertificate(
+  ctx: GatewayContext,
+  input: EnrollmentInput,
+): Promise<EnrollmentOutcome> {
   const body = await toWireIssueRequest(input);
   const call = { idempotent: false, profileId: input.profileId };
   const wire = await upstream(() => ctx.tlm.issueCertificate(body), call);
@@ -79,11 +86,16 @@ async function upstream<T>(fn: () => Promise<T>, call: CallContext): Promise<T> 
 }
 
 /** A 2xx we cannot read after a create means the certificate may exist: outcome unknown, not failure. */
-function readOutcome(wire: WireCertificateResponse, profileId: Uuid | null, call: CallContext): EnrollmentOutcome {
+function readOutcome(
+  wire: WireCertificateResponse,
+  profileId: Uuid | null,
+  call: CallContext,
+): EnrollmentOutcome {
   try {
     return toEnrollmentOutcome(wire, profileId);
   } catch (error) {
-    if (error instanceof UpstreamInvalidResponseError && !call.idempotent) throw new UpstreamOutcomeUnknownError();
+    if (error instanceof UpstreamInvalidResponseError && !call.idempotent)
+      throw new UpstreamOutcomeUnknownError();
     throw error;
   }
 }

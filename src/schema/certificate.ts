@@ -72,7 +72,8 @@ builder.node(CertificateRef, {
     }),
     pkcs7: t.string({
       nullable: true,
-      description: "PKCS#7 (PEM) of the certificate and its chain (additional-formats); fetched only when selected.",
+      description:
+        "PKCS#7 (PEM) of the certificate and its chain (additional-formats); fetched only when selected.",
       resolve: async (c, _args, ctx) => (await ctx.loaders.additionalFormats.load(c.serialNumber)).pkcs7,
     }),
   }),
@@ -112,7 +113,10 @@ builder.queryFields((t) => ({
       resolve: async (_root, args, ctx) => {
         const filter = args.filter ?? {};
         if (filter.thumbprint && !/^[0-9A-Fa-f]{64}$/.test(filter.thumbprint)) {
-          throw new ValidationError("filter.thumbprint", "A thumbprint is 64 hexadecimal characters (SHA-256).");
+          throw new ValidationError(
+            "filter.thumbprint",
+            "A thumbprint is 64 hexadecimal characters (SHA-256).",
+          );
         }
         for (const key of ["seatId", "commonName"] as const) {
           const value = filter[key];

@@ -31,7 +31,9 @@ const CertificateIssuedRef = builder.objectRef<Issued>("CertificateIssued").impl
   description: "DigiCert issued the certificate.",
   fields: (t) => ({
     serialNumber: t.exposeString("serialNumber"),
-    pem: t.exposeString("pem", { description: "As DigiCert returned it; with the chain when includeCaChain." }),
+    pem: t.exposeString("pem", {
+      description: "As DigiCert returned it; with the chain when includeCaChain.",
+    }),
     certificate: t.field({
       type: CertificateRef,
       description: "The certificate's details (one upstream read, only when selected).",
@@ -77,7 +79,13 @@ const RequestResult = resultUnion<EnrollmentOutcome>(
   "RequestCertificateResult",
   "The certificate, a pending request, or why not.",
   outcomes,
-  [...INPUT_ERRORS, ProfileNotFoundError, DuplicateCertificateError, UpstreamOutcomeUnknownError, ...UPSTREAM_ERRORS],
+  [
+    ...INPUT_ERRORS,
+    ProfileNotFoundError,
+    DuplicateCertificateError,
+    UpstreamOutcomeUnknownError,
+    ...UPSTREAM_ERRORS,
+  ],
 );
 const RenewResult = resultUnion<EnrollmentOutcome>(
   "RenewCertificateResult",
@@ -143,9 +151,19 @@ const SubjectAltNamesInput = builder.inputType("SubjectAltNamesInput", {
 
 const RequestCertificateInput = builder.inputType("RequestCertificateInput", {
   fields: (t) => ({
-    profileId: t.field({ type: "UUID", required: true, description: "A profile with enrollment method rest_api." }),
-    seatId: t.string({ required: true, description: "The seat that will own the certificate, e.g. an email or FQDN." }),
-    csr: t.string({ required: true, description: "One PEM PKCS#10 request; its signature is verified first." }),
+    profileId: t.field({
+      type: "UUID",
+      required: true,
+      description: "A profile with enrollment method rest_api.",
+    }),
+    seatId: t.string({
+      required: true,
+      description: "The seat that will own the certificate, e.g. an email or FQDN.",
+    }),
+    csr: t.string({
+      required: true,
+      description: "One PEM PKCS#10 request; its signature is verified first.",
+    }),
     subject: t.field({ type: SubjectInput }),
     subjectAltNames: t.field({ type: SubjectAltNamesInput }),
     validity: t.field({ type: ValidityInput }),
@@ -172,7 +190,11 @@ const PickupCertificateInput = builder.inputType("PickupCertificateInput", {
 const RevokeCertificateInput = builder.inputType("RevokeCertificateInput", {
   fields: (t) => ({
     serialNumber: t.field({ type: "SerialNumber", required: true }),
-    reason: t.field({ type: RevocationReasonEnum, required: true, description: "CERTIFICATE_HOLD suspends." }),
+    reason: t.field({
+      type: RevocationReasonEnum,
+      required: true,
+      description: "CERTIFICATE_HOLD suspends.",
+    }),
     comments: t.string(),
   }),
 });
@@ -180,7 +202,8 @@ const RevokeCertificateInput = builder.inputType("RevokeCertificateInput", {
 builder.mutationFields((t) => ({
   requestCertificate: t.field({
     type: RequestResult.ref,
-    description: "Submit a CSR to a TLM profile (POST /mpki/api/v1/certificate). Never retried by the gateway.",
+    description:
+      "Submit a CSR to a TLM profile (POST /mpki/api/v1/certificate). Never retried by the gateway.",
     args: { input: t.arg({ type: RequestCertificateInput, required: true }) },
     resolve: (_root, { input }, ctx) => RequestResult.run(() => requestCertificate(ctx, input)),
   }),
@@ -188,7 +211,8 @@ builder.mutationFields((t) => ({
     type: RenewResult.ref,
     description: "Renew within the profile's renewal window, with a new CSR. Never retried by the gateway.",
     args: { input: t.arg({ type: RenewCertificateInput, required: true }) },
-    resolve: (_root, { input }, ctx) => RenewResult.run(() => renewCertificate(ctx, input.serialNumber, input)),
+    resolve: (_root, { input }, ctx) =>
+      RenewResult.run(() => renewCertificate(ctx, input.serialNumber, input)),
   }),
   pickupCertificate: t.field({
     type: PickupResult.ref,

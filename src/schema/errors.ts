@@ -45,11 +45,17 @@ function errorOptions(cls: ErrorClass, description: string) {
 }
 
 builder.objectType(ValidationError, {
-  ...errorOptions(ValidationError, "An input value was refused; `field` is its path, e.g. `input.subject.country`."),
+  ...errorOptions(
+    ValidationError,
+    "An input value was refused; `field` is its path, e.g. `input.subject.country`.",
+  ),
   fields: (t) => ({ field: t.exposeString("field") }),
 });
 builder.objectType(InvalidCsrError, {
-  ...errorOptions(InvalidCsrError, "The CSR is not one well-formed, correctly signed PKCS#10 request the profile accepts."),
+  ...errorOptions(
+    InvalidCsrError,
+    "The CSR is not one well-formed, correctly signed PKCS#10 request the profile accepts.",
+  ),
 });
 builder.objectType(ProfileNotFoundError, {
   ...errorOptions(ProfileNotFoundError, "The profile does not exist or is not available to this gateway."),
@@ -64,7 +70,10 @@ builder.objectType(RequestNotFoundError, {
   fields: (t) => ({ requestId: t.exposeString("requestId") }),
 });
 builder.objectType(DuplicateCertificateError, {
-  ...errorOptions(DuplicateCertificateError, "The profile allows one valid certificate per subject, and one exists."),
+  ...errorOptions(
+    DuplicateCertificateError,
+    "The profile allows one valid certificate per subject, and one exists.",
+  ),
 });
 builder.objectType(AlreadyRevokedError, {
   ...errorOptions(AlreadyRevokedError, "The certificate is already revoked."),
@@ -75,13 +84,22 @@ builder.objectType(RenewalNotAllowedError, {
   fields: (t) => ({ serialNumber: t.exposeString("serialNumber") }),
 });
 builder.objectType(UpstreamAuthenticationError, {
-  ...errorOptions(UpstreamAuthenticationError, "DigiCert ONE rejected the gateway's credentials; an operator must act."),
+  ...errorOptions(
+    UpstreamAuthenticationError,
+    "DigiCert ONE rejected the gateway's credentials; an operator must act.",
+  ),
 });
 builder.objectType(UpstreamForbiddenError, {
-  ...errorOptions(UpstreamForbiddenError, "DigiCert ONE refused the operation for the gateway's credentials."),
+  ...errorOptions(
+    UpstreamForbiddenError,
+    "DigiCert ONE refused the operation for the gateway's credentials.",
+  ),
 });
 builder.objectType(UpstreamUnavailableError, {
-  ...errorOptions(UpstreamUnavailableError, "DigiCert ONE is unavailable; nothing was done. Try again later."),
+  ...errorOptions(
+    UpstreamUnavailableError,
+    "DigiCert ONE is unavailable; nothing was done. Try again later.",
+  ),
   fields: (t) => ({ retryAfterSeconds: t.exposeInt("retryAfterSeconds", { nullable: true }) }),
 });
 builder.objectType(UpstreamOutcomeUnknownError, {
@@ -91,7 +109,10 @@ builder.objectType(UpstreamOutcomeUnknownError, {
   ),
 });
 builder.objectType(UpstreamInvalidResponseError, {
-  ...errorOptions(UpstreamInvalidResponseError, "DigiCert ONE answered with a response the gateway could not read."),
+  ...errorOptions(
+    UpstreamInvalidResponseError,
+    "DigiCert ONE answered with a response the gateway could not read.",
+  ),
 });
 
 /** Failures any call to DigiCert can end in; every result union lists them. */

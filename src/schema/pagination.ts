@@ -26,7 +26,10 @@ export async function offsetPage<T>(
   if (args.after && !isOffsetCursor(args.after)) {
     throw new ValidationError("after", "after must be a cursor returned by this connection.");
   }
-  return resolveOffsetConnection({ args: { first: args.first, after: args.after }, defaultSize: 20, maxSize }, fetch);
+  return resolveOffsetConnection(
+    { args: { first: args.first, after: args.after }, defaultSize: 20, maxSize },
+    fetch,
+  );
 }
 
 function isOffsetCursor(cursor: string): boolean {

@@ -3,27 +3,35 @@ import { type Profile, type ProfileAttribute, toProfile } from "../model/profile
 import { builder } from "./builder.js";
 import { offsetPage } from "./pagination.js";
 
-const ProfileStatusEnum = builder.enumType("ProfileStatus", { values: ["ACTIVE", "DELETED", "UNKNOWN"] as const });
+const ProfileStatusEnum = builder.enumType("ProfileStatus", {
+  values: ["ACTIVE", "DELETED", "UNKNOWN"] as const,
+});
 
 const ProfileAttributeRef = builder.objectRef<ProfileAttribute>("ProfileAttribute").implement({
   description: "A subject or SAN attribute the profile defines.",
   fields: (t) => ({
-    type: t.exposeString("type", { description: "DigiCert's attribute name, e.g. common_name or dns_names." }),
+    type: t.exposeString("type", {
+      description: "DigiCert's attribute name, e.g. common_name or dns_names.",
+    }),
     mandatory: t.exposeBoolean("mandatory"),
     multiple: t.exposeBoolean("multiple"),
   }),
 });
 
-const ProfileValidityRef = builder.objectRef<{ unit: string; duration: number }>("ProfileValidity").implement({
-  fields: (t) => ({
-    unit: t.exposeString("unit", { description: "years, months, days, hours or minutes." }),
-    duration: t.exposeInt("duration"),
-  }),
-});
+const ProfileValidityRef = builder
+  .objectRef<{ unit: string; duration: number }>("ProfileValidity")
+  .implement({
+    fields: (t) => ({
+      unit: t.exposeString("unit", { description: "years, months, days, hours or minutes." }),
+      duration: t.exposeInt("duration"),
+    }),
+  });
 
-export const BusinessUnitRef = builder.objectRef<{ id: string; name: string | null }>("BusinessUnit").implement({
-  fields: (t) => ({ id: t.exposeString("id"), name: t.exposeString("name", { nullable: true }) }),
-});
+export const BusinessUnitRef = builder
+  .objectRef<{ id: string; name: string | null }>("BusinessUnit")
+  .implement({
+    fields: (t) => ({ id: t.exposeString("id"), name: t.exposeString("name", { nullable: true }) }),
+  });
 
 export const ProfileRef = builder.objectRef<Profile>("Profile");
 
@@ -46,7 +54,10 @@ builder.node(ProfileRef, {
     renewalPeriodDays: t.exposeInt("renewalPeriodDays", { nullable: true }),
     allowedKeySizes: t.exposeStringList("allowedKeySizes"),
     subjectAttributes: t.field({ type: [ProfileAttributeRef], resolve: (p) => p.subjectAttributes }),
-    subjectAltNameAttributes: t.field({ type: [ProfileAttributeRef], resolve: (p) => p.subjectAltNameAttributes }),
+    subjectAltNameAttributes: t.field({
+      type: [ProfileAttributeRef],
+      resolve: (p) => p.subjectAltNameAttributes,
+    }),
     businessUnit: t.field({ type: BusinessUnitRef, nullable: true, resolve: (p) => p.businessUnit }),
   }),
 });
@@ -55,7 +66,8 @@ builder.queryFields((t) => ({
   profile: t.field({
     type: ProfileRef,
     nullable: true,
-    description: "A profile by DigiCert's UUID; null when it does not exist or is not available to the gateway.",
+    description:
+      "A profile by DigiCert's UUID; null when it does not exist or is not available to the gateway.",
     args: { id: t.arg({ type: "UUID", required: true }) },
     resolve: (_root, { id }, ctx) => ctx.loaders.profile.load(id),
   }),

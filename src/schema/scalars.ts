@@ -9,7 +9,9 @@ builder.addScalarType("DateTime", DateTimeResolver);
 function checked(name: string, description: string, check: (value: string) => boolean) {
   const parseValue = (value: unknown): string => {
     if (typeof value !== "string" || !check(value)) {
-      throw new GraphQLError(`Not a valid ${name}: ${description}`, { extensions: { code: "BAD_USER_INPUT" } });
+      throw new GraphQLError(`Not a valid ${name}: ${description}`, {
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     }
     return value;
   };

@@ -97,7 +97,11 @@ export const X509Ref = builder.objectRef<ParsedCertificate>("X509Certificate").i
     sha256Fingerprint: t.exposeString("sha256Fingerprint", { description: "Uppercase hex over the DER." }),
     keyUsage: t.field({ type: [KeyUsageEnum], nullable: true, resolve: (c) => c.keyUsage }),
     extendedKeyUsage: t.field({ type: [EkuRef], nullable: true, resolve: (c) => c.extendedKeyUsage }),
-    basicConstraints: t.field({ type: BasicConstraintsRef, nullable: true, resolve: (c) => c.basicConstraints }),
+    basicConstraints: t.field({
+      type: BasicConstraintsRef,
+      nullable: true,
+      resolve: (c) => c.basicConstraints,
+    }),
     selfSigned: t.exposeBoolean("selfSigned"),
   }),
 });

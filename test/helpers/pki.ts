@@ -27,7 +27,11 @@ export async function generateCsr(options: CsrOptions = {}): Promise<{ pem: stri
   const alg = algorithm(key);
   const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
   const extensions = options.dnsNames?.length
-    ? [new x509.SubjectAlternativeNameExtension(options.dnsNames.map((value) => ({ type: "dns" as const, value })))]
+    ? [
+        new x509.SubjectAlternativeNameExtension(
+          options.dnsNames.map((value) => ({ type: "dns" as const, value })),
+        ),
+      ]
     : [];
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: options.subject ?? "CN=test.example.com",

@@ -74,8 +74,11 @@ describe("loadConfig", () => {
       }).variable,
     ).toBe("DIGICERT_BASE_URL");
     expect(
-      errorOf({ DIGICERT_BASE_URL: base, DIGICERT_CLIENT_CERT_FILE: join(dir, "missing"), DIGICERT_CLIENT_KEY_FILE: key })
-        .variable,
+      errorOf({
+        DIGICERT_BASE_URL: base,
+        DIGICERT_CLIENT_CERT_FILE: join(dir, "missing"),
+        DIGICERT_CLIENT_KEY_FILE: key,
+      }).variable,
     ).toBe("DIGICERT_CLIENT_CERT_FILE");
   });
 });

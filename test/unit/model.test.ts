@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { UpstreamBodyError, UpstreamHttpError, UpstreamTransportError } from "../../src/datasources/errors.js";
+import {
+  UpstreamBodyError,
+  UpstreamHttpError,
+  UpstreamTransportError,
+} from "../../src/datasources/errors.js";
 import { toAdditionalFormats, toCertificate, toEnrollmentOutcome } from "../../src/model/certificate.js";
 import { type EnrollmentInput, toWireIssueRequest } from "../../src/model/enrollment.js";
 import {
@@ -75,7 +79,9 @@ describe("toCertificate", () => {
     expect(() => toCertificate({ serial_number: "zz", status: "issued", certificate: "x" })).toThrow(
       UpstreamInvalidResponseError,
     );
-    expect(() => toCertificate({ serial_number: "01", status: "issued" })).toThrow(UpstreamInvalidResponseError);
+    expect(() => toCertificate({ serial_number: "01", status: "issued" })).toThrow(
+      UpstreamInvalidResponseError,
+    );
   });
 });
 
@@ -108,9 +114,9 @@ describe("toProfile", () => {
 
 describe("toEnrollmentOutcome", () => {
   it("reads an issued certificate", () => {
-    expect(toEnrollmentOutcome({ serial_number: "0a", certificate: "pem", delivery_format: "x509" }, PROFILE)).toEqual(
-      { kind: "issued", serialNumber: "0A", pem: "pem" },
-    );
+    expect(
+      toEnrollmentOutcome({ serial_number: "0a", certificate: "pem", delivery_format: "x509" }, PROFILE),
+    ).toEqual({ kind: "issued", serialNumber: "0A", pem: "pem" });
   });
 
   it("reads a pending request with its profile", () => {
@@ -146,7 +152,13 @@ describe("toAdditionalFormats", () => {
   });
 });
 
-function http(status: number, code?: string, field: string | null = null, message = "", retryAfter: number | null = null) {
+function http(
+  status: number,
+  code?: string,
+  field: string | null = null,
+  message = "",
+  retryAfter: number | null = null,
+) {
   return new UpstreamHttpError("op", status, code ? [{ code, field, message }] : [], retryAfter);
 }
 
@@ -176,13 +188,15 @@ describe("toDomainError", () => {
 
   it("recognises 'already revoked' by TLM's message", () => {
     const error = http(400, "invalid_request", null, "Certificate already has been revoked");
-    expect(toDomainError(error, { idempotent: true, serialNumber: "0A" })).toBeInstanceOf(AlreadyRevokedError);
+    expect(toDomainError(error, { idempotent: true, serialNumber: "0A" })).toBeInstanceOf(
+      AlreadyRevokedError,
+    );
   });
 
   it("maps 404 to the missing thing", () => {
-    expect(toDomainError(http(404, "resource_not_found"), { idempotent: true, serialNumber: "0A" })).toBeInstanceOf(
-      CertificateNotFoundError,
-    );
+    expect(
+      toDomainError(http(404, "resource_not_found"), { idempotent: true, serialNumber: "0A" }),
+    ).toBeInstanceOf(CertificateNotFoundError);
   });
 
   it("keeps Retry-After on 429 and 503", () => {
@@ -193,18 +207,18 @@ describe("toDomainError", () => {
 
   it("reports a 5xx or a dropped connection on a create as outcome unknown, never as failure", () => {
     expect(toDomainError(http(500), { idempotent: false })).toBeInstanceOf(UpstreamOutcomeUnknownError);
-    expect(toDomainError(new UpstreamTransportError("op", "reset", true), { idempotent: false })).toBeInstanceOf(
-      UpstreamOutcomeUnknownError,
-    );
+    expect(
+      toDomainError(new UpstreamTransportError("op", "reset", true), { idempotent: false }),
+    ).toBeInstanceOf(UpstreamOutcomeUnknownError);
     expect(toDomainError(new UpstreamBodyError("op", "bad"), { idempotent: false })).toBeInstanceOf(
       UpstreamOutcomeUnknownError,
     );
   });
 
   it("reports a failure that never reached DigiCert as unavailable, even on a create", () => {
-    expect(toDomainError(new UpstreamTransportError("op", "refused", false), { idempotent: false })).toBeInstanceOf(
-      UpstreamUnavailableError,
-    );
+    expect(
+      toDomainError(new UpstreamTransportError("op", "refused", false), { idempotent: false }),
+    ).toBeInstanceOf(UpstreamUnavailableError);
     expect(toDomainError(http(502), { idempotent: true })).toBeInstanceOf(UpstreamUnavailableError);
   });
 
@@ -255,7 +269,10 @@ describe("toWireIssueRequest", () => {
       [{ seatId: "  " }, "input.seatId"],
       [{ subject: { country: "USA" } }, "input.subject.country"],
       [{ subject: { commonName: "x".repeat(65) } }, "input.subject.commonName"],
-      [{ subjectAltNames: { dnsNames: ["ok.example.com", "bad host"] } }, "input.subjectAltNames.dnsNames[1]"],
+      [
+        { subjectAltNames: { dnsNames: ["ok.example.com", "bad host"] } },
+        "input.subjectAltNames.dnsNames[1]",
+      ],
       [{ subjectAltNames: { ipAddresses: ["300.1.1.1"] } }, "input.subjectAltNames.ipAddresses[0]"],
       [{ subjectAltNames: { emails: ["nope"] } }, "input.subjectAltNames.emails[0]"],
       [{ validity: { unit: "YEARS", duration: 11 } }, "input.validity.duration"],
@@ -269,13 +286,20 @@ describe("toWireIssueRequest", () => {
   });
 
   it("refuses a CSR whose signature does not verify", async () => {
-    const error = await toWireIssueRequest(await input({ csr: await tamperedCsr() })).catch((e: unknown) => e);
+    const error = await toWireIssueRequest(await input({ csr: await tamperedCsr() })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(InvalidCsrError);
   });
 
   it("refuses two CSRs, junk after the CSR, and a certificate in place of a CSR", async () => {
     const { pem } = await generateCsr();
-    for (const csr of [`${pem}${pem}`, `${pem}junk`, pem.replaceAll("CERTIFICATE REQUEST", "CERTIFICATE"), ""]) {
+    for (const csr of [
+      `${pem}${pem}`,
+      `${pem}junk`,
+      pem.replaceAll("CERTIFICATE REQUEST", "CERTIFICATE"),
+      "",
+    ]) {
       const error = await toWireIssueRequest(await input({ csr })).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidCsrError);
       expect((error as Error).message).not.toContain(pem.slice(40, 80));

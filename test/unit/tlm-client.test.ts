@@ -1,7 +1,11 @@
 import { pino } from "pino";
 import { MockAgent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { UpstreamBodyError, UpstreamHttpError, UpstreamTransportError } from "../../src/datasources/errors.js";
+import {
+  UpstreamBodyError,
+  UpstreamHttpError,
+  UpstreamTransportError,
+} from "../../src/datasources/errors.js";
 import { parseRetryAfter, UpstreamClient, upstreamPath } from "../../src/datasources/http.js";
 import { TlmClient } from "../../src/datasources/tlm/client.js";
 import type { SerialNumber, Uuid } from "../../src/model/ids.js";
@@ -56,7 +60,10 @@ describe("TlmClient", () => {
   });
 
   it("never writes the API key to its logs", async () => {
-    agent.get(ORIGIN).intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` }).reply(500, "{}");
+    agent
+      .get(ORIGIN)
+      .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` })
+      .reply(500, "{}");
     await client()
       .getCertificate(SERIAL)
       .catch(() => undefined);
@@ -107,9 +114,13 @@ describe("TlmClient", () => {
     agent
       .get(ORIGIN)
       .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` })
-      .reply(429, { errors: [{ code: "request_limit_exceeded", message: "slow down" }] }, {
-        headers: { "retry-after": "7" },
-      });
+      .reply(
+        429,
+        { errors: [{ code: "request_limit_exceeded", message: "slow down" }] },
+        {
+          headers: { "retry-after": "7" },
+        },
+      );
     const error = (await client()
       .getCertificate(SERIAL)
       .catch((e: unknown) => e)) as UpstreamHttpError;

@@ -112,7 +112,11 @@ export class TlmClient {
     return res.json as WireCertificateResponse;
   }
 
-  async revokeCertificate(serial: SerialNumber, reason: WireRevocationReason, comments?: string): Promise<void> {
+  async revokeCertificate(
+    serial: SerialNumber,
+    reason: WireRevocationReason,
+    comments?: string,
+  ): Promise<void> {
     await this.http.request({
       operation: "tlm.revokeCertificate",
       method: "PUT",
