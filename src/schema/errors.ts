@@ -2,7 +2,7 @@ import type { ObjectParam, UnionRef } from "@pothos/core";
 import {
   AlreadyRevokedError,
   CertificateNotFoundError,
-  DomainError,
+  type DomainError,
   DuplicateCertificateError,
   ERROR_CODES,
   InvalidCsrError,
@@ -40,7 +40,7 @@ function errorOptions(cls: ErrorClass, description: string) {
     name: cls.name,
     description,
     interfaces: [ErrorInterface],
-    isTypeOf: (value: unknown) => value instanceof cls,
+    isTypeOf: (value: unknown) => (value as { name?: unknown } | null)?.name === cls.name,
   };
 }
 
@@ -123,6 +123,14 @@ export const UPSTREAM_ERRORS: ErrorClass[] = [
   UpstreamInvalidResponseError,
 ];
 
+/**
+ * graphql-js treats a resolver's returned Error as thrown, so a typed error is returned as a plain
+ * copy of its fields (name, code, message and its own data), never as the Error itself.
+ */
+function asResult(error: DomainError): DomainError {
+  return { ...error, name: error.name, code: error.code, message: error.message } as DomainError;
+}
+
 interface Tagged {
   kind: string;
 }
@@ -145,15 +153,15 @@ export function resultUnion<S extends Tagged>(
     description,
     types,
     resolveType: (value) => {
-      if (value instanceof DomainError) return value.name;
-      return success[(value as S).kind as S["kind"]].name;
+      const kind = (value as Partial<Tagged>).kind;
+      return kind && kind in success ? success[kind as S["kind"]].name : (value as DomainError).name;
     },
   }) as UnionRef<BuilderTypes, S | DomainError>;
   const run = async (fn: () => Promise<S>): Promise<S | DomainError> => {
     try {
       return await fn();
     } catch (error) {
-      if (errors.some((cls) => error instanceof cls)) return error as DomainError;
+      if (errors.some((cls) => error instanceof cls)) return asResult(error as DomainError);
       throw error;
     }
   };
