@@ -15,7 +15,7 @@ const { values } = parseArgs({
 });
 const RUNS = Number(values.runs);
 const DURATION = Number(values.duration);
-const SEQUENTIAL_REQUESTS = 2000;
+const WARMUP_REQUESTS = 200;
 
 interface Targets {
   simulator: string;
@@ -77,13 +77,18 @@ function probes(targets: Targets, serial: string): Probe[] {
   ];
 }
 
-/** Sequential requests on one keep-alive connection, timed with hrtime (autocannon's histogram is whole ms). */
+/**
+ * Sequential requests on one keep-alive connection for DURATION seconds after a warm-up, timed with
+ * hrtime (autocannon's latency histogram has whole-millisecond resolution).
+ */
 async function sequential(probe: Probe): Promise<{ rps: number; p50: number; p99: number }> {
   const client = new Client(probe.url.origin, { pipelining: 1 });
   const path = probe.url.pathname + probe.url.search;
   const times: number[] = [];
+  let deadline = Number.POSITIVE_INFINITY;
   try {
-    for (let i = 0; i < SEQUENTIAL_REQUESTS + 200; i++) {
+    for (let i = 0; performance.now() < deadline; i++) {
+      if (i === WARMUP_REQUESTS) deadline = performance.now() + DURATION * 1000;
       const start = process.hrtime.bigint();
       const res = await client.request({
         path,
@@ -93,7 +98,7 @@ async function sequential(probe: Probe): Promise<{ rps: number; p50: number; p99
       });
       await res.body.text();
       if (res.statusCode !== 200) throw new Error(`${probe.name}: HTTP ${res.statusCode}`);
-      if (i >= 200) times.push(Number(process.hrtime.bigint() - start) / 1e6); // first 200 are warm-up
+      if (i >= WARMUP_REQUESTS) times.push(Number(process.hrtime.bigint() - start) / 1e6);
     }
   } finally {
     await client.close();
@@ -206,7 +211,7 @@ async function main() {
         ) as { version: string }
       ).version;
     out.push(
-      `Run: ${new Date().toISOString()}; ${RUNS} runs per figure, medians; autocannon ${DURATION} s per concurrent run, ${SEQUENTIAL_REQUESTS} timed sequential requests per run.`,
+      `Run: ${new Date().toISOString()}; ${RUNS} runs per figure, medians; ${DURATION} s per run (autocannon for 16 concurrent; one keep-alive connection timed with hrtime for sequential, after ${WARMUP_REQUESTS} warm-up requests).`,
     );
     out.push(
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; graphql ${pkg("graphql")}, graphql-yoga ${pkg("graphql-yoga")}, undici ${pkg("undici")}, @pothos/core ${pkg("@pothos/core")}, autocannon ${pkg("autocannon")}.`,

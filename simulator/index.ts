@@ -1,0 +1,172 @@
+import "reflect-metadata";
+import { isIP } from "node:net";
+import { resolve } from "node:path";
+import { CA_ORGANIZATION, CertificateAuthority, EKU } from "./ca.js";
+import { SimulatorOptionError } from "./errors.js";
+import { registerTlmRoutes } from "./routes/tlm.js";
+import { CALLERS, DEFAULT_API_KEY, PROFILES, seedCertificates } from "./seed.js";
+import {
+  type Fault,
+  parseLatency,
+  type ServerOptions,
+  type SimulatorLogger,
+  SimulatorServer,
+} from "./server.js";
+import { SimulatorState } from "./state.js";
+
+export { SimulatorDataError, SimulatorOptionError } from "./errors.js";
+export { DEFAULT_API_KEY, PROFILE_IDS, RESTRICTED_API_KEY } from "./seed.js";
+export type { Fault, SimulatorLogger } from "./server.js";
+
+export interface SimulatorOptions {
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Added before every API response; default 0. */
+  latencyMs?: number;
+  /** Approval profile: pickup returns PENDING until this long after the request; default 5000. */
+  pickupDelayMs?: number;
+  /** Persist CA and state here; unset = in memory. */
+  dataDir?: string;
+  /** Default 300. */
+  seedCertificates?: number;
+  /** Serve HTTPS; a certificate from issueClientCertificate() then authenticates without x-api-key. */
+  tls?: boolean;
+  logger?: false | SimulatorLogger;
+}
+
+export interface Simulator {
+  /** e.g. http://127.0.0.1:54321 (https:// when tls). */
+  readonly url: string;
+  readonly port: number;
+  readonly rootCertificatePem: string;
+  readonly intermediateCertificatePem: string;
+  setLatency(ms: number): void;
+  injectFault(fault: Fault): void;
+  clearFaults(): void;
+  /** e.g. requestCount("GET /mpki/api/v2/profile/:id"). */
+  requestCount(routeKey: string): number;
+  /** Every API route key seen since the last reset. */
+  requestCounts(): Record<string, number>;
+  resetCounters(): void;
+  /** A client certificate from the simulator's CA; in tls mode it authenticates as DEFAULT_API_KEY's tenant. */
+  issueClientCertificate(commonName?: string): Promise<{ certificatePem: string; privateKeyPem: string }>;
+  /** Closes server, sockets and timers, then flushes state; idempotent. */
+  close(): Promise<void>;
+}
+
+function integerOption(name: string, value: number | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new SimulatorOptionError(name, `${name} must be an integer between 0 and ${max}`);
+  }
+  return value;
+}
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+/** Names the TLS server certificate covers: loopback by IP and DNS, plus the bind host when it is specific. */
+function serverNames(host: string): { dns_names: string[]; ip_addresses: string[] } {
+  const dns = new Set(["localhost"]);
+  const ips = new Set(["127.0.0.1", "::1"]);
+  if (host !== "0.0.0.0" && host !== "::") (isIP(host) ? ips : dns).add(host);
+  return { dns_names: [...dns], ip_addresses: [...ips] };
+}
+
+/** Starts a DigiCert ONE Trust Lifecycle Manager simulator; loads CA and state from dataDir when present, else generates and seeds. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const host = options.host ?? "127.0.0.1";
+  const port = integerOption("port", options.port, 0, 65_535);
+  const latencyMs = parseLatency(options.latencyMs ?? 0);
+  const pickupDelayMs = integerOption("pickupDelayMs", options.pickupDelayMs, 5000, 2 ** 31 - 1);
+  const seedCount = integerOption("seedCertificates", options.seedCertificates, 300, 100_000);
+  const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  const logger = options.logger || undefined;
+
+  let ca = dataDir ? await CertificateAuthority.load(dataDir) : undefined;
+  if (!ca) {
+    ca = await CertificateAuthority.create();
+    if (dataDir) await ca.save(dataDir);
+  }
+  const { state, loaded } = await SimulatorState.open(ca, new Map(PROFILES.map((p) => [p.id, p])), dataDir);
+  if (!loaded) {
+    const started = performance.now();
+    await seedCertificates(state, seedCount);
+    logger?.info(
+      { certificates: seedCount, ms: Math.round(performance.now() - started) },
+      "seeded certificates",
+    );
+  }
+
+  const defaultCaller = CALLERS.get(DEFAULT_API_KEY)!;
+  let tls: ServerOptions["tls"];
+  if (options.tls) {
+    const serverCertificate = await ca.issueWithNewKey(
+      { common_name: ["localhost"], organization_name: [CA_ORGANIZATION] },
+      serverNames(host),
+      [EKU.serverAuth],
+      365,
+    );
+    tls = {
+      key: serverCertificate.privateKeyPem,
+      cert: `${serverCertificate.certificatePem}\n${ca.intermediatePem}\n`,
+      ca: [ca.rootPem, ca.intermediatePem],
+      clientCaller: (thumbprint) => (state.clientThumbprints.has(thumbprint) ? defaultCaller : undefined),
+    };
+  }
+
+  const server = new SimulatorServer({ host, port, latencyMs, credentials: CALLERS, tls, logger });
+  registerTlmRoutes(server, { state, ca, pickupDelayMs });
+  let boundPort: number;
+  try {
+    boundPort = await server.listen();
+  } catch (error) {
+    await server.close();
+    await state.close();
+    throw error;
+  }
+  const url = `${tls ? "https" : "http"}://${urlHost(host)}:${boundPort}`;
+  logger?.info({ url, tls: Boolean(tls), dataDir: dataDir ?? null }, "DigiCert ONE simulator listening");
+
+  let closing: Promise<void> | undefined;
+  const issuingCa = ca;
+  return {
+    url,
+    port: boundPort,
+    rootCertificatePem: ca.rootPem,
+    intermediateCertificatePem: ca.intermediatePem,
+    setLatency: (ms) => server.setLatency(ms),
+    injectFault: (fault) => server.injectFault(fault),
+    clearFaults: () => server.clearFaults(),
+    requestCount: (routeKey) => server.requestCount(routeKey),
+    requestCounts: () => server.requestCounts(),
+    resetCounters: () => server.resetCounters(),
+    async issueClientCertificate(commonName = "simulator-api-client") {
+      if (typeof commonName !== "string" || commonName.trim() === "" || commonName.length > 64) {
+        throw new SimulatorOptionError("commonName", "commonName must be 1 to 64 characters");
+      }
+      const issued = await issuingCa.issueWithNewKey(
+        { common_name: [commonName.trim()], organization_name: [CA_ORGANIZATION] },
+        {},
+        [EKU.clientAuth],
+        365,
+      );
+      state.clientThumbprints.add(issued.thumbprint);
+      await state.save();
+      return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem };
+    },
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        await state.close();
+        logger?.info({ url }, "DigiCert ONE simulator closed");
+      })();
+      return closing;
+    },
+  };
+}
