@@ -14,29 +14,49 @@ const { values } = parseArgs({
   options: { runs: { type: "string", default: "5" }, duration: { type: "string", default: "5" } },
 });
 const RUNS = Number(values.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 5)
+  throw new Error("--runs must be 1 to 5 (the cold dashboard needs a fresh page per run)");
 const DURATION = Number(values.duration);
 const WARMUP_REQUESTS = 200;
 
 interface Targets {
   simulator: string;
   gateway: string;
+  proxy: string;
   apiKey: string;
 }
 
-async function startTarget(): Promise<{ child: ChildProcess; targets: Targets }> {
+/** Starts one bench/server.ts role in a child process and reads the JSON line it prints. */
+async function spawnRole(
+  args: string[],
+): Promise<{ child: ChildProcess; info: { url: string; apiKey?: string } }> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname],
+    ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname, ...args],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
   const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`bench server exited ${code}`)));
+    createInterface({ input: child.stdout! }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`bench server ${args[0]} exited ${code}`)));
   });
-  return { child, targets: JSON.parse(line) as Targets };
+  return { child, info: JSON.parse(line) };
+}
+
+async function startTargets(): Promise<{ children: ChildProcess[]; targets: Targets }> {
+  const simulator = await spawnRole(["simulator"]);
+  const gateway = await spawnRole(["gateway", simulator.info.url]);
+  const proxy = await spawnRole(["proxy", simulator.info.url]);
+  return {
+    children: [gateway.child, proxy.child, simulator.child],
+    targets: {
+      simulator: simulator.info.url,
+      gateway: gateway.info.url,
+      proxy: proxy.info.url,
+      apiKey: simulator.info.apiKey!,
+    },
+  };
 }
 
 async function admin(targets: Targets, method: string, path: string, body?: unknown) {
@@ -73,6 +93,12 @@ function probes(targets: Targets, serial: string): Probe[] {
         query: `query($s: SerialNumber!) { certificate(serialNumber: $s) { serialNumber status commonName validTo thumbprint pem } }`,
         variables: { s: serial },
       }),
+    },
+    {
+      name: "control: bare undici proxy, same GET",
+      url: new URL(`/mpki/api/v1/certificate/${serial}`, targets.proxy),
+      method: "GET",
+      headers: {},
     },
   ];
 }
@@ -144,8 +170,8 @@ function medianStat(runs: Stat[]): Stat {
   };
 }
 
-const DASHBOARD_QUERY = `{
-  certificates(first: 50) {
+const DASHBOARD_QUERY = `query($after: String) {
+  certificates(first: 50, after: $after) {
     totalCount
     edges { node {
       serialNumber status commonName validTo
@@ -156,12 +182,18 @@ const DASHBOARD_QUERY = `{
   }
 }`;
 
-async function dashboardGateway(targets: Targets): Promise<number> {
+/** The connection's cursor for the item just before `offset` (Pothos offset cursors). */
+function afterCursor(offset: number): string | null {
+  return offset === 0 ? null : Buffer.from(`OffsetConnection:${offset - 1}`).toString("base64");
+}
+
+/** One dashboard query for the page at `offset`; a page not seen before is "cold" for the x509 cache. */
+async function dashboardGateway(targets: Targets, offset = 0): Promise<number> {
   const start = performance.now();
   const res = await fetch(targets.gateway, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: DASHBOARD_QUERY }),
+    body: JSON.stringify({ query: DASHBOARD_QUERY, variables: { after: afterCursor(offset) } }),
   });
   const body = (await res.json()) as { errors?: unknown; data?: { certificates: { edges: unknown[] } } };
   if (body.errors || body.data?.certificates.edges.length !== 50) throw new Error("dashboard query failed");
@@ -201,7 +233,7 @@ async function counted(
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
 async function main() {
-  const { child, targets } = await startTarget();
+  const { children, targets } = await startTargets();
   const out: string[] = [];
   try {
     const pkg = (name: string) =>
@@ -217,7 +249,7 @@ async function main() {
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; graphql ${pkg("graphql")}, graphql-yoga ${pkg("graphql-yoga")}, undici ${pkg("undici")}, @pothos/core ${pkg("@pothos/core")}, autocannon ${pkg("autocannon")}.`,
     );
     out.push(
-      "Layout: simulator and gateway in one child process, load client in the parent, all on loopback.\n",
+      "Layout: three processes on loopback: the simulator, the gateway, and the load client (this one).\n",
     );
 
     const first = (await (
@@ -233,10 +265,10 @@ async function main() {
     const added: string[] = [];
     for (const latency of [0, 20]) {
       await admin(targets, "PUT", "/latency", { ms: latency });
-      const [direct, gateway] = probes(targets, serial) as [Probe, Probe];
+      const [direct, gateway, proxy] = probes(targets, serial) as [Probe, Probe, Probe];
       for (const mode of ["sequential", "16 concurrent"] as const) {
         const stats: Record<string, Stat> = {};
-        for (const probe of [direct, gateway]) {
+        for (const probe of [direct, gateway, proxy]) {
           const runs: Stat[] = [];
           for (let r = 0; r < RUNS; r++) {
             runs.push(mode === "sequential" ? await sequential(probe) : await concurrent(probe, 16));
@@ -248,7 +280,10 @@ async function main() {
           );
         }
         const delta = stats[gateway.name]!.p50 - stats[direct.name]!.p50;
-        added.push(`- ${latency} ms upstream, ${mode}: gateway adds ${fmt(delta)} ms at p50`);
+        const hop = stats[proxy.name]!.p50 - stats[direct.name]!.p50;
+        added.push(
+          `- ${latency} ms upstream, ${mode}: gateway adds ${fmt(delta)} ms at p50; a bare proxy hop adds ${fmt(hop)} ms`,
+        );
       }
     }
     out.push("", ...added, "");
@@ -256,8 +291,10 @@ async function main() {
     out.push("## Dashboard: 50 certificates with profile and x509 fields, 20 ms upstream latency\n");
     await admin(targets, "PUT", "/latency", { ms: 20 });
     await dashboardGateway(targets); // warm-up: connections, JIT
+    let coldPage = 0; // 300 seeded certificates: pages 1..5 are cold, so RUNS must stay <= 5
     const rows: [string, () => Promise<number>][] = [
-      ["gateway (one GraphQL query)", () => dashboardGateway(targets)],
+      ["gateway, same page again (parsed certificates cached)", () => dashboardGateway(targets)],
+      ["gateway, a page not seen before (cold x509 cache)", () => dashboardGateway(targets, 50 * ++coldPage)],
       ["REST client, profiles in parallel", () => dashboardRest(targets, true)],
       ["REST client, one profile GET per certificate", () => dashboardRest(targets, false)],
     ];
@@ -271,7 +308,7 @@ async function main() {
     }
     await admin(targets, "PUT", "/latency", { ms: 0 });
   } finally {
-    child.kill("SIGTERM");
+    for (const child of children) child.kill("SIGTERM");
   }
   console.log(out.join("\n"));
 }

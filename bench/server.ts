@@ -1,32 +1,65 @@
-// Benchmark target: the simulator and the gateway in this child process; prints their URLs as one JSON line.
+// Benchmark targets, one role per process so the simulator's latency runs in parallel with the gateway's
+// CPU work, as a remote DigiCert's would. Prints one JSON line with its URL.
+//   tsx bench/server.ts simulator
+//   tsx bench/server.ts gateway <simulator-url>
+//   tsx bench/server.ts proxy <simulator-url>   (control: a bare undici pass-through, no GraphQL)
 import "reflect-metadata";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { pino } from "pino";
+import { Pool } from "undici";
 import { DEFAULT_API_KEY, startSimulator } from "../simulator/index.js";
 import { buildApp } from "../src/app.js";
 
-const simulator = await startSimulator({ port: 0, seedCertificates: 300, logger: false });
-const app = buildApp({
-  port: 0,
-  host: "127.0.0.1",
-  graphiql: false,
-  logger: pino({ level: "silent" }),
-  upstream: {
-    baseUrl: new URL(simulator.url),
-    credentials: { kind: "apiKey", apiKey: DEFAULT_API_KEY },
-    connectTimeoutMs: 5_000,
-    headersTimeoutMs: 30_000,
-    bodyTimeoutMs: 30_000,
-    connections: 32,
-    maxResponseBytes: 32 * 1024 * 1024,
-  },
-});
-const gateway = await app.start();
-process.stdout.write(
-  `${JSON.stringify({ simulator: simulator.url, gateway: gateway.href, apiKey: DEFAULT_API_KEY })}\n`,
-);
+const [role, simulatorUrl] = process.argv.slice(2);
+let stop: () => Promise<void>;
+if (role === "simulator") {
+  const simulator = await startSimulator({ port: 0, seedCertificates: 300, logger: false });
+  stop = () => simulator.close();
+  process.stdout.write(`${JSON.stringify({ url: simulator.url, apiKey: DEFAULT_API_KEY })}\n`);
+} else if (role === "gateway" && simulatorUrl) {
+  const app = buildApp({
+    port: 0,
+    host: "127.0.0.1",
+    graphiql: false,
+    logger: pino({ level: "silent" }),
+    upstream: {
+      baseUrl: new URL(simulatorUrl),
+      credentials: { kind: "apiKey", apiKey: DEFAULT_API_KEY },
+      connectTimeoutMs: 5_000,
+      headersTimeoutMs: 30_000,
+      bodyTimeoutMs: 30_000,
+      connections: 32,
+      maxResponseBytes: 32 * 1024 * 1024,
+    },
+  });
+  const url = await app.start();
+  stop = () => app.stop(100);
+  process.stdout.write(`${JSON.stringify({ url: url.href })}\n`);
+} else if (role === "proxy" && simulatorUrl) {
+  const pool = new Pool(simulatorUrl, { connections: 32 });
+  const server = createServer(async (req, res) => {
+    const upstream = await pool.request({
+      path: req.url ?? "/",
+      method: "GET",
+      headers: { "x-api-key": DEFAULT_API_KEY },
+    });
+    res.writeHead(upstream.statusCode, { "content-type": "application/json" });
+    res.end(Buffer.from(await upstream.body.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  stop = async () => {
+    server.close();
+    await pool.close();
+  };
+  process.stdout.write(
+    `${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`,
+  );
+} else {
+  throw new Error("usage: server.ts simulator | gateway <simulator-url> | proxy <simulator-url>");
+}
 
 process.on("SIGTERM", async () => {
-  await app.stop(100);
-  await simulator.close();
+  await stop();
   process.exit(0);
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { GraphQLError } from "graphql";
 import { createYoga, maskError as yogaMaskError } from "graphql-yoga";
 import type { UpstreamConfig } from "./config.js";
-import { createContext, type GatewayContext } from "./context.js";
+import { createContext, createParsedCertificateCache, type GatewayContext } from "./context.js";
 import { UpstreamBodyError, UpstreamHttpError, UpstreamTransportError } from "./datasources/errors.js";
 import { UpstreamClient } from "./datasources/http.js";
 import { TlmClient } from "./datasources/tlm/client.js";
@@ -31,18 +31,38 @@ export interface App {
 
 export const GRAPHQL_PATH = "/graphql";
 
+const GRAPHIQL_QUERY = `# DigiCert ONE (Trust Lifecycle Manager) through one GraphQL endpoint.
+query Dashboard {
+  profiles(first: 10) {
+    edges { node { profileId name status enrollmentMethod allowedKeySizes } }
+  }
+  certificates(first: 5, filter: { status: ISSUED }) {
+    totalCount
+    edges {
+      node {
+        serialNumber commonName validTo
+        profile { name }
+        x509 { subjectAltNames { type value } publicKey { algorithm size curve } daysUntilExpiry }
+      }
+    }
+  }
+}
+`;
+
 /** Wires the gateway; opens nothing until start(). */
 export function buildApp(config: AppConfig): App {
   const { logger } = config;
   const http = new UpstreamClient({ ...config.upstream }, logger.child({ component: "upstream" }));
-  const tlm = new TlmClient(http);
+  const services = { tlm: new TlmClient(http), parsedCertificates: createParsedCertificateCache() };
 
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: "/health",
     landingPage: false,
-    graphiql: config.graphiql ? { title: "DigiCert ONE GraphQL gateway" } : false,
+    graphiql: config.graphiql
+      ? { title: "DigiCert ONE GraphQL gateway", defaultQuery: GRAPHIQL_QUERY }
+      : false,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(" ")),
       info: (...args) => logger.info(args.map(String).join(" ")),
@@ -50,7 +70,7 @@ export function buildApp(config: AppConfig): App {
       error: (...args) => logger.error({ err: args.find((a) => a instanceof Error) }, "graphql error"),
     },
     maskedErrors: { maskError: (error, message, isDev) => maskError(error, message, isDev, logger) },
-    context: () => createContext({ tlm }, logger),
+    context: () => createContext(services, logger),
   });
 
   const server: Server = createServer(yoga);

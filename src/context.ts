@@ -1,4 +1,6 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import DataLoader from "dataloader";
+import { LRUCache } from "lru-cache";
 import type { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import {
@@ -7,10 +9,11 @@ import {
   toAdditionalFormats,
   toCertificate,
 } from "./model/certificate.js";
+import { UpstreamInvalidResponseError } from "./model/errors.js";
 import type { SerialNumber, Uuid } from "./model/ids.js";
 import { type Profile, toProfile } from "./model/profile.js";
 import { toDomainError } from "./model/upstream-errors.js";
-import { type ParsedCertificate, parseCertificatePem } from "./model/x509.js";
+import { type ParsedCertificate, parseCertificatePem, X509ParseError } from "./model/x509.js";
 
 /** Per-request loaders (dataloader's contract: one set per request, results in key order). */
 export interface Loaders {
@@ -30,15 +33,22 @@ export interface GatewayContext {
   now: Date;
 }
 
-export interface Datasources {
+/** Long-lived parts shared by every request of one app. */
+export interface Services {
   tlm: TlmClient;
+  /** Parsed certificates by PEM. Certificates are public and immutable, and parsing is pure. */
+  parsedCertificates: LRUCache<string, ParsedCertificate>;
 }
 
-export function createContext(datasources: Datasources, logger: Logger, now = new Date()): GatewayContext {
-  return { ...datasources, loaders: createLoaders(datasources), logger, now };
+export function createParsedCertificateCache(max = 5_000): LRUCache<string, ParsedCertificate> {
+  return new LRUCache({ max });
 }
 
-export function createLoaders({ tlm }: Datasources): Loaders {
+export function createContext(services: Services, logger: Logger, now = new Date()): GatewayContext {
+  return { tlm: services.tlm, loaders: createLoaders(services), logger, now };
+}
+
+export function createLoaders({ tlm, parsedCertificates }: Services): Loaders {
   return {
     profile: new DataLoader((ids) =>
       settle(
@@ -70,7 +80,24 @@ export function createLoaders({ tlm }: Datasources): Loaders {
         }),
       ),
     ),
-    x509: new DataLoader((pems) => settle(pems, parseCertificatePem, () => ({ idempotent: true }))),
+    x509: new DataLoader(async (pems) => {
+      // Parsing is CPU-bound: yield once so batches queued in the same tick (profiles) send first.
+      await nextTurn();
+      return settle(
+        pems,
+        async (pem) => {
+          const hit = parsedCertificates.get(pem);
+          if (hit) return hit;
+          // Every PEM here came from DigiCert: one that does not parse is an invalid upstream response.
+          const parsed = await parseCertificatePem(pem).catch((error: unknown) => {
+            throw error instanceof X509ParseError ? new UpstreamInvalidResponseError() : error;
+          });
+          parsedCertificates.set(pem, parsed);
+          return parsed;
+        },
+        () => ({ idempotent: true }),
+      );
+    }),
   };
 }
 

@@ -3,6 +3,9 @@ import { type Profile, type ProfileAttribute, toProfile } from "../model/profile
 import { builder } from "./builder.js";
 import { offsetPage } from "./pagination.js";
 
+// The connection asks for one extra row to see a next page; 50 + 1 stays under TLM's page cap (100 in the simulator).
+const MAX_PAGE = 50;
+
 const ProfileStatusEnum = builder.enumType("ProfileStatus", {
   values: ["ACTIVE", "DELETED", "UNKNOWN"] as const,
 });
@@ -73,9 +76,9 @@ builder.queryFields((t) => ({
   }),
   profiles: t.connection({
     type: ProfileRef,
-    description: "Certificate profiles, in DigiCert's order (GET /mpki/api/v2/profile).",
+    description: `Certificate profiles, in DigiCert's order (GET /mpki/api/v2/profile); at most ${MAX_PAGE} a page.`,
     resolve: (_root, args, ctx) =>
-      offsetPage(args, 100, async ({ offset, limit }) => {
+      offsetPage(args, MAX_PAGE, async ({ offset, limit }) => {
         const profiles = (await ctx.tlm.listProfiles(offset, limit)).map(toProfile);
         for (const p of profiles) ctx.loaders.profile.prime(p.id, p);
         return profiles;

@@ -51,3 +51,18 @@ export async function tamperedCsr(): Promise<string> {
   const body = der.toString("base64").replace(/(.{64})/g, "$1\n");
   return `-----BEGIN CERTIFICATE REQUEST-----\n${body}\n-----END CERTIFICATE REQUEST-----\n`;
 }
+
+/** A fresh self-signed certificate (PEM) for parsing tests. */
+export async function selfSignedCertificate(commonName = "cache.example.com"): Promise<string> {
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "01",
+    name: `CN=${commonName}`,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keys,
+    signingAlgorithm: alg,
+  });
+  return cert.toString("pem");
+}

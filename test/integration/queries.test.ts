@@ -83,6 +83,18 @@ describe("pagination", () => {
     expect(new Set(res.data!.certificates.edges.map((e) => e.node.status))).toEqual(new Set(["REVOKED"]));
   });
 
+  it("serves the largest profile page, and refuses a larger one before calling DigiCert", async () => {
+    const ok = await stack.gql<{ profiles: { edges: unknown[] } }>(
+      "{ profiles(first: 50) { edges { node { name } } } }",
+    );
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data!.profiles.edges.length).toBeGreaterThan(0);
+    stack.simulator.resetCounters();
+    const tooMany = await stack.gql("{ profiles(first: 51) { edges { node { name } } } }");
+    expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: "VALIDATION_FAILED", field: "first" });
+    expect(stack.simulator.requestCounts()).toEqual({});
+  });
+
   it("refuses a cursor it did not issue", async () => {
     const res = await stack.gql(`{ certificates(first: 5, after: "bm90LWEtY3Vyc29y") { totalCount } }`);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: "VALIDATION_FAILED", field: "after" });
