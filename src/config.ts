@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { UpstreamCredentials } from "./datasources/http.js";
+import type { UpstreamCredentials, UpstreamOptions } from "./datasources/http.js";
 
 /** A bad or missing setting; the message names the variable and never echoes a secret's value. */
 export class ConfigError extends Error {
@@ -13,16 +13,8 @@ export class ConfigError extends Error {
   }
 }
 
-export interface UpstreamConfig {
-  baseUrl: URL;
-  credentials: UpstreamCredentials;
-  caPem?: string;
-  connectTimeoutMs: number;
-  headersTimeoutMs: number;
-  bodyTimeoutMs: number;
-  connections: number;
-  maxResponseBytes: number;
-}
+/** Upstream settings as the HTTP layer takes them. */
+export type UpstreamConfig = UpstreamOptions;
 
 export interface Config {
   port: number;

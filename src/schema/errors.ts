@@ -31,7 +31,7 @@ export const ErrorInterface = builder.interfaceRef<DomainError>("Error").impleme
   }),
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: constructors of any arity
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructors of any arity
 type ErrorClass = abstract new (...args: any[]) => DomainError;
 
 /** Object-type options shared by every error type: its class name is its GraphQL name. */
