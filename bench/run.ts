@@ -22,6 +22,8 @@ const WARMUP_REQUESTS = 200;
 interface Targets {
   simulator: string;
   gateway: string;
+  /** Bearer token the gateway accepts. */
+  token: string;
   proxy: string;
   apiKey: string;
 }
@@ -29,7 +31,7 @@ interface Targets {
 /** Starts one bench/server.ts role in a child process and reads the JSON line it prints. */
 async function spawnRole(
   args: string[],
-): Promise<{ child: ChildProcess; info: { url: string; apiKey?: string } }> {
+): Promise<{ child: ChildProcess; info: { url: string; apiKey?: string; token?: string } }> {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname, ...args],
@@ -53,6 +55,7 @@ async function startTargets(): Promise<{ children: ChildProcess[]; targets: Targ
     targets: {
       simulator: simulator.info.url,
       gateway: gateway.info.url,
+      token: gateway.info.token!,
       proxy: proxy.info.url,
       apiKey: simulator.info.apiKey!,
     },
@@ -88,7 +91,7 @@ function probes(targets: Targets, serial: string): Probe[] {
       name: "gateway certificate(serialNumber)",
       url: new URL(targets.gateway),
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${targets.token}` },
       body: JSON.stringify({
         query: `query($s: SerialNumber!) { certificate(serialNumber: $s) { serialNumber status commonName validTo thumbprint pem } }`,
         variables: { s: serial },
@@ -192,7 +195,7 @@ async function dashboardGateway(targets: Targets, offset = 0): Promise<number> {
   const start = performance.now();
   const res = await fetch(targets.gateway, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${targets.token}` },
     body: JSON.stringify({ query: DASHBOARD_QUERY, variables: { after: afterCursor(offset) } }),
   });
   const body = (await res.json()) as { errors?: unknown; data?: { certificates: { edges: unknown[] } } };

@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { Pool } from "undici";
 import { DEFAULT_API_KEY, startSimulator } from "../simulator/index.js";
 import { buildApp } from "../src/app.js";
+import { createDevIssuer, DEV_AUDIENCE, DEV_ISSUER } from "../src/auth/dev.js";
 
 const [role, simulatorUrl] = process.argv.slice(2);
 let stop: () => Promise<void>;
@@ -18,24 +19,43 @@ if (role === "simulator") {
   stop = () => simulator.close();
   process.stdout.write(`${JSON.stringify({ url: simulator.url, apiKey: DEFAULT_API_KEY })}\n`);
 } else if (role === "gateway" && simulatorUrl) {
+  const issuer = await createDevIssuer();
   const app = buildApp({
     port: 0,
     host: "127.0.0.1",
     graphiql: false,
     logger: pino({ level: "silent" }),
+    auth: {
+      keys: { kind: "jwks", jwks: issuer.jwks },
+      issuer: DEV_ISSUER,
+      audience: DEV_AUDIENCE,
+      algorithms: ["ES256"],
+      clockToleranceSeconds: 5,
+      tenantClaim: "tenant",
+    },
+    defences: {
+      corsOrigins: [],
+      introspection: true,
+      maxBodyBytes: 1024 * 1024,
+      rateLimitPerMinute: 10_000_000,
+    },
     upstream: {
-      baseUrl: new URL(simulatorUrl),
-      credentials: { kind: "apiKey", apiKey: DEFAULT_API_KEY },
-      connectTimeoutMs: 5_000,
-      headersTimeoutMs: 30_000,
-      bodyTimeoutMs: 30_000,
-      connections: 32,
-      maxResponseBytes: 32 * 1024 * 1024,
+      transport: {
+        baseUrl: new URL(simulatorUrl),
+        connectTimeoutMs: 5_000,
+        headersTimeoutMs: 30_000,
+        bodyTimeoutMs: 30_000,
+        connections: 32,
+        maxResponseBytes: 32 * 1024 * 1024,
+      },
+      tenants: new Map([["default", { kind: "apiKey", apiKey: DEFAULT_API_KEY }]]),
     },
   });
   const url = await app.start();
   stop = () => app.stop(100);
-  process.stdout.write(`${JSON.stringify({ url: url.href })}\n`);
+  // The bench authenticates like any caller: with a token from this process's dev key.
+  const token = await issuer.sign({ sub: "bench", tenant: "default" });
+  process.stdout.write(`${JSON.stringify({ url: url.href, token })}\n`);
 } else if (role === "proxy" && simulatorUrl) {
   const pool = new Pool(simulatorUrl, { connections: 32 });
   const server = createServer(async (req, res) => {

@@ -2,10 +2,18 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GraphQLError } from "graphql";
 import { createYoga, maskError as yogaMaskError } from "graphql-yoga";
-import type { UpstreamConfig } from "./config.js";
-import { createContext, createParsedCertificateCache, type GatewayContext } from "./context.js";
+import type { Pool } from "undici";
+import { AuthenticationError, createTokenVerifier, type TokenVerifierOptions } from "./auth/verify.js";
+import type { Viewer } from "./auth/viewer.js";
+import type { Defences, UpstreamConfig } from "./config.js";
+import {
+  createContext,
+  createParsedCertificateCache,
+  type GatewayContext,
+  type Services,
+} from "./context.js";
 import { UpstreamBodyError, UpstreamHttpError, UpstreamTransportError } from "./datasources/errors.js";
-import { UpstreamClient } from "./datasources/http.js";
+import { createUpstreamPool, UpstreamClient } from "./datasources/http.js";
 import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import { DomainError, ValidationError } from "./model/errors.js";
@@ -17,6 +25,12 @@ export interface AppConfig {
   host: string;
   graphiql: boolean;
   upstream: UpstreamConfig;
+  auth: TokenVerifierOptions;
+  /** Send each caller's `x-api-key` to DigiCert instead of its tenant's credentials. */
+  passthroughApiKey?: boolean;
+  defences: Defences;
+  /** Development: headers GraphiQL starts with (e.g. the printed dev token). */
+  graphiqlHeaders?: Record<string, string>;
   logger: Logger;
 }
 
@@ -52,8 +66,26 @@ query Dashboard {
 /** Wires the gateway; opens nothing until start(). */
 export function buildApp(config: AppConfig): App {
   const { logger } = config;
-  const http = new UpstreamClient({ ...config.upstream }, logger.child({ component: "upstream" }));
-  const services = { tlm: new TlmClient(http), parsedCertificates: createParsedCertificateCache() };
+  const tenants = createTenants(config);
+  const verify = createTokenVerifier(config.auth);
+
+  /** Every operation needs a valid token; a failure is one generic 401, its reason goes to the log. */
+  async function contextFor(request: Request): Promise<GatewayContext> {
+    let viewer: Viewer;
+    try {
+      viewer = await verify(request.headers.get("authorization"));
+    } catch (error) {
+      const reason = error instanceof AuthenticationError ? error.reason : "verification error";
+      logger.info({ reason }, "request refused: not authenticated");
+      throw unauthenticated();
+    }
+    const services = tenants.forViewer(viewer, request.headers.get("x-api-key"));
+    if (!services) {
+      logger.info({ tenant: viewer.tenant, subject: viewer.subject }, "request refused: tenant not served");
+      throw unauthenticated();
+    }
+    return createContext(viewer, services, logger);
+  }
 
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
@@ -61,7 +93,11 @@ export function buildApp(config: AppConfig): App {
     healthCheckEndpoint: "/health",
     landingPage: false,
     graphiql: config.graphiql
-      ? { title: "DigiCert ONE GraphQL gateway", defaultQuery: GRAPHIQL_QUERY }
+      ? {
+          title: "DigiCert ONE GraphQL gateway",
+          defaultQuery: GRAPHIQL_QUERY,
+          ...(config.graphiqlHeaders ? { headers: JSON.stringify(config.graphiqlHeaders) } : {}),
+        }
       : false,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(" ")),
@@ -70,7 +106,7 @@ export function buildApp(config: AppConfig): App {
       error: (...args) => logger.error({ err: args.find((a) => a instanceof Error) }, "graphql error"),
     },
     maskedErrors: { maskError: (error, message, isDev) => maskError(error, message, isDev, logger) },
-    context: () => createContext(services, logger),
+    context: ({ request }) => contextFor(request),
   });
 
   const server: Server = createServer(yoga);
@@ -99,9 +135,51 @@ export function buildApp(config: AppConfig): App {
         clearTimeout(timer);
         started = false;
       }
-      await http.close();
+      await tenants.close();
     },
     fetch: (input, init) => Promise.resolve(yoga.fetch(new Request(input, init))),
+  };
+}
+
+function unauthenticated(): GraphQLError {
+  return new GraphQLError("Unauthorized", {
+    extensions: {
+      code: "UNAUTHENTICATED",
+      http: { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="digicert-graphql-gateway"' } },
+    },
+  });
+}
+
+/**
+ * Upstream clients per tenant. API-key tenants share one pool to the origin; each client-certificate
+ * tenant has its own (a TLS identity is per connection). Pass-through mode makes a client per request
+ * from the caller's own key, on the shared pool.
+ */
+function createTenants(config: AppConfig) {
+  const { transport, tenants } = config.upstream;
+  const logger = config.logger.child({ component: "upstream" });
+  const sharedPool = createUpstreamPool(transport);
+  const pools: Pool[] = [sharedPool];
+  const parsedCertificates = createParsedCertificateCache();
+  const services = new Map<string, Services>();
+  for (const [tenant, credentials] of tenants) {
+    const pool = credentials.kind === "apiKey" ? sharedPool : createUpstreamPool(transport, credentials);
+    if (pool !== sharedPool) pools.push(pool);
+    const http = new UpstreamClient({ ...transport, credentials }, logger, pool);
+    services.set(tenant, { tlm: new TlmClient(http), parsedCertificates });
+  }
+  return {
+    /** The viewer's tenant's services; null when this gateway does not serve that tenant. */
+    forViewer(viewer: Viewer, callerApiKey: string | null): Services | null {
+      if (!config.passthroughApiKey) return services.get(viewer.tenant) ?? null;
+      if (!callerApiKey || callerApiKey.length > 512 || /[\s\u0000-\u001f]/.test(callerApiKey)) return null;
+      const credentials = { kind: "apiKey" as const, apiKey: callerApiKey };
+      return {
+        tlm: new TlmClient(new UpstreamClient({ ...transport, credentials }, logger, sharedPool)),
+        parsedCertificates,
+      };
+    },
+    close: () => Promise.all(pools.map((pool) => pool.close())).then(() => undefined),
   };
 }
 

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
-import type { UpstreamCredentials, UpstreamOptions } from "./datasources/http.js";
+import type { JSONWebKeySet, JWSAlgorithm } from "jose";
+import type { TokenVerifierOptions } from "./auth/verify.js";
+import type { UpstreamCredentials, UpstreamTransportOptions } from "./datasources/http.js";
 
 /** A bad or missing setting; the message names the variable and never echoes a secret's value. */
 export class ConfigError extends Error {
@@ -13,8 +15,22 @@ export class ConfigError extends Error {
   }
 }
 
-/** Upstream settings as the HTTP layer takes them. */
-export type UpstreamConfig = UpstreamOptions;
+/** Where DigiCert ONE is and which credentials each tenant uses there. */
+export interface UpstreamConfig {
+  transport: UpstreamTransportOptions;
+  /** Tenant name (the token's tenant claim) -> that tenant's DigiCert credentials. */
+  tenants: ReadonlyMap<string, UpstreamCredentials>;
+}
+
+export interface Defences {
+  /** Origins allowed to call from a browser (exact scheme://host[:port]); none by default. */
+  corsOrigins: string[];
+  introspection: boolean;
+  /** Largest JSON or GET request accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Operations per caller per minute. */
+  rateLimitPerMinute: number;
+}
 
 export interface Config {
   port: number;
@@ -24,7 +40,12 @@ export interface Config {
   /** null: start the built-in simulator and use it as DigiCert ONE. */
   upstream: UpstreamConfig | null;
   /** Upstream settings that apply whichever upstream is used. */
-  upstreamTuning: Omit<UpstreamConfig, "baseUrl" | "credentials" | "caPem">;
+  upstreamTuning: Omit<UpstreamTransportOptions, "baseUrl" | "caPem">;
+  /** null: development; `npm start` makes a signing key and prints a token (simulator only). */
+  auth: TokenVerifierOptions | null;
+  /** Send each caller's own `x-api-key` to DigiCert instead of the tenant's configured credentials. */
+  passthroughApiKey: boolean;
+  defences: Defences;
   simulator: { dataDir: string; latencyMs: number };
 }
 
@@ -38,14 +59,36 @@ export function loadConfig(env: Env = process.env): Config {
     bodyTimeoutMs: int(env, "UPSTREAM_BODY_TIMEOUT_MS", 30_000, 1, 600_000),
     connections: int(env, "UPSTREAM_CONNECTIONS", 32, 1, 1024),
     maxResponseBytes: int(env, "UPSTREAM_MAX_RESPONSE_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    retry: {
+      maxAttempts: int(env, "UPSTREAM_RETRY_ATTEMPTS", 3, 1, 10),
+      budgetMs: int(env, "UPSTREAM_RETRY_BUDGET_MS", 10_000, 0, 120_000),
+      baseDelayMs: 200,
+      maxDelayMs: 2_000,
+    },
   };
+  const upstreamConfig = upstream(env, upstreamTuning);
+  const auth = authConfig(env);
+  if (upstreamConfig && !auth) {
+    throw new ConfigError(
+      "AUTH_JWKS_URL",
+      "is required with DIGICERT_BASE_URL (or AUTH_PUBLIC_KEY_FILE): a real tenant needs real token keys",
+    );
+  }
   return {
     port: int(env, "PORT", 4000, 0, 65_535),
     host: env.HOST?.trim() || "127.0.0.1",
     logLevel: oneOf(env, "LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
     graphiql: bool(env, "GRAPHIQL", true),
-    upstream: upstream(env, upstreamTuning),
+    upstream: upstreamConfig,
     upstreamTuning,
+    auth,
+    passthroughApiKey: bool(env, "DIGICERT_PASSTHROUGH_API_KEY", false),
+    defences: {
+      corsOrigins: origins(env, "CORS_ORIGINS"),
+      introspection: bool(env, "INTROSPECTION", true),
+      maxBodyBytes: int(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+      rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
+    },
     simulator: {
       dataDir: env.SIMULATOR_DATA_DIR?.trim() || ".simulator-data",
       latencyMs: int(env, "SIMULATOR_LATENCY_MS", 0, 0, 60_000),
@@ -69,47 +112,202 @@ function upstream(env: Env, tuning: Config["upstreamTuning"]): UpstreamConfig | 
   if (baseUrl.search || baseUrl.hash || baseUrl.username || baseUrl.password) {
     throw new ConfigError("DIGICERT_BASE_URL", "must not contain credentials, a query or a fragment");
   }
-  const apiKey = env.DIGICERT_API_KEY?.trim();
-  const certFile = env.DIGICERT_CLIENT_CERT_FILE?.trim();
-  const keyFile = env.DIGICERT_CLIENT_KEY_FILE?.trim();
-  let credentials: UpstreamCredentials;
-  if (apiKey && (certFile || keyFile)) {
-    throw new ConfigError("DIGICERT_API_KEY", "set either an API key or a client certificate, not both");
-  } else if (apiKey) {
-    if (/[\s\u0000-\u001f]/.test(apiKey))
-      throw new ConfigError("DIGICERT_API_KEY", "contains whitespace or control characters");
-    credentials = { kind: "apiKey", apiKey };
-  } else if (certFile || keyFile) {
-    if (!certFile)
-      throw new ConfigError("DIGICERT_CLIENT_CERT_FILE", "is required with DIGICERT_CLIENT_KEY_FILE");
-    if (!keyFile)
-      throw new ConfigError("DIGICERT_CLIENT_KEY_FILE", "is required with DIGICERT_CLIENT_CERT_FILE");
-    if (!baseUrl.hostname.startsWith("clientauth.") && !loopback) {
-      throw new ConfigError(
-        "DIGICERT_BASE_URL",
-        "client certificates are accepted on the clientauth. host, e.g. https://clientauth.one.digicert.com",
-      );
+  const tenants = new Map<string, UpstreamCredentials>();
+  const single = singleTenantCredentials(env, baseUrl, loopback);
+  if (single) tenants.set(name(env, "DIGICERT_TENANT", "default"), single);
+  const file = env.DIGICERT_TENANTS_FILE?.trim();
+  if (file) {
+    for (const [tenant, credentials] of tenantsFile(file, baseUrl, loopback)) {
+      if (tenants.has(tenant))
+        throw new ConfigError("DIGICERT_TENANTS_FILE", `tenant ${tenant} is defined twice`);
+      tenants.set(tenant, credentials);
     }
-    const passphrase = env.DIGICERT_CLIENT_KEY_PASSPHRASE;
-    credentials = {
-      kind: "clientCertificate",
-      certificatePem: pemFile("DIGICERT_CLIENT_CERT_FILE", certFile, "CERTIFICATE"),
-      privateKeyPem: pemFile("DIGICERT_CLIENT_KEY_FILE", keyFile, "PRIVATE KEY"),
-      ...(passphrase ? { passphrase } : {}),
-    };
-  } else {
+  }
+  if (tenants.size === 0 && !bool(env, "DIGICERT_PASSTHROUGH_API_KEY", false)) {
     throw new ConfigError(
       "DIGICERT_API_KEY",
-      "is required with DIGICERT_BASE_URL (or set DIGICERT_CLIENT_CERT_FILE and DIGICERT_CLIENT_KEY_FILE)",
+      "is required with DIGICERT_BASE_URL (or set DIGICERT_CLIENT_CERT_FILE and DIGICERT_CLIENT_KEY_FILE, DIGICERT_TENANTS_FILE, or DIGICERT_PASSTHROUGH_API_KEY=true)",
     );
   }
   const caFile = env.DIGICERT_CA_FILE?.trim();
   return {
-    baseUrl,
-    credentials,
-    ...(caFile ? { caPem: pemFile("DIGICERT_CA_FILE", caFile, "CERTIFICATE") } : {}),
-    ...tuning,
+    transport: {
+      baseUrl,
+      ...(caFile ? { caPem: pemFile("DIGICERT_CA_FILE", caFile, "CERTIFICATE") } : {}),
+      ...tuning,
+    },
+    tenants,
   };
+}
+
+/** DIGICERT_API_KEY, or a client certificate pair: the credentials of the one tenant DIGICERT_TENANT names. */
+function singleTenantCredentials(env: Env, baseUrl: URL, loopback: boolean): UpstreamCredentials | null {
+  const apiKey = env.DIGICERT_API_KEY?.trim();
+  const certFile = env.DIGICERT_CLIENT_CERT_FILE?.trim();
+  const keyFile = env.DIGICERT_CLIENT_KEY_FILE?.trim();
+  if (apiKey && (certFile || keyFile)) {
+    throw new ConfigError("DIGICERT_API_KEY", "set either an API key or a client certificate, not both");
+  }
+  if (apiKey) return apiKeyCredentials("DIGICERT_API_KEY", apiKey);
+  if (!certFile && !keyFile) return null;
+  if (!certFile)
+    throw new ConfigError("DIGICERT_CLIENT_CERT_FILE", "is required with DIGICERT_CLIENT_KEY_FILE");
+  if (!keyFile)
+    throw new ConfigError("DIGICERT_CLIENT_KEY_FILE", "is required with DIGICERT_CLIENT_CERT_FILE");
+  checkClientAuthHost(baseUrl, loopback, "DIGICERT_BASE_URL");
+  const passphrase = env.DIGICERT_CLIENT_KEY_PASSPHRASE;
+  return {
+    kind: "clientCertificate",
+    certificatePem: pemFile("DIGICERT_CLIENT_CERT_FILE", certFile, "CERTIFICATE"),
+    privateKeyPem: pemFile("DIGICERT_CLIENT_KEY_FILE", keyFile, "PRIVATE KEY"),
+    ...(passphrase ? { passphrase } : {}),
+  };
+}
+
+/** `{"tenant": {"apiKey": "..."} | {"clientCertFile": "...", "clientKeyFile": "...", "passphrase"?: "..."}}` */
+function tenantsFile(path: string, baseUrl: URL, loopback: boolean): [string, UpstreamCredentials][] {
+  const variable = "DIGICERT_TENANTS_FILE";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    // JSON.parse's message quotes the input, which holds API keys: never pass it on.
+    throw new ConfigError(variable, `cannot read ${path} as JSON`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(variable, "must hold an object of tenant names");
+  }
+  return Object.entries(parsed).map(([tenant, value]): [string, UpstreamCredentials] => {
+    if (!TENANT.test(tenant))
+      throw new ConfigError(variable, `tenant name ${JSON.stringify(tenant)} is not valid`);
+    const entry = (value ?? {}) as Record<string, unknown>;
+    if (typeof entry.apiKey === "string") return [tenant, apiKeyCredentials(variable, entry.apiKey)];
+    if (typeof entry.clientCertFile === "string" && typeof entry.clientKeyFile === "string") {
+      checkClientAuthHost(baseUrl, loopback, variable);
+      return [
+        tenant,
+        {
+          kind: "clientCertificate",
+          certificatePem: pemFile(variable, entry.clientCertFile, "CERTIFICATE"),
+          privateKeyPem: pemFile(variable, entry.clientKeyFile, "PRIVATE KEY"),
+          ...(typeof entry.passphrase === "string" ? { passphrase: entry.passphrase } : {}),
+        },
+      ];
+    }
+    throw new ConfigError(variable, `tenant ${tenant} needs apiKey, or clientCertFile and clientKeyFile`);
+  });
+}
+
+const TENANT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function apiKeyCredentials(variable: string, apiKey: string): UpstreamCredentials {
+  if (apiKey.length === 0 || /[\s\u0000-\u001f]/.test(apiKey)) {
+    throw new ConfigError(variable, "an API key must be non-empty, without whitespace or control characters");
+  }
+  return { kind: "apiKey", apiKey };
+}
+
+function checkClientAuthHost(baseUrl: URL, loopback: boolean, variable: string): void {
+  if (!baseUrl.hostname.startsWith("clientauth.") && !loopback) {
+    throw new ConfigError(
+      variable === "DIGICERT_BASE_URL" ? variable : "DIGICERT_BASE_URL",
+      "client certificates are accepted on the clientauth. host, e.g. https://clientauth.one.digicert.com",
+    );
+  }
+}
+
+const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+
+/** Token verification settings; null when no key source is set (development on the simulator). */
+function authConfig(env: Env): TokenVerifierOptions | null {
+  const jwksUrl = env.AUTH_JWKS_URL?.trim();
+  const keyFile = env.AUTH_PUBLIC_KEY_FILE?.trim();
+  if (!jwksUrl && !keyFile) return null;
+  if (jwksUrl && keyFile)
+    throw new ConfigError("AUTH_JWKS_URL", "set either AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE");
+  let keys: TokenVerifierOptions["keys"];
+  if (jwksUrl) {
+    let url: URL;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      throw new ConfigError("AUTH_JWKS_URL", "is not a URL");
+    }
+    const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+      throw new ConfigError("AUTH_JWKS_URL", "must use https (plain http is allowed for loopback only)");
+    }
+    keys = { kind: "jwks-url", url };
+  } else {
+    keys = publicKeyFile(keyFile!);
+  }
+  const issuer = env.AUTH_ISSUER?.trim();
+  if (!issuer) throw new ConfigError("AUTH_ISSUER", "is required with AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE");
+  const audience = env.AUTH_AUDIENCE?.trim();
+  if (!audience)
+    throw new ConfigError("AUTH_AUDIENCE", "is required with AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE");
+  const algorithms = (env.AUTH_ALGORITHMS?.trim() || "RS256,ES256").split(",").map((a) => a.trim());
+  for (const alg of algorithms) {
+    if (!ALGORITHMS.includes(alg)) {
+      throw new ConfigError(
+        "AUTH_ALGORITHMS",
+        `must be asymmetric JWS algorithms from ${ALGORITHMS.join(", ")}`,
+      );
+    }
+  }
+  return {
+    keys,
+    issuer,
+    audience,
+    algorithms: algorithms as JWSAlgorithm[],
+    clockToleranceSeconds: int(env, "AUTH_CLOCK_TOLERANCE_SECONDS", 5, 0, 60),
+    tenantClaim: name(env, "AUTH_TENANT_CLAIM", "tenant"),
+  };
+}
+
+function publicKeyFile(path: string): TokenVerifierOptions["keys"] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError("AUTH_PUBLIC_KEY_FILE", `cannot read the file ${path}`);
+  }
+  if (text.includes("-----BEGIN PUBLIC KEY-----")) return { kind: "pem", pem: text };
+  try {
+    const jwks = JSON.parse(text) as JSONWebKeySet;
+    if (Array.isArray(jwks.keys) && jwks.keys.length > 0) return { kind: "jwks", jwks };
+  } catch {
+    // fall through
+  }
+  throw new ConfigError("AUTH_PUBLIC_KEY_FILE", `${path} holds neither a PEM public key nor a JWKS`);
+}
+
+function name(env: Env, variable: string, fallback: string): string {
+  const raw = env[variable]?.trim();
+  if (!raw) return fallback;
+  if (!TENANT.test(raw)) throw new ConfigError(variable, "must be letters, digits, dot, dash or underscore");
+  return raw;
+}
+
+function origins(env: Env, variable: string): string[] {
+  const raw = env[variable]?.trim();
+  if (!raw) return [];
+  return raw.split(",").map((origin) => {
+    const trimmed = origin.trim();
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw new ConfigError(
+        variable,
+        "must be a comma-separated list of origins such as https://portal.example.com",
+      );
+    }
+    if (url.origin !== trimmed || trimmed === "null") {
+      throw new ConfigError(variable, `${trimmed} is not an origin (scheme://host[:port], no path)`);
+    }
+    return trimmed;
+  });
 }
 
 function pemFile(variable: string, path: string, label: string): string {

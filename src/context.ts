@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import DataLoader from "dataloader";
 import { LRUCache } from "lru-cache";
+import type { Viewer } from "./auth/viewer.js";
 import type { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import {
@@ -26,6 +27,8 @@ export interface Loaders {
 }
 
 export interface GatewayContext {
+  /** The verified caller; every request has one. */
+  viewer: Viewer;
   tlm: TlmClient;
   loaders: Loaders;
   logger: Logger;
@@ -33,7 +36,7 @@ export interface GatewayContext {
   now: Date;
 }
 
-/** Long-lived parts shared by every request of one app. */
+/** Long-lived parts for one tenant (the cache may be shared: certificates are public). */
 export interface Services {
   tlm: TlmClient;
   /** Parsed certificates by PEM. Certificates are public and immutable, and parsing is pure. */
@@ -44,8 +47,14 @@ export function createParsedCertificateCache(max = 5_000): LRUCache<string, Pars
   return new LRUCache({ max });
 }
 
-export function createContext(services: Services, logger: Logger, now = new Date()): GatewayContext {
-  return { tlm: services.tlm, loaders: createLoaders(services), logger, now };
+/** One request's context: the caller, its tenant's datasources, and fresh loaders. */
+export function createContext(
+  viewer: Viewer,
+  services: Services,
+  logger: Logger,
+  now = new Date(),
+): GatewayContext {
+  return { viewer, tlm: services.tlm, loaders: createLoaders(services), logger, now };
 }
 
 export function createLoaders({ tlm, parsedCertificates }: Services): Loaders {

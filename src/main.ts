@@ -1,6 +1,8 @@
 import "reflect-metadata";
 import { DEFAULT_API_KEY, type Simulator, startSimulator } from "../simulator/index.js";
 import { buildApp } from "./app.js";
+import { createDevIssuer, DEV_AUDIENCE, DEV_ISSUER } from "./auth/dev.js";
+import type { TokenVerifierOptions } from "./auth/verify.js";
 import { type Config, ConfigError, loadConfig, type UpstreamConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 
@@ -28,26 +30,64 @@ if (config.upstream) {
     logger: false,
   });
   upstream = {
-    ...config.upstreamTuning,
-    baseUrl: new URL(simulator.url),
-    credentials: { kind: "apiKey", apiKey: DEFAULT_API_KEY },
+    transport: { ...config.upstreamTuning, baseUrl: new URL(simulator.url) },
+    tenants: new Map([["default", { kind: "apiKey", apiKey: DEFAULT_API_KEY }]]),
   };
 }
 
-const app = buildApp({ port: config.port, host: config.host, graphiql: config.graphiql, upstream, logger });
+// Development (simulator, no key source configured): sign tokens with a key made now. loadConfig
+// refuses a real upstream without real key material, so this never runs in production.
+let auth: TokenVerifierOptions;
+let devToken: string | null = null;
+if (config.auth) {
+  auth = config.auth;
+} else {
+  const issuer = await createDevIssuer();
+  auth = {
+    keys: { kind: "jwks", jwks: issuer.jwks },
+    issuer: DEV_ISSUER,
+    audience: DEV_AUDIENCE,
+    algorithms: ["ES256"],
+    clockToleranceSeconds: 5,
+    tenantClaim: "tenant",
+  };
+  devToken = await issuer.sign({ sub: "developer", tenant: "default" });
+}
+
+const app = buildApp({
+  port: config.port,
+  host: config.host,
+  graphiql: config.graphiql,
+  upstream,
+  auth,
+  passthroughApiKey: config.passthroughApiKey,
+  defences: config.defences,
+  ...(devToken ? { graphiqlHeaders: { Authorization: `Bearer ${devToken}` } } : {}),
+  logger,
+});
 const url = await app.start();
 
-const curl = `curl -s ${url} -H 'content-type: application/json' -d '{"query":"{ profiles(first: 5) { edges { node { profileId name status } } } }"}'`;
+const auth_ = devToken
+  ? ` -H 'authorization: Bearer ${devToken}'`
+  : " -H 'authorization: Bearer <your token>'";
+const curl = `curl -s ${url} -H 'content-type: application/json'${auth_} -d '{"query":"{ profiles(first: 5) { edges { node { profileId name status } } } }"}'`;
 console.log(
   [
     "",
     `GraphQL gateway ready: ${url}`,
     config.graphiql
-      ? `GraphiQL:              ${url} (open in a browser)`
+      ? `GraphiQL:              ${url} (open in a browser${devToken ? "; the dev token is already in its headers" : ""})`
       : "GraphiQL:              off (GRAPHIQL=false)",
     simulator
       ? `Upstream:              built-in DigiCert ONE simulator at ${simulator.url} (set DIGICERT_BASE_URL to use a real tenant)`
-      : `Upstream:              ${upstream.baseUrl.origin}`,
+      : `Upstream:              ${upstream.transport.baseUrl.origin}`,
+    ...(devToken
+      ? [
+          "",
+          "Development token (all scopes, tenant 'default', valid 12 h, signed by a key made at this start):",
+          `  ${devToken}`,
+        ]
+      : []),
     "",
     "Try it:",
     `  ${curl}`,

@@ -1,5 +1,6 @@
 import { type Dispatcher, Pool, errors as undiciErrors } from "undici";
 import type { Logger } from "../logger.js";
+import { classifyUpstreamFailure, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.js";
 import {
   UpstreamBodyError,
   type UpstreamErrorDetail,
@@ -12,9 +13,9 @@ export type UpstreamCredentials =
   | { kind: "apiKey"; apiKey: string }
   | { kind: "clientCertificate"; certificatePem: string; privateKeyPem: string; passphrase?: string };
 
-export interface UpstreamOptions {
+/** How to reach DigiCert ONE; credentials are separate, per tenant. */
+export interface UpstreamTransportOptions {
   baseUrl: URL;
-  credentials: UpstreamCredentials;
   /** Extra trust anchors (PEM) for the upstream's TLS certificate, e.g. the simulator's root. */
   caPem?: string;
   connectTimeoutMs: number;
@@ -23,12 +24,49 @@ export interface UpstreamOptions {
   connections: number;
   /** Largest response body accepted, in bytes; undici itself has no limit. */
   maxResponseBytes: number;
+  /** Retries of reads (and of writes that provably never left); default DEFAULT_RETRY_POLICY. */
+  retry?: RetryPolicy;
+}
+
+export interface UpstreamOptions extends UpstreamTransportOptions {
+  credentials: UpstreamCredentials;
+}
+
+/**
+ * One connection pool to the DigiCert origin. API-key tenants share one; a client certificate is a
+ * TLS identity, so each client-certificate tenant gets a pool of its own.
+ */
+export function createUpstreamPool(
+  options: UpstreamTransportOptions,
+  credentials?: UpstreamCredentials,
+): Pool {
+  return new Pool(options.baseUrl.origin, {
+    connections: options.connections,
+    headersTimeout: options.headersTimeoutMs,
+    bodyTimeout: options.bodyTimeoutMs,
+    connect: {
+      timeout: options.connectTimeoutMs,
+      ...(options.caPem ? { ca: options.caPem } : {}),
+      ...(credentials?.kind === "clientCertificate"
+        ? {
+            cert: credentials.certificatePem,
+            key: credentials.privateKeyPem,
+            passphrase: credentials.passphrase,
+          }
+        : {}),
+    },
+  });
 }
 
 export interface UpstreamRequest {
   /** Names the call in logs and errors, e.g. `tlm.getCertificate`. */
   operation: string;
   method: "GET" | "POST" | "PUT" | "DELETE";
+  /**
+   * True when repeating the call cannot change anything upstream (reads; TLM's pickup). Default: true
+   * for GET only. A call that is not idempotent is retried only if it provably never left.
+   */
+  idempotent?: boolean;
   /** Built only by `upstreamPath` from validated identifiers. */
   path: UpstreamPath;
   query?: Record<string, string | number | undefined>;
@@ -58,36 +96,22 @@ export function upstreamPath(strings: TemplateStringsArray, ...values: string[])
   return out as UpstreamPath;
 }
 
-/** One connection pool to one DigiCert ONE origin; every product (TLM, IoT, DTM) shares it. */
+/**
+ * Calls DigiCert ONE with one set of credentials over a shared pool; every product (TLM, IoT, DTM)
+ * uses it. Cheap to create (per tenant, or per request in pass-through mode); close the pool, not this.
+ */
 export class UpstreamClient {
   readonly #pool: Dispatcher;
   readonly #headers: Record<string, string>;
   readonly #options: UpstreamOptions;
   readonly #logger: Logger;
 
-  /** `dispatcher` replaces the pool in unit tests (undici's MockAgent). */
-  constructor(options: UpstreamOptions, logger: Logger, dispatcher?: Dispatcher) {
+  /** `pool` from createUpstreamPool (matching the credentials), or undici's MockAgent in unit tests. */
+  constructor(options: UpstreamOptions, logger: Logger, pool: Dispatcher) {
     this.#options = options;
     this.#logger = logger;
     const { credentials } = options;
-    this.#pool =
-      dispatcher ??
-      new Pool(options.baseUrl.origin, {
-        connections: options.connections,
-        headersTimeout: options.headersTimeoutMs,
-        bodyTimeout: options.bodyTimeoutMs,
-        connect: {
-          timeout: options.connectTimeoutMs,
-          ...(options.caPem ? { ca: options.caPem } : {}),
-          ...(credentials.kind === "clientCertificate"
-            ? {
-                cert: credentials.certificatePem,
-                key: credentials.privateKeyPem,
-                passphrase: credentials.passphrase,
-              }
-            : {}),
-        },
-      });
+    this.#pool = pool;
     this.#headers = {
       accept: "application/json",
       "user-agent": "digicert-graphql-gateway",
@@ -95,7 +119,17 @@ export class UpstreamClient {
     };
   }
 
-  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+  /** Sends the call, retrying under the policy; a certificate-issuing call is never sent twice. */
+  request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const idempotent = req.idempotent ?? req.method === "GET";
+    return withRetry(
+      () => this.#attempt(req),
+      (error) => classifyUpstreamFailure(error, idempotent),
+      this.#options.retry ?? DEFAULT_RETRY_POLICY,
+    );
+  }
+
+  async #attempt(req: UpstreamRequest): Promise<UpstreamResponse> {
     const started = performance.now();
     const prefix = this.#options.baseUrl.pathname.replace(/\/$/, "");
     const query = encodeQuery(req.query);
@@ -127,10 +161,6 @@ export class UpstreamClient {
         "upstream call",
       );
     }
-  }
-
-  close(): Promise<void> {
-    return this.#pool.close();
   }
 }
 

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   "UPSTREAM_UNAVAILABLE",
   "UPSTREAM_OUTCOME_UNKNOWN",
   "UPSTREAM_INVALID_RESPONSE",
+  "FORBIDDEN",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -134,5 +135,14 @@ export class UpstreamInvalidResponseError extends DomainError {
   readonly code = "UPSTREAM_INVALID_RESPONSE";
   constructor() {
     super("DigiCert ONE returned a response the gateway could not read.");
+  }
+}
+
+/** The caller's token lacks a scope this field needs; only that field fails. */
+export class ForbiddenError extends DomainError {
+  override readonly name = "ForbiddenError";
+  readonly code = "FORBIDDEN";
+  constructor() {
+    super("Your token does not grant the scope this field needs.");
   }
 }

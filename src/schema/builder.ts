@@ -1,11 +1,16 @@
 import SchemaBuilder from "@pothos/core";
 import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import type { Scope } from "../auth/viewer.js";
+import { ForbiddenError } from "../model/errors.js";
 import type { GatewayContext } from "../context.js";
 import type { SerialNumber, Uuid } from "../model/ids.js";
 
 /** The one builder. Types live in the domain files beside this one; index.ts loads them. */
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
+  /** `authScopes: { scope: "certificates:read" }`: the token must grant that scope. */
+  AuthScopes: { scope: Scope };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
@@ -15,8 +20,14 @@ export const builder = new SchemaBuilder<{
     UUID: { Input: Uuid; Output: string };
   };
 }>({
-  plugins: [RelayPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (context) => ({ scope: (scope) => context.viewer.scopes.has(scope) }),
+    // A missing scope fails that field only, as FORBIDDEN.
+    unauthorizedError: () => new ForbiddenError(),
+  },
   relay: {
     clientMutationId: "omit",
     cursorType: "String",

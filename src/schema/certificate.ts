@@ -6,6 +6,7 @@ import {
   type Revocation,
   toCertificate,
 } from "../model/certificate.js";
+import { SCOPES } from "../auth/viewer.js";
 import { ValidationError } from "../model/errors.js";
 import { parseSerialNumber } from "../model/ids.js";
 import { builder } from "./builder.js";
@@ -41,6 +42,7 @@ export const CertificateRef = builder.objectRef<Certificate>("Certificate");
 
 builder.node(CertificateRef, {
   description: "A certificate issued through Trust Lifecycle Manager.",
+  authScopes: { scope: SCOPES.readCertificates },
   id: { resolve: (c) => c.serialNumber, parse: (id) => parseSerialNumber(id, "id") },
   loadOne: (serial, ctx) => ctx.loaders.certificate.load(serial),
   fields: (t) => ({
@@ -101,6 +103,7 @@ builder.queryFields((t) => ({
   certificate: t.field({
     type: CertificateRef,
     nullable: true,
+    authScopes: { scope: SCOPES.readCertificates },
     description: "A certificate by serial number; null when DigiCert has none.",
     args: { serialNumber: t.arg({ type: "SerialNumber", required: true }) },
     resolve: (_root, { serialNumber }, ctx) => ctx.loaders.certificate.load(serialNumber),
@@ -108,6 +111,7 @@ builder.queryFields((t) => ({
   certificates: t.connection(
     {
       type: CertificateRef,
+      authScopes: { scope: SCOPES.readCertificates },
       description: `Certificates matching the filter, newest first (certificate-search); at most ${MAX_PAGE} a page.`,
       args: { filter: t.arg({ type: CertificateFilterInput }) },
       resolve: async (_root, args, ctx) => {

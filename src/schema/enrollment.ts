@@ -1,3 +1,4 @@
+import { SCOPES } from "../auth/viewer.js";
 import type { EnrollmentOutcome } from "../model/certificate.js";
 import {
   AlreadyRevokedError,
@@ -201,6 +202,7 @@ const RevokeCertificateInput = builder.inputType("RevokeCertificateInput", {
 
 builder.mutationFields((t) => ({
   requestCertificate: t.field({
+    authScopes: { scope: SCOPES.writeCertificates },
     type: RequestResult.ref,
     description:
       "Submit a CSR to a TLM profile (POST /mpki/api/v1/certificate). Never retried by the gateway.",
@@ -208,6 +210,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => RequestResult.run(() => requestCertificate(ctx, input)),
   }),
   renewCertificate: t.field({
+    authScopes: { scope: SCOPES.writeCertificates },
     type: RenewResult.ref,
     description: "Renew within the profile's renewal window, with a new CSR. Never retried by the gateway.",
     args: { input: t.arg({ type: RenewCertificateInput, required: true }) },
@@ -215,6 +218,7 @@ builder.mutationFields((t) => ({
       RenewResult.run(() => renewCertificate(ctx, input.serialNumber, input)),
   }),
   pickupCertificate: t.field({
+    authScopes: { scope: SCOPES.writeCertificates },
     type: PickupResult.ref,
     description: "Collect a certificate whose request was pending approval.",
     args: { input: t.arg({ type: PickupCertificateInput, required: true }) },
@@ -224,6 +228,7 @@ builder.mutationFields((t) => ({
       ),
   }),
   revokeCertificate: t.field({
+    authScopes: { scope: SCOPES.writeCertificates },
     type: RevokeResult.ref,
     description: "Revoke (or, with CERTIFICATE_HOLD, suspend) a certificate.",
     args: { input: t.arg({ type: RevokeCertificateInput, required: true }) },

@@ -1,3 +1,4 @@
+import { SCOPES } from "../auth/viewer.js";
 import { parseUuid } from "../model/ids.js";
 import { type Profile, type ProfileAttribute, toProfile } from "../model/profile.js";
 import { builder } from "./builder.js";
@@ -40,6 +41,7 @@ export const ProfileRef = builder.objectRef<Profile>("Profile");
 
 builder.node(ProfileRef, {
   description: "A Trust Lifecycle Manager certificate profile.",
+  authScopes: { scope: SCOPES.readCertificates },
   id: { resolve: (p) => p.id, parse: (id) => parseUuid(id, "id") },
   loadOne: (id, ctx) => ctx.loaders.profile.load(id),
   fields: (t) => ({
@@ -69,6 +71,7 @@ builder.queryFields((t) => ({
   profile: t.field({
     type: ProfileRef,
     nullable: true,
+    authScopes: { scope: SCOPES.readCertificates },
     description:
       "A profile by DigiCert's UUID; null when it does not exist or is not available to the gateway.",
     args: { id: t.arg({ type: "UUID", required: true }) },
@@ -76,6 +79,7 @@ builder.queryFields((t) => ({
   }),
   profiles: t.connection({
     type: ProfileRef,
+    authScopes: { scope: SCOPES.readCertificates },
     description: `Certificate profiles, in DigiCert's order (GET /mpki/api/v2/profile); at most ${MAX_PAGE} a page.`,
     resolve: (_root, args, ctx) =>
       offsetPage(args, MAX_PAGE, async ({ offset, limit }) => {

@@ -1,37 +1,66 @@
 import { pino } from "pino";
+import { type App, buildApp } from "../../src/app.js";
+import { createDevIssuer, DEV_AUDIENCE, DEV_ISSUER, type DevIssuer } from "../../src/auth/dev.js";
+import type { Defences } from "../../src/config.js";
+import type { UpstreamCredentials } from "../../src/datasources/http.js";
 import {
   DEFAULT_API_KEY,
   type Simulator,
   type SimulatorOptions,
   startSimulator,
 } from "../../simulator/index.js";
-import { type App, buildApp } from "../../src/app.js";
-import type { UpstreamCredentials } from "../../src/datasources/http.js";
+
+export interface GqlResult<T> {
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+}
 
 export interface Stack {
   simulator: Simulator;
   app: App;
   url: URL;
-  /** POSTs a GraphQL operation over real HTTP; returns the parsed body. */
+  /** Signs tokens the gateway accepts (ES256, the stack's own key). */
+  issuer: DevIssuer;
+  /** A token for `sub` in `tenant` (default "default") with `scope` (default: every scope). */
+  token(claims?: {
+    sub?: string;
+    tenant?: string;
+    scope?: string;
+    expiresInSeconds?: number;
+  }): Promise<string>;
+  /**
+   * POSTs a GraphQL operation over real HTTP with a full-scope token for tenant "default", unless
+   * `options.token` says otherwise (null: no Authorization header).
+   */
   gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
-  ): Promise<{
-    data?: T;
-    errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
-  }>;
+    options?: { token?: string | null; headers?: Record<string, string> },
+  ): Promise<GqlResult<T>>;
   close(): Promise<void>;
 }
 
 export interface StackOptions {
   simulator?: SimulatorOptions;
-  /** Defaults to the simulator's full-access API key; a function can ask the simulator for material. */
+  /** Tenant "default"'s credentials: the simulator's full-access key unless given; a function can ask the simulator. */
   credentials?: UpstreamCredentials | ((simulator: Simulator) => Promise<UpstreamCredentials>);
+  /** More tenants and their credentials. */
+  tenants?: Record<string, UpstreamCredentials>;
+  passthroughApiKey?: boolean;
+  defences?: Partial<Defences>;
 }
+
+export const TEST_DEFENCES: Defences = {
+  corsOrigins: [],
+  introspection: true,
+  maxBodyBytes: 1024 * 1024,
+  rateLimitPerMinute: 1_000_000,
+};
 
 /** The simulator and the gateway, each on port 0; always call close() in afterAll. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const simulator = await startSimulator({ seedCertificates: 60, logger: false, ...options.simulator });
+  const issuer = await createDevIssuer();
   const credentials =
     typeof options.credentials === "function"
       ? await options.credentials(simulator)
@@ -41,30 +70,55 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     host: "127.0.0.1",
     graphiql: false,
     logger: pino({ level: "silent" }),
+    auth: {
+      keys: { kind: "jwks", jwks: issuer.jwks },
+      issuer: DEV_ISSUER,
+      audience: DEV_AUDIENCE,
+      algorithms: ["ES256"],
+      clockToleranceSeconds: 5,
+      tenantClaim: "tenant",
+    },
+    passthroughApiKey: options.passthroughApiKey ?? false,
+    defences: { ...TEST_DEFENCES, ...options.defences },
     upstream: {
-      baseUrl: new URL(simulator.url),
-      credentials,
-      // In TLS mode the simulator's server certificate chains to its own root.
-      ...(options.simulator?.tls ? { caPem: simulator.rootCertificatePem } : {}),
-      connectTimeoutMs: 2_000,
-      headersTimeoutMs: 5_000,
-      bodyTimeoutMs: 5_000,
-      connections: 16,
-      maxResponseBytes: 16 * 1024 * 1024,
+      transport: {
+        baseUrl: new URL(simulator.url),
+        // In TLS mode the simulator's server certificate chains to its own root.
+        ...(options.simulator?.tls ? { caPem: simulator.rootCertificatePem } : {}),
+        connectTimeoutMs: 2_000,
+        headersTimeoutMs: 5_000,
+        bodyTimeoutMs: 5_000,
+        connections: 16,
+        maxResponseBytes: 16 * 1024 * 1024,
+        // Short waits keep fault tests fast; a Retry-After beyond the budget ends retries at once.
+        retry: { maxAttempts: 3, budgetMs: 1_500, baseDelayMs: 5, maxDelayMs: 20 },
+      },
+      tenants: new Map([["default", credentials], ...Object.entries(options.tenants ?? {})]),
     },
   });
   const url = await app.start().catch(async (error) => {
     await simulator.close();
     throw error;
   });
+  const token: Stack["token"] = (claims = {}) =>
+    issuer.sign({ sub: claims.sub ?? "tester", tenant: claims.tenant ?? "default", ...claims });
+  const defaultToken = await token();
   return {
     simulator,
     app,
     url,
-    async gql(query, variables) {
+    issuer,
+    token,
+    async gql(query, variables, opts = {}) {
+      const bearer = opts.token === undefined ? defaultToken : opts.token;
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+        headers: {
+          "content-type": "application/json",
+          accept: "application/graphql-response+json",
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+          ...opts.headers,
+        },
         body: JSON.stringify({ query, variables }),
       });
       return (await res.json()) as never;

@@ -5,6 +5,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
+/** Token settings a real tenant needs. */
+const AUTH = {
+  AUTH_JWKS_URL: "https://login.example.com/.well-known/jwks.json",
+  AUTH_ISSUER: "https://login.example.com/",
+  AUTH_AUDIENCE: "digicert-gateway",
+};
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function errorOf(env: Record<string, string>): ConfigError {
@@ -46,9 +52,71 @@ describe("loadConfig", () => {
     expect(error.message).not.toContain("top secret");
   });
 
-  it("takes an API key for a real tenant", () => {
-    const config = loadConfig({ DIGICERT_BASE_URL: "https://one.digicert.com", DIGICERT_API_KEY: "abc" });
-    expect(config.upstream?.credentials).toEqual({ kind: "apiKey", apiKey: "abc" });
+  it("takes an API key for a real tenant, served as tenant 'default' unless DIGICERT_TENANT names it", () => {
+    const config = loadConfig({
+      ...AUTH,
+      DIGICERT_BASE_URL: "https://one.digicert.com",
+      DIGICERT_API_KEY: "abc",
+    });
+    expect(config.upstream?.tenants.get("default")).toEqual({ kind: "apiKey", apiKey: "abc" });
+    const named = loadConfig({
+      ...AUTH,
+      DIGICERT_BASE_URL: "https://one.digicert.com",
+      DIGICERT_API_KEY: "abc",
+      DIGICERT_TENANT: "acme",
+    });
+    expect([...(named.upstream?.tenants.keys() ?? [])]).toEqual(["acme"]);
+  });
+
+  it("refuses a real upstream without real token keys", () => {
+    expect(errorOf({ DIGICERT_BASE_URL: "https://one.digicert.com", DIGICERT_API_KEY: "abc" }).variable).toBe(
+      "AUTH_JWKS_URL",
+    );
+  });
+
+  it("requires issuer and audience with a key source, and pins asymmetric algorithms", () => {
+    const url = { AUTH_JWKS_URL: AUTH.AUTH_JWKS_URL };
+    expect(errorOf(url).variable).toBe("AUTH_ISSUER");
+    expect(errorOf({ ...url, AUTH_ISSUER: "x" }).variable).toBe("AUTH_AUDIENCE");
+    expect(errorOf({ ...AUTH, AUTH_ALGORITHMS: "HS256" }).variable).toBe("AUTH_ALGORITHMS");
+    expect(errorOf({ ...AUTH, AUTH_ALGORITHMS: "none" }).variable).toBe("AUTH_ALGORITHMS");
+    expect(errorOf({ ...AUTH, AUTH_JWKS_URL: "http://login.example.com/jwks" }).variable).toBe(
+      "AUTH_JWKS_URL",
+    );
+    const config = loadConfig({ ...AUTH, AUTH_ALGORITHMS: "ES256, EdDSA" });
+    expect(config.auth).toMatchObject({
+      algorithms: ["ES256", "EdDSA"],
+      clockToleranceSeconds: 5,
+      tenantClaim: "tenant",
+    });
+  });
+
+  it("reads tenants from a file, without quoting it when it is not JSON", () => {
+    const good = join(dir, "tenants.json");
+    writeFileSync(good, JSON.stringify({ acme: { apiKey: "k1" }, globex: { apiKey: "k2" } }));
+    const config = loadConfig({
+      ...AUTH,
+      DIGICERT_BASE_URL: "https://one.digicert.com",
+      DIGICERT_TENANTS_FILE: good,
+    });
+    expect(config.upstream?.tenants.get("globex")).toEqual({ kind: "apiKey", apiKey: "k2" });
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, '{"acme": {"apiKey": "secret-in-broken-json"');
+    const error = errorOf({
+      ...AUTH,
+      DIGICERT_BASE_URL: "https://one.digicert.com",
+      DIGICERT_TENANTS_FILE: bad,
+    });
+    expect(error.variable).toBe("DIGICERT_TENANTS_FILE");
+    expect(error.message).not.toContain("secret-in-broken-json");
+  });
+
+  it("accepts CORS origins only as exact origins", () => {
+    expect(
+      loadConfig({ CORS_ORIGINS: "https://portal.example.com, http://localhost:5173" }).defences.corsOrigins,
+    ).toEqual(["https://portal.example.com", "http://localhost:5173"]);
+    expect(errorOf({ CORS_ORIGINS: "https://portal.example.com/app" }).variable).toBe("CORS_ORIGINS");
+    expect(errorOf({ CORS_ORIGINS: "*" }).variable).toBe("CORS_ORIGINS");
   });
 
   it("takes a client certificate for the clientauth host, and requires both files", () => {
@@ -58,11 +126,12 @@ describe("loadConfig", () => {
     writeFileSync(key, "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n");
     const base = "https://clientauth.one.digicert.com";
     const config = loadConfig({
+      ...AUTH,
       DIGICERT_BASE_URL: base,
       DIGICERT_CLIENT_CERT_FILE: cert,
       DIGICERT_CLIENT_KEY_FILE: key,
     });
-    expect(config.upstream?.credentials.kind).toBe("clientCertificate");
+    expect(config.upstream?.tenants.get("default")?.kind).toBe("clientCertificate");
     expect(errorOf({ DIGICERT_BASE_URL: base, DIGICERT_CLIENT_CERT_FILE: cert }).variable).toBe(
       "DIGICERT_CLIENT_KEY_FILE",
     );

@@ -18,7 +18,7 @@ const SERIAL = "4099ABF9C1BB7C02BBE1CDC7836CA9D58A71C2A5" as SerialNumber;
 let agent: MockAgent;
 let logs: string[];
 
-function client(maxResponseBytes = 1024 * 1024) {
+function client(maxResponseBytes = 1024 * 1024, maxAttempts = 1) {
   logs = [];
   const logger = pino({ level: "trace" }, { write: (line: string) => logs.push(line) });
   const http = new UpstreamClient(
@@ -30,6 +30,7 @@ function client(maxResponseBytes = 1024 * 1024) {
       bodyTimeoutMs: 1000,
       connections: 4,
       maxResponseBytes,
+      retry: { maxAttempts, budgetMs: 1_000, baseDelayMs: 1, maxDelayMs: 5 },
     },
     logger,
     agent.get(ORIGIN),
@@ -190,6 +191,34 @@ describe("TlmClient", () => {
       })
       .reply(204, "");
     await expect(client().revokeCertificate(SERIAL, "key_compromise")).resolves.toBeUndefined();
+  });
+});
+
+describe("retries", () => {
+  it("retries a GET after a 503 and returns the second answer", async () => {
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` }).reply(503, "{}");
+    pool
+      .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` })
+      .reply(200, { serial_number: SERIAL, status: "issued" });
+    expect(await client(1024 * 1024, 3).getCertificate(SERIAL)).toMatchObject({ serial_number: SERIAL });
+  });
+
+  it("never sends an issuing POST twice, even after a 503", async () => {
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: "/mpki/api/v1/certificate", method: "POST" }).reply(503, "{}");
+    pool.intercept({ path: "/mpki/api/v1/certificate", method: "POST" }).reply(201, { serial_number: "0A" });
+    const error = await client(1024 * 1024, 3)
+      .issueCertificate({
+        profile: { id: PROFILE },
+        seat: { seat_id: "a@example.com" },
+        csr: "x",
+        delivery_format: "x509",
+        include_ca_chain: false,
+      })
+      .catch((e: unknown) => e);
+    expect((error as UpstreamHttpError).status).toBe(503);
+    expect(agent.pendingInterceptors()).toHaveLength(1); // the second POST was never sent
   });
 });
 

@@ -106,6 +106,8 @@ export class TlmClient {
     const res = await this.http.request({
       operation: "tlm.pickupCertificate",
       method: "POST",
+      // Pickup reads the request's state; repeating it cannot issue anything.
+      idempotent: true,
       path: upstreamPath`/mpki/api/v1/certificate-pickup/${requestId}`,
       body: { profile: { id: profileId } },
     });
