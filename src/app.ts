@@ -18,6 +18,7 @@ import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import { DomainError, ValidationError } from "./model/errors.js";
 import { toDomainError } from "./model/upstream-errors.js";
+import { fingerprintOf, IdempotencyStore } from "./resolvers/idempotency.js";
 import { schema } from "./schema/index.js";
 
 export interface AppConfig {
@@ -161,12 +162,18 @@ function createTenants(config: AppConfig) {
   const sharedPool = createUpstreamPool(transport);
   const pools: Pool[] = [sharedPool];
   const parsedCertificates = createParsedCertificateCache();
+  const idempotency = new IdempotencyStore();
   const services = new Map<string, Services>();
   for (const [tenant, credentials] of tenants) {
     const pool = credentials.kind === "apiKey" ? sharedPool : createUpstreamPool(transport, credentials);
     if (pool !== sharedPool) pools.push(pool);
     const http = new UpstreamClient({ ...transport, credentials }, logger, pool);
-    services.set(tenant, { tlm: new TlmClient(http), parsedCertificates });
+    services.set(tenant, {
+      tlm: new TlmClient(http),
+      parsedCertificates,
+      idempotency,
+      idempotencyScope: tenant,
+    });
   }
   return {
     /** The viewer's tenant's services; null when this gateway does not serve that tenant. */
@@ -174,9 +181,13 @@ function createTenants(config: AppConfig) {
       if (!config.passthroughApiKey) return services.get(viewer.tenant) ?? null;
       if (!callerApiKey || callerApiKey.length > 512 || /[\s\u0000-\u001f]/.test(callerApiKey)) return null;
       const credentials = { kind: "apiKey" as const, apiKey: callerApiKey };
+      const tlm = new TlmClient(new UpstreamClient({ ...transport, credentials }, logger, sharedPool));
+      // Keys are scoped by tenant and by a digest of the caller's DigiCert key (never the key itself).
       return {
-        tlm: new TlmClient(new UpstreamClient({ ...transport, credentials }, logger, sharedPool)),
+        tlm,
         parsedCertificates,
+        idempotency,
+        idempotencyScope: `${viewer.tenant}:${fingerprintOf(callerApiKey)}`,
       };
     },
     close: () => Promise.all(pools.map((pool) => pool.close())).then(() => undefined),

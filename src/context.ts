@@ -4,6 +4,7 @@ import { LRUCache } from "lru-cache";
 import type { Viewer } from "./auth/viewer.js";
 import type { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
+import type { IdempotencyStore } from "./resolvers/idempotency.js";
 import {
   type AdditionalFormats,
   type Certificate,
@@ -30,6 +31,10 @@ export interface GatewayContext {
   /** The verified caller; every request has one. */
   viewer: Viewer;
   tlm: TlmClient;
+  /** Remembers enrollment results by the caller's idempotency key, within `idempotencyScope`. */
+  idempotency: IdempotencyStore;
+  /** The tenant (and, in pass-through mode, the caller's DigiCert key): keys never cross it. */
+  idempotencyScope: string;
   loaders: Loaders;
   logger: Logger;
   /** The request's clock, so every field of one response agrees on "now". */
@@ -39,6 +44,8 @@ export interface GatewayContext {
 /** Long-lived parts for one tenant (the cache may be shared: certificates are public). */
 export interface Services {
   tlm: TlmClient;
+  idempotency: IdempotencyStore;
+  idempotencyScope: string;
   /** Parsed certificates by PEM. Certificates are public and immutable, and parsing is pure. */
   parsedCertificates: LRUCache<string, ParsedCertificate>;
 }
@@ -54,7 +61,8 @@ export function createContext(
   logger: Logger,
   now = new Date(),
 ): GatewayContext {
-  return { viewer, tlm: services.tlm, loaders: createLoaders(services), logger, now };
+  const { tlm, idempotency, idempotencyScope } = services;
+  return { viewer, tlm, idempotency, idempotencyScope, loaders: createLoaders(services), logger, now };
 }
 
 export function createLoaders({ tlm, parsedCertificates }: Services): Loaders {

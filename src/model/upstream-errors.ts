@@ -42,8 +42,12 @@ export function toDomainError(error: unknown, call: CallContext): unknown {
   const { status } = error;
   if (status === 400) return fromBadRequest(error, call);
   if (status === 401) return new UpstreamAuthenticationError();
-  if (status === 403)
-    return call.profileId ? new ProfileNotFoundError(call.profileId) : new UpstreamForbiddenError();
+  if (status === 403) {
+    // TLM answers 403 for what the credentials may not see: to the caller it does not exist.
+    if (call.profileId) return new ProfileNotFoundError(call.profileId);
+    if (call.serialNumber) return new CertificateNotFoundError(call.serialNumber);
+    return new UpstreamForbiddenError();
+  }
   if (status === 404) {
     if (call.requestId) return new RequestNotFoundError(call.requestId);
     if (call.serialNumber) return new CertificateNotFoundError(call.serialNumber);

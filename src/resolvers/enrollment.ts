@@ -19,6 +19,7 @@ import {
 } from "../model/errors.js";
 import type { RequestId, SerialNumber, Uuid } from "../model/ids.js";
 import { type CallContext, toDomainError } from "../model/upstream-errors.js";
+import { fingerprintOf, parseIdempotencyKey } from "./idempotency.js";
 
 /**
  * Enrollment use cases (GraphQL-free). Each validates everything it can before calling DigiCert,
@@ -27,26 +28,45 @@ import { type CallContext, toDomainError } from "../model/upstream-errors.js";
 
 export async function requestCertificate(
   ctx: GatewayContext,
-  input: EnrollmentInput,
+  input: EnrollmentInput & { idempotencyKey?: string | null },
 ): Promise<EnrollmentOutcome> {
   const body = await toWireIssueRequest(input);
   const call = { idempotent: false, profileId: input.profileId };
-  const wire = await upstream(() => ctx.tlm.issueCertificate(body), call);
-  return readOutcome(wire, input.profileId, call);
+  return once(ctx, input.idempotencyKey, { op: "requestCertificate", body }, async () =>
+    readOutcome(await upstream(() => ctx.tlm.issueCertificate(body), call), input.profileId, call),
+  );
 }
 
 export async function renewCertificate(
   ctx: GatewayContext,
   serialNumber: SerialNumber,
-  input: RenewalInput,
+  input: RenewalInput & { idempotencyKey?: string | null },
 ): Promise<EnrollmentOutcome> {
   const body = await toWireRenewRequest(input);
   const call = { idempotent: false, serialNumber };
-  const wire = await upstream(() => ctx.tlm.renewCertificate(serialNumber, body), call);
-  if (wire?.serial_number) return readOutcome(wire, null, call);
-  // A pending renewal is picked up with its profile's id, which only the original certificate knows.
-  const original = await ctx.loaders.certificate.load(serialNumber).catch(() => null);
-  return readOutcome(wire, original?.profileId ?? null, call);
+  return once(ctx, input.idempotencyKey, { op: "renewCertificate", serialNumber, body }, async () => {
+    const wire = await upstream(() => ctx.tlm.renewCertificate(serialNumber, body), call);
+    if (wire?.serial_number) return readOutcome(wire, null, call);
+    // A pending renewal is picked up with its profile's id, which only the original certificate knows.
+    const original = await ctx.loaders.certificate.load(serialNumber).catch(() => null);
+    return readOutcome(wire, original?.profileId ?? null, call);
+  });
+}
+
+/**
+ * With a caller's idempotency key, runs `issue` once per key and request content (in the caller's
+ * tenant): a repeat gets the first outcome, even an unknown one, and never a second certificate.
+ * Everything that can be validated is validated before this, so a refusal never consumes the key.
+ */
+function once(
+  ctx: GatewayContext,
+  idempotencyKey: string | null | undefined,
+  request: unknown,
+  issue: () => Promise<EnrollmentOutcome>,
+): Promise<EnrollmentOutcome> {
+  if (idempotencyKey === null || idempotencyKey === undefined) return issue();
+  const key = parseIdempotencyKey(idempotencyKey);
+  return ctx.idempotency.run(ctx.idempotencyScope, key, fingerprintOf(request), issue);
 }
 
 /** Pickup only reads the request's state: safe to repeat, so it is reported as idempotent. */

@@ -114,6 +114,9 @@ const RevokeResult = resultUnion<Revoked>(
   [ValidationError, CertificateNotFoundError, AlreadyRevokedError, ...UPSTREAM_ERRORS],
 );
 
+const IDEMPOTENCY_KEY =
+  "Optional, 1-128 of [A-Za-z0-9_.:-], e.g. a UUID. Repeating the mutation with the same key and input returns the first result instead of issuing again (kept 24 h); the same key with other input is a ValidationError.";
+
 const ValidityUnitEnum = builder.enumType("ValidityUnit", {
   values: ["YEARS", "MONTHS", "DAYS", "HOURS", "MINUTES"] as const,
 });
@@ -169,6 +172,7 @@ const RequestCertificateInput = builder.inputType("RequestCertificateInput", {
     subjectAltNames: t.field({ type: SubjectAltNamesInput }),
     validity: t.field({ type: ValidityInput }),
     includeCaChain: t.boolean({ description: "Append the chain to the returned PEM." }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY }),
   }),
 });
 
@@ -178,6 +182,7 @@ const RenewCertificateInput = builder.inputType("RenewCertificateInput", {
     csr: t.string({ required: true }),
     validity: t.field({ type: ValidityInput }),
     includeCaChain: t.boolean(),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY }),
   }),
 });
 

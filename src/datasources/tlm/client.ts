@@ -16,7 +16,7 @@ import type {
 /**
  * Trust Lifecycle Manager (`/mpki/api`). One method per REST call, returning DigiCert's JSON as
  * sent; mapping to domain objects is the model's job. Identifiers arrive validated (branded).
- * Contract: reads whose "absent" answer is normal return null (profile: 403, certificate: 404);
+ * Contract: reads whose "absent" answer is normal return null (profile: 403; certificate: 403, 404);
  * every other non-2xx throws `UpstreamHttpError`.
  */
 export class TlmClient {
@@ -56,7 +56,8 @@ export class TlmClient {
       });
       return res.json as WireCertificateDetails;
     } catch (error) {
-      if (error instanceof UpstreamHttpError && error.status === 404) return null;
+      // 403: another tenant's certificate, which this tenant must not learn exists.
+      if (error instanceof UpstreamHttpError && (error.status === 404 || error.status === 403)) return null;
       throw error;
     }
   }
