@@ -48,6 +48,8 @@ export interface StackOptions {
   tenants?: Record<string, UpstreamCredentials>;
   passthroughApiKey?: boolean;
   defences?: Partial<Defences>;
+  /** When given, every gateway log line (pino JSON, level trace) is pushed here, for leak checks. */
+  logs?: string[];
 }
 
 export const TEST_DEFENCES: Defences = {
@@ -69,7 +71,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     port: 0,
     host: "127.0.0.1",
     graphiql: false,
-    logger: pino({ level: "silent" }),
+    logger: options.logs
+      ? pino({ level: "trace" }, { write: (line: string) => void options.logs!.push(line) })
+      : pino({ level: "silent" }),
     auth: {
       keys: { kind: "jwks", jwks: issuer.jwks },
       issuer: DEV_ISSUER,
