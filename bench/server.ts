@@ -38,6 +38,7 @@ if (role === "simulator") {
       introspection: true,
       maxBodyBytes: 1024 * 1024,
       rateLimitPerMinute: 10_000_000,
+      maxOperationsPerSocket: 20,
     },
     upstream: {
       transport: {

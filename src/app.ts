@@ -20,6 +20,7 @@ import { DomainError, ValidationError } from "./model/errors.js";
 import { toDomainError } from "./model/upstream-errors.js";
 import { fingerprintOf, IdempotencyStore } from "./resolvers/idempotency.js";
 import { schema } from "./schema/index.js";
+import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
 
 export interface AppConfig {
   port: number;
@@ -71,20 +72,31 @@ export function buildApp(config: AppConfig): App {
   const verify = createTokenVerifier(config.auth);
 
   /** Every operation needs a valid token; a failure is one generic 401, its reason goes to the log. */
-  async function contextFor(request: Request): Promise<GatewayContext> {
+  async function authenticate(authorization: string | null, apiKey: string | null) {
     let viewer: Viewer;
     try {
-      viewer = await verify(request.headers.get("authorization"));
+      viewer = await verify(authorization);
     } catch (error) {
       const reason = error instanceof AuthenticationError ? error.reason : "verification error";
       logger.info({ reason }, "request refused: not authenticated");
       throw unauthenticated();
     }
-    const services = tenants.forViewer(viewer, request.headers.get("x-api-key"));
+    const services = tenants.forViewer(viewer, apiKey);
     if (!services) {
       logger.info({ tenant: viewer.tenant, subject: viewer.subject }, "request refused: tenant not served");
       throw unauthenticated();
     }
+    return { viewer, services };
+  }
+
+  /** HTTP authenticates each request; a WebSocket authenticated once, at connection_init (`wsAuth`). */
+  async function contextFor(initial: { request: Request; wsAuth?: SocketAuth }): Promise<GatewayContext> {
+    const { viewer, services } = initial.wsAuth
+      ? { viewer: initial.wsAuth.viewer, services: initial.wsAuth.services as Services }
+      : await authenticate(
+          initial.request.headers.get("authorization"),
+          initial.request.headers.get("x-api-key"),
+        );
     return createContext(viewer, services, logger);
   }
 
@@ -107,10 +119,17 @@ export function buildApp(config: AppConfig): App {
       error: (...args) => logger.error({ err: args.find((a) => a instanceof Error) }, "graphql error"),
     },
     maskedErrors: { maskError: (error, message, isDev) => maskError(error, message, isDev, logger) },
-    context: ({ request }) => contextFor(request),
+    context: (initial) => contextFor(initial as unknown as Parameters<typeof contextFor>[0]),
   });
 
   const server: Server = createServer(yoga);
+  const ws = attachGraphqlWs(server, yoga as never, {
+    path: GRAPHQL_PATH,
+    authenticate,
+    maxPayloadBytes: config.defences.maxBodyBytes,
+    maxOperationsPerSocket: config.defences.maxOperationsPerSocket,
+    logger,
+  });
   let started = false;
 
   return {
@@ -136,6 +155,7 @@ export function buildApp(config: AppConfig): App {
         clearTimeout(timer);
         started = false;
       }
+      await ws.close();
       await tenants.close();
     },
     fetch: (input, init) => Promise.resolve(yoga.fetch(new Request(input, init))),

@@ -30,6 +30,8 @@ export interface Defences {
   maxBodyBytes: number;
   /** Operations per caller per minute. */
   rateLimitPerMinute: number;
+  /** Operations running at once on one WebSocket. */
+  maxOperationsPerSocket: number;
 }
 
 export interface Config {
@@ -88,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
       introspection: bool(env, "INTROSPECTION", true),
       maxBodyBytes: int(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
       rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
+      maxOperationsPerSocket: int(env, "WS_MAX_OPERATIONS", 20, 1, 1000),
     },
     simulator: {
       dataDir: env.SIMULATOR_DATA_DIR?.trim() || ".simulator-data",

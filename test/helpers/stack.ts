@@ -57,6 +57,7 @@ export const TEST_DEFENCES: Defences = {
   introspection: true,
   maxBodyBytes: 1024 * 1024,
   rateLimitPerMinute: 1_000_000,
+  maxOperationsPerSocket: 20,
 };
 
 /** The simulator and the gateway, each on port 0; always call close() in afterAll. */

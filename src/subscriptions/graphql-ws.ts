@@ -1,0 +1,135 @@
+import type { Server } from "node:http";
+import { type ExecutionArgs, GraphQLError } from "graphql";
+import { CloseCode } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import type { YogaServerInstance } from "graphql-yoga";
+import { WebSocketServer } from "ws";
+import type { Viewer } from "../auth/viewer.js";
+import type { Logger } from "../logger.js";
+
+/** What a socket's `connection_init` authenticated; every operation on the socket runs as it. */
+export interface SocketAuth {
+  viewer: Viewer;
+  /** Opaque to this module: handed to the context factory as `wsAuth`. */
+  services: unknown;
+}
+
+export interface GraphqlWsOptions {
+  path: string;
+  /**
+   * Verifies `connectionParams.authorization` ("Bearer <JWT>") and, in pass-through mode,
+   * `connectionParams["x-api-key"]`; throws to refuse. Same rules as HTTP.
+   */
+  authenticate(authorization: string | null, apiKey: string | null): Promise<SocketAuth>;
+  /** Largest frame accepted; the ws library's default is 100 MiB. */
+  maxPayloadBytes: number;
+  /** Operations (queries, mutations, subscriptions) running at once on one socket. */
+  maxOperationsPerSocket: number;
+  logger: Logger;
+}
+
+interface SocketState {
+  auth?: SocketAuth;
+  expiry?: NodeJS.Timeout;
+  running: Set<string>;
+}
+
+/**
+ * graphql-ws on the same port and path as HTTP (graphql-transport-ws protocol). The token comes in
+ * `connectionParams` at `connection_init`; a bad one closes the socket with 4403, and the socket is
+ * closed with 4401 when the token expires. Operations go through yoga's envelop pipeline, so masking,
+ * query limits and scopes apply exactly as over HTTP.
+ */
+export function attachGraphqlWs(
+  server: Server,
+  yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
+  options: GraphqlWsOptions,
+): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ server, path: options.path, maxPayload: options.maxPayloadBytes });
+  const states = new WeakMap<object, SocketState>();
+  const stateOf = (extra: object): SocketState => {
+    let state = states.get(extra);
+    if (!state) states.set(extra, (state = { running: new Set() }));
+    return state;
+  };
+
+  const disposable = useServer(
+    {
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const authorization = typeof params.authorization === "string" ? params.authorization : null;
+        const apiKey = typeof params["x-api-key"] === "string" ? params["x-api-key"] : null;
+        try {
+          const auth = await options.authenticate(authorization, apiKey);
+          const state = stateOf(ctx.extra);
+          state.auth = auth;
+          const ms = auth.viewer.expiresAt * 1000 - Date.now();
+          state.expiry = setTimeout(
+            () => ctx.extra.socket.close(CloseCode.Unauthorized, "Token expired"),
+            Math.max(0, ms),
+          );
+          return true;
+        } catch {
+          return false; // graphql-ws closes with 4403 Forbidden
+        }
+      },
+      onClose: (ctx) => {
+        clearTimeout(stateOf(ctx.extra).expiry);
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const state = stateOf(ctx.extra);
+        if (state.running.size >= options.maxOperationsPerSocket) {
+          return [
+            new GraphQLError(
+              `At most ${options.maxOperationsPerSocket} operations may run at once on one socket.`,
+              {
+                extensions: { code: "TOO_MANY_OPERATIONS" },
+              },
+            ),
+          ];
+        }
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          wsAuth: state.auth,
+        });
+        let document: ExecutionArgs["document"];
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError("Syntax error")];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        state.running.add(id);
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
+      onComplete: (ctx, id) => {
+        stateOf(ctx.extra).running.delete(id);
+      },
+      onError: (ctx, id) => {
+        stateOf(ctx.extra).running.delete(id);
+      },
+    },
+    wss,
+  );
+  wss.on("error", (error) => options.logger.warn({ err: error }, "websocket server error"));
+
+  return {
+    async close() {
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
