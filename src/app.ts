@@ -19,6 +19,11 @@ import type { Logger } from "./logger.js";
 import { DomainError, ValidationError } from "./model/errors.js";
 import { toDomainError } from "./model/upstream-errors.js";
 import { fingerprintOf, IdempotencyStore } from "./resolvers/idempotency.js";
+import { browserDefences } from "./plugins/browser.js";
+import { limitRequestBody } from "./plugins/use-body-limit.js";
+import { useExposure } from "./plugins/use-exposure.js";
+import { useQueryLimits } from "./plugins/use-query-limits.js";
+import { useRateLimit } from "./plugins/use-rate-limit.js";
 import { schema } from "./schema/index.js";
 import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
 
@@ -100,8 +105,23 @@ export function buildApp(config: AppConfig): App {
     return createContext(viewer, services, logger);
   }
 
+  const { defences } = config;
+  const browser = browserDefences({ allowedOrigins: defences.corsOrigins });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
+    cors: browser.cors,
+    // Order matters: the rate limit counts an operation before the query limits may refuse it.
+    plugins: [
+      ...browser.plugins,
+      limitRequestBody(defences.maxBodyBytes),
+      useExposure({ introspection: defences.introspection }),
+      useRateLimit<GatewayContext>({
+        points: defences.rateLimitPerMinute,
+        durationSeconds: 60,
+        keyOf: (ctx) => (ctx.viewer ? `${ctx.viewer.tenant}:${ctx.viewer.subject}` : null),
+      }),
+      useQueryLimits(),
+    ],
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: "/health",
     landingPage: false,

@@ -114,7 +114,7 @@ export function useQueryLimits(options: Partial<QueryLimitsOptions> = {}): Plugi
       propagateOnRejection: false,
       onReject: [reportAs(QUERY_LIMIT_CODES.directives)],
     },
-    // The only way to stop the lexer is armor's throw; the wrapper below turns it into a result.
+    // The only way to stop the lexer is armor's throw; codedTokenLimit below gives it a code.
     maxTokens: {
       n: limits.maxTokens,
       propagateOnRejection: true,

@@ -29,7 +29,7 @@ export const RATE_LIMITED = "RATE_LIMITED";
  * RATE_LIMITED and `extensions.retryAfterSeconds` (whole seconds, at least 1). Over HTTP yoga turns
  * its `extensions.http` into status 429 and a `Retry-After` header of the same number.
  */
-export function useRateLimit<TContext extends Record<string, unknown> = Record<string, unknown>>(
+export function useRateLimit<TContext extends object = Record<string, unknown>>(
   options: RateLimitOptions<YogaInitialContext & TContext>,
 ): Plugin<TContext> {
   const { points, durationSeconds, keyOf } = options;

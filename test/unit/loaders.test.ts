@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { createLoaders, createParsedCertificateCache, type Services } from "../../src/context.js";
 import type { TlmClient } from "../../src/datasources/tlm/client.js";
+import { IdempotencyStore } from "../../src/resolvers/idempotency.js";
 import { UpstreamInvalidResponseError } from "../../src/model/errors.js";
 import { selfSignedCertificate } from "../helpers/pki.js";
 
 function services(cache = createParsedCertificateCache(10)): Services {
-  return { tlm: {} as TlmClient, parsedCertificates: cache };
+  return {
+    tlm: {} as TlmClient,
+    parsedCertificates: cache,
+    idempotency: new IdempotencyStore(),
+    idempotencyScope: "t",
+  };
 }
 
 describe("the x509 loader", () => {
