@@ -3,7 +3,11 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /** Writes `contents` to a temp file beside `path`, then renames it over `path`, so readers never see a half-written file. */
-export async function writeFileAtomic(path: string, contents: string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  contents: string | Uint8Array,
+  mode = 0o644,
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
   try {

@@ -3,6 +3,10 @@ import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { CA_ORGANIZATION, CertificateAuthority, EKU } from "./ca.js";
 import { SimulatorOptionError } from "./errors.js";
+import { IOT_PROFILES } from "./iot/profiles.js";
+import { seedIotCertificates } from "./iot/seed.js";
+import type { UploadLimits } from "./iot/upload.js";
+import { registerIotRoutes } from "./routes/iot.js";
 import { registerTlmRoutes } from "./routes/tlm.js";
 import { CALLERS, DEFAULT_API_KEY, PROFILES, seedCertificates } from "./seed.js";
 import {
@@ -16,6 +20,7 @@ import { SimulatorState } from "./state.js";
 
 export { SimulatorDataError, SimulatorOptionError } from "./errors.js";
 export { DEFAULT_API_KEY, PROFILE_IDS, RESTRICTED_API_KEY } from "./seed.js";
+export { IOT_DEVICE_FIELD_IDS, IOT_KEY_TYPES, IOT_PROFILE_IDS, type IotKeyType } from "./iot/profiles.js";
 export type { Fault, SimulatorLogger } from "./server.js";
 
 export interface SimulatorOptions {
@@ -31,6 +36,12 @@ export interface SimulatorOptions {
   dataDir?: string;
   /** Default 300. */
   seedCertificates?: number;
+  /** IoT Trust Manager certificates to seed; default 30. */
+  seedIotCertificates?: number;
+  /** IoT batch jobs: one state step (APPROVED -> IN_PROGRESS, and the least time IN_PROGRESS lasts); default 3000. */
+  batchStepMs?: number;
+  /** IoT batch upload caps; each defaults as in BatchLimits. */
+  batchLimits?: BatchLimits;
   /** Serve HTTPS; a certificate from issueClientCertificate() then authenticates without x-api-key. */
   tls?: boolean;
   logger?: false | SimulatorLogger;
@@ -56,6 +67,40 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** Caps on one IoT batch upload. Over a byte, entry or row cap the simulator answers 413. */
+export interface BatchLimits {
+  /** The data file, default 16 MiB (the real service allows 200 MB). */
+  maxUploadBytes?: number;
+  /** Entries in an uploaded ZIP, default 10 000. */
+  maxZipEntries?: number;
+  /** Bytes a ZIP may inflate to in total, default 64 MiB. */
+  maxInflatedBytes?: number;
+  /** Rows (CSV lines or CSR files) per job, default 5000. */
+  maxRows?: number;
+}
+
+const DEFAULT_BATCH_LIMITS: UploadLimits = {
+  maxUploadBytes: 16 * 1024 * 1024,
+  maxZipEntries: 10_000,
+  maxInflatedBytes: 64 * 1024 * 1024,
+  maxRows: 5000,
+};
+
+function batchLimits(input: BatchLimits | undefined): UploadLimits {
+  const limit = (name: keyof BatchLimits, max: number): number => {
+    const value = integerOption(`batchLimits.${name}`, input?.[name], DEFAULT_BATCH_LIMITS[name], max);
+    if (value < 1)
+      throw new SimulatorOptionError(`batchLimits.${name}`, `batchLimits.${name} must be at least 1`);
+    return value;
+  };
+  return {
+    maxUploadBytes: limit("maxUploadBytes", 1024 * 1024 * 1024),
+    maxZipEntries: limit("maxZipEntries", 1_000_000),
+    maxInflatedBytes: limit("maxInflatedBytes", 4 * 1024 * 1024 * 1024),
+    maxRows: limit("maxRows", 1_000_000),
+  };
+}
+
 function integerOption(name: string, value: number | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 0 || value > max) {
@@ -78,13 +123,19 @@ function serverNames(host: string): { dns_names: string[]; ip_addresses: string[
   return { dns_names: [...dns], ip_addresses: [...ips] };
 }
 
-/** Starts a DigiCert ONE Trust Lifecycle Manager simulator; loads CA and state from dataDir when present, else generates and seeds. */
+/**
+ * Starts a DigiCert ONE simulator (Trust Lifecycle Manager and IoT Trust Manager); loads CA and state from dataDir when
+ * present, else generates and seeds.
+ */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? "127.0.0.1";
   const port = integerOption("port", options.port, 0, 65_535);
   const latencyMs = parseLatency(options.latencyMs ?? 0);
   const pickupDelayMs = integerOption("pickupDelayMs", options.pickupDelayMs, 5000, 2 ** 31 - 1);
   const seedCount = integerOption("seedCertificates", options.seedCertificates, 300, 100_000);
+  const iotSeedCount = integerOption("seedIotCertificates", options.seedIotCertificates, 30, 100_000);
+  const batchStepMs = integerOption("batchStepMs", options.batchStepMs, 3000, 86_400_000);
+  const limits = batchLimits(options.batchLimits);
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
   const logger = options.logger || undefined;
 
@@ -101,6 +152,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       { certificates: seedCount, ms: Math.round(performance.now() - started) },
       "seeded certificates",
     );
+  }
+  if (!state.iotLoaded) {
+    await seedIotCertificates(state, ca, IOT_PROFILES, iotSeedCount);
+    await state.save();
+    logger?.info({ certificates: iotSeedCount }, "seeded IoT certificates");
   }
 
   const defaultCaller = CALLERS.get(DEFAULT_API_KEY)!;
@@ -122,10 +178,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const server = new SimulatorServer({ host, port, latencyMs, credentials: CALLERS, tls, logger });
   registerTlmRoutes(server, { state, ca, pickupDelayMs });
+  const iot = registerIotRoutes(server, {
+    state,
+    ca,
+    profiles: IOT_PROFILES,
+    batch: { stepMs: batchStepMs, limits, logger },
+  });
   let boundPort: number;
   try {
     boundPort = await server.listen();
   } catch (error) {
+    await iot.close();
     await server.close();
     await state.close();
     throw error;
@@ -162,6 +225,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     close() {
       closing ??= (async () => {
+        await iot.close();
         await server.close();
         await state.close();
         logger?.info({ url }, "DigiCert ONE simulator closed");

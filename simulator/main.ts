@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { pino } from "pino";
 import {
   DEFAULT_API_KEY,
+  IOT_PROFILE_IDS,
   PROFILE_IDS,
   RESTRICTED_API_KEY,
   type SimulatorOptions,
@@ -53,6 +54,7 @@ function readEnvironment(): { options: SimulatorOptions; logLevel: string } {
       port: integerEnv("SIMULATOR_PORT", 4010, 65_535),
       latencyMs: integerEnv("SIMULATOR_LATENCY_MS", 0, 600_000),
       pickupDelayMs: integerEnv("SIMULATOR_PICKUP_DELAY_MS", 5000, 86_400_000),
+      batchStepMs: integerEnv("SIMULATOR_BATCH_STEP_MS", 3000, 86_400_000),
       dataDir: dataDir === "" ? undefined : resolve(dataDir),
       tls: booleanEnv("SIMULATOR_TLS"),
     },
@@ -74,11 +76,13 @@ async function main(): Promise<void> {
   const sim = await startSimulator({ ...options, logger });
 
   const lines = [
-    `DigiCert ONE simulator (Trust Lifecycle Manager) listening on ${sim.url}`,
+    `DigiCert ONE simulator (Trust Lifecycle Manager, IoT Trust Manager) listening on ${sim.url}`,
     `  x-api-key, full access:           ${DEFAULT_API_KEY}`,
     `  x-api-key, Web Server TLS only:   ${RESTRICTED_API_KEY}`,
     "  profiles:",
     ...Object.entries(PROFILE_IDS).map(([name, id]) => `    ${name.padEnd(15)} ${id}`),
+    "  IoT enrollment profiles:",
+    ...Object.entries(IOT_PROFILE_IDS).map(([name, id]) => `    ${name.padEnd(16)} ${id}`),
     `  data: ${options.dataDir ?? "in memory (SIMULATOR_DATA_DIR is empty)"}`,
     "  knobs: GET|DELETE /_simulator/counters, POST|DELETE /_simulator/faults, PUT /_simulator/latency",
   ];

@@ -2,6 +2,8 @@ import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
 import Router from "find-my-way";
 import { ApiError, SimulatorOptionError } from "./errors.js";
 
@@ -37,16 +39,27 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 export interface ApiRequest {
   readonly params: Readonly<Record<string, string | undefined>>;
   readonly query: URLSearchParams;
-  /** Parsed JSON body; undefined when the body was empty. */
+  /** Parsed JSON body; undefined when the body was empty, and always for raw routes. */
   readonly body: unknown;
   readonly caller: Caller;
+  /** Raw routes only: the unread request (headers and body stream), e.g. for multipart uploads. */
+  readonly raw?: http.IncomingMessage;
 }
 
 export interface ApiResponse {
   readonly status: number;
   readonly json?: unknown;
   readonly text?: string;
+  /** A binary body; set content-type in headers. */
+  readonly bytes?: Uint8Array;
+  /** A body written chunk by chunk as it is produced (chunked transfer); set content-type in headers. */
+  readonly stream?: () => AsyncIterable<Uint8Array | string>;
   readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface RouteOptions {
+  /** The handler reads the body itself from `request.raw`; the 1 MiB JSON cap does not apply. */
+  readonly raw?: boolean;
 }
 
 export type ApiHandler = (request: ApiRequest) => ApiResponse | Promise<ApiResponse>;
@@ -68,7 +81,7 @@ export interface ServerOptions {
 }
 
 type RouteEntry =
-  | { readonly control: false; readonly key: string; readonly handler: ApiHandler }
+  | { readonly control: false; readonly key: string; readonly handler: ApiHandler; readonly raw: boolean }
   | { readonly control: true; readonly key: string; readonly handler: ControlHandler };
 
 interface ActiveFault extends Fault {
@@ -230,10 +243,15 @@ export class SimulatorServer {
   }
 
   /** Registers an API route; its key is "METHOD path" exactly as given here. */
-  route(method: HttpMethod, path: string, handler: ApiHandler): void {
+  route(method: HttpMethod, path: string, handler: ApiHandler, options: RouteOptions = {}): void {
     const key = `${method} ${path}`;
     this.#routeKeys.add(key);
-    this.#router.on(method, path, () => undefined, { control: false, key, handler } satisfies RouteEntry);
+    this.#router.on(method, path, () => undefined, {
+      control: false,
+      key,
+      handler,
+      raw: options.raw ?? false,
+    } satisfies RouteEntry);
   }
 
   listen(): Promise<number> {
@@ -337,11 +355,16 @@ export class SimulatorServer {
     try {
       if (fault?.kind === "status") throw this.#faultError(fault);
       const caller = this.#authenticate(request);
-      const body = await readJson(request);
+      const body = route.raw ? undefined : await readJson(request);
       const query = new URLSearchParams(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "");
-      result = await route.handler({ params: match.params, query, body, caller });
+      const raw = route.raw ? request : undefined;
+      result = await route.handler({ params: match.params, query, body, caller, raw });
     } catch (error) {
       result = this.#errorResponse(error, route.key);
+      // A raw route may answer before reading the whole upload: close rather than drain it.
+      if (route.raw && !request.complete) {
+        result = { ...result, headers: { ...result.headers, connection: "close" } };
+      }
     }
     this.#send(response, result, slowMs);
     this.#options.logger?.info(
@@ -427,24 +450,37 @@ export class SimulatorServer {
   #send(response: http.ServerResponse, result: ApiResponse, slowMs: number): void {
     if (response.destroyed) return;
     const headers: Record<string, string | number> = { ...result.headers };
-    let payload = "";
-    if (result.status !== 204) {
+    let payload: string | Uint8Array = "";
+    const stream = result.status !== 204 ? result.stream : undefined;
+    if (result.status !== 204 && !stream) {
       if (result.json !== undefined) {
         payload = JSON.stringify(result.json);
         headers["content-type"] = "application/json";
       } else if (result.text !== undefined) {
         payload = result.text;
         headers["content-type"] = "text/plain; charset=utf-8";
+      } else if (result.bytes !== undefined) {
+        payload = result.bytes;
       }
       headers["content-length"] = Buffer.byteLength(payload);
     }
     response.writeHead(result.status, headers);
+    const finish = (): void => {
+      if (!stream) {
+        response.end(payload);
+        return;
+      }
+      pipeline(Readable.from(stream()), response).catch((error: unknown) => {
+        this.#options.logger?.error({ err: error }, "simulator response stream failed");
+        response.destroy();
+      });
+    };
     if (slowMs <= 0) {
-      response.end(payload);
+      finish();
       return;
     }
     response.flushHeaders();
-    this.#sleep(slowMs).then(() => response.end(payload));
+    this.#sleep(slowMs).then(finish);
   }
 
   /** A timer that close() cancels; the promise then never settles, which ends the request's work. */

@@ -1,3 +1,5 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type * as x509 from "@peculiar/x509";
 import {
@@ -12,6 +14,7 @@ import {
 } from "./ca.js";
 import { SimulatorDataError } from "./errors.js";
 import { readFileIfExists, writeFileAtomic } from "./fs-atomic.js";
+import type { IotBatchJob, IotCertificateRecord } from "./iot/types.js";
 
 export const VALIDITY_UNITS = ["years", "months", "days", "hours", "minutes"] as const;
 export type ValidityUnit = (typeof VALIDITY_UNITS)[number];
@@ -117,9 +120,14 @@ interface StateFile {
   certificates: CertificateRecord[];
   pending: PendingRequest[];
   clientThumbprints: string[];
+  /** IoT Trust Manager; absent in files written before IoT existed (the caller then seeds IoT alone). */
+  iot?: { certificates: IotCertificateRecord[]; jobs: IotBatchJob[] };
 }
 
 const STATE_FILE = "state.json";
+/** Batch download artefacts (encrypted key material only) live beside state.json, not inside it. */
+const BLOB_DIR = "iot-batch";
+const BLOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** ISO 8601 in UTC to the second, e.g. 2025-01-31T12:00:00Z. */
 export function isoSeconds(date: Date): string {
@@ -185,13 +193,24 @@ export class SimulatorState {
   readonly certificates = new Map<string, CertificateRecord>();
   readonly pending = new Map<string, PendingRequest>();
   readonly clientThumbprints = new Set<string>();
+  /** IoT certificates by certificate id. */
+  readonly iotCertificates = new Map<string, IotCertificateRecord>();
+  /** IoT batch jobs by job id. */
+  readonly iotJobs = new Map<string, IotBatchJob>();
+  /** False when the state file had no IoT section (or there was no file): the caller seeds IoT. */
+  iotLoaded = false;
+  readonly #iotBySerial = new Map<string, string>();
+  readonly #blobs = new Map<string, Uint8Array>();
   readonly #writer: StateWriter | undefined;
+  readonly #dataDir: string | undefined;
+  #closed = false;
 
   private constructor(
     private readonly ca: CertificateAuthority,
     readonly profiles: ReadonlyMap<string, ProfileDefinition>,
     dataDir: string | undefined,
   ) {
+    this.#dataDir = dataDir;
     this.#writer = dataDir ? new StateWriter(join(dataDir, STATE_FILE), () => this.#serialize()) : undefined;
   }
 
@@ -219,6 +238,14 @@ export class SimulatorState {
     for (const record of file.certificates) state.certificates.set(record.serialNumber, record);
     for (const request of file.pending) state.pending.set(request.requestId, request);
     for (const thumbprint of file.clientThumbprints ?? []) state.clientThumbprints.add(thumbprint);
+    if (file.iot) {
+      if (!Array.isArray(file.iot.certificates) || !Array.isArray(file.iot.jobs)) {
+        throw new SimulatorDataError(path, `State file ${path} has an unsupported format`);
+      }
+      for (const record of file.iot.certificates) state.addIotCertificate(record);
+      for (const job of file.iot.jobs) state.iotJobs.set(job.id, job);
+      state.iotLoaded = true;
+    }
     return { state, loaded: true };
   }
 
@@ -228,13 +255,64 @@ export class SimulatorState {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#writer?.close();
+  }
+
+  addIotCertificate(record: IotCertificateRecord): void {
+    this.iotCertificates.set(record.id, record);
+    this.#iotBySerial.set(record.serialNumber, record.id);
+  }
+
+  iotCertificateBySerial(serialNumber: string): IotCertificateRecord | undefined {
+    const id = this.#iotBySerial.get(serialNumber.toUpperCase());
+    return id === undefined ? undefined : this.iotCertificates.get(id);
+  }
+
+  /** A random serial no TLM or IoT certificate uses. */
+  newSerialNumber(): string {
+    for (;;) {
+      const serial = randomSerialNumber();
+      if (!this.certificates.has(serial) && !this.#iotBySerial.has(serial)) return serial;
+    }
+  }
+
+  /** Stores a binary artefact: in memory, or as `<dataDir>/iot-batch/<name>` (mode 0600). Ignored after close. */
+  async putBlob(name: string, data: Uint8Array): Promise<void> {
+    if (!BLOB_NAME.test(name)) throw new Error("invalid blob name");
+    if (this.#closed) return;
+    if (!this.#dataDir) {
+      this.#blobs.set(name, data);
+      return;
+    }
+    await writeFileAtomic(join(this.#dataDir, BLOB_DIR, name), data, 0o600);
+  }
+
+  /** Opens the artefact lazily: a function giving its bytes as a stream of chunks, or undefined when there is none. */
+  async openBlob(name: string): Promise<(() => AsyncIterable<Uint8Array>) | undefined> {
+    if (!BLOB_NAME.test(name)) return undefined;
+    if (!this.#dataDir) {
+      const data = this.#blobs.get(name);
+      return data === undefined
+        ? undefined
+        : async function* () {
+            yield data;
+          };
+    }
+    const path = join(this.#dataDir, BLOB_DIR, name);
+    try {
+      await stat(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    return () => createReadStream(path);
   }
 
   /** Issues and stores a certificate (status issued); the caller saves. */
   async issue(input: IssueInput): Promise<CertificateRecord> {
     const issued = await this.ca.issue({
-      serialNumber: this.#unusedSerial(),
+      serialNumber: this.newSerialNumber(),
       publicKey: input.publicKey,
       subject: input.subject,
       sans: input.sans,
@@ -264,13 +342,6 @@ export class SimulatorState {
     return record;
   }
 
-  #unusedSerial(): string {
-    for (;;) {
-      const serial = randomSerialNumber();
-      if (!this.certificates.has(serial)) return serial;
-    }
-  }
-
   #issuerId(): string {
     return this.ca.intermediate.serialNumber.toUpperCase();
   }
@@ -282,6 +353,7 @@ export class SimulatorState {
       certificates: [...this.certificates.values()],
       pending: [...this.pending.values()],
       clientThumbprints: [...this.clientThumbprints],
+      iot: { certificates: [...this.iotCertificates.values()], jobs: [...this.iotJobs.values()] },
     };
     return JSON.stringify(file);
   }

@@ -11,11 +11,12 @@ import {
   type SanType,
   type SanValues,
   SUBJECT_ATTRIBUTES,
-  SUBJECT_TYPES,
-  type SubjectType,
   type SubjectValues,
 } from "../ca.js";
+import { parseCsr } from "../csr.js";
+import { checkSubject, csrSans, csrSubjectValues, DNS_NAME, subjectJson, validSan } from "../names.js";
 import { ApiError } from "../errors.js";
+import { asObject, bodyObject, type JsonObject, paging, UUID } from "../request.js";
 import { ACCOUNT_ID, profileJson } from "../seed.js";
 import type { ApiRequest, ApiResponse, Caller, SimulatorServer } from "../server.js";
 import {
@@ -38,11 +39,7 @@ export interface TlmOptions {
 }
 
 const HELLO = "Hello from DigiCert ONE - Trust Lifecycle Manager REST API!";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SERIAL = /^[0-9a-f]{1,40}$/i;
-const DNS_NAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
-const EMAIL = /^[^@\s]+@[^@\s]+$/;
-const CSR_LABELS = new Set(["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"]);
 const MAX_VALIDITY_DURATION = 100_000;
 const SEARCH_STATUSES = new Set(["issued", "expired", "revoked", "suspended"]);
 const REVOCATION_REASONS = new Set([
@@ -57,111 +54,12 @@ const REVOCATION_REASONS = new Set([
   "privilege_withdrawn",
   "aa_compromise",
 ]);
-const SAN_FROM_GENERAL_NAME: Readonly<Record<string, SanType>> = {
-  dns: "dns_names",
-  ip: "ip_addresses",
-  email: "emails",
-  url: "uris",
-};
 
-type JsonObject = Record<string, unknown>;
 type DeliveryFormat = "x509" | "pkcs7";
-
-function asObject(value: unknown): JsonObject | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as JsonObject)
-    : undefined;
-}
-
-/** The request body as an object; an empty body reads as {} so field checks name what is missing. */
-function bodyObject(body: unknown): JsonObject {
-  if (body === undefined) return {};
-  const object = asObject(body);
-  if (!object) throw ApiError.invalidRequest("Request body must be a JSON object");
-  return object;
-}
-
-function integerParam(query: URLSearchParams, name: string, fallback: number, max: number): number {
-  const raw = query.get(name);
-  if (raw === null || raw === "") return fallback;
-  if (!/^\d+$/.test(raw)) throw ApiError.invalidField(name, `${name} must be a non-negative integer`);
-  const value = Number(raw);
-  if (name === "limit" && value < 1) throw ApiError.invalidField(name, "limit must be at least 1");
-  if (value > max) throw ApiError.invalidField(name, `${name} must not exceed ${max}`);
-  return value;
-}
-
-function paging(query: URLSearchParams, maxLimit: number): { offset: number; limit: number } {
-  return {
-    offset: integerParam(query, "offset", 0, Number.MAX_SAFE_INTEGER),
-    limit: integerParam(query, "limit", 20, maxLimit),
-  };
-}
-
-/** Length of the outer DER SEQUENCE, or -1; @peculiar/x509 silently ignores bytes after it. */
-function derSequenceLength(der: Uint8Array): number {
-  if (der.length < 2 || der[0] !== 0x30) return -1;
-  const first = der[1]!;
-  if (first < 0x80) return 2 + first;
-  const count = first & 0x7f;
-  if (count === 0 || count > 4 || der.length < 2 + count) return -1;
-  let length = 0;
-  for (let i = 0; i < count; i++) length = length * 256 + der[2 + i]!;
-  return 2 + count + length;
-}
-
-/** Accepts one PEM CERTIFICATE REQUEST (or NEW CERTIFICATE REQUEST) block, or bare base64 DER as DigiCert's scripts send. */
-function decodeCsr(input: unknown): Uint8Array<ArrayBuffer> {
-  if (typeof input !== "string" || input.trim() === "") throw ApiError.invalidField("csr", "csr is required");
-  const text = input.trim();
-  let base64: string;
-  if (text.includes("-----")) {
-    const begins = text.match(/-----BEGIN /g)?.length ?? 0;
-    const blocks = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)];
-    if (begins !== 1 || blocks.length !== 1) {
-      throw ApiError.invalidField(
-        "csr",
-        `csr must contain exactly one PEM block, found ${Math.max(begins, blocks.length)}`,
-      );
-    }
-    const [block, label, content] = blocks[0]!;
-    if (!CSR_LABELS.has(label!))
-      throw ApiError.invalidField("csr", "csr must be a PEM CERTIFICATE REQUEST block");
-    if (text.replace(block, "").trim() !== "") {
-      throw ApiError.invalidField("csr", "csr has unexpected content outside the PEM block");
-    }
-    base64 = content!.replace(/\s+/g, "");
-  } else {
-    base64 = text.replace(/\s+/g, "");
-  }
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || base64.length % 4 !== 0) {
-    throw ApiError.invalidField("csr", "csr is not valid base64");
-  }
-  const der = new Uint8Array(Buffer.from(base64, "base64"));
-  const length = derSequenceLength(der);
-  if (length < 0) throw ApiError.invalidField("csr", "csr could not be parsed as a PKCS#10 request");
-  if (length !== der.length) throw ApiError.invalidField("csr", "csr has trailing data after the request");
-  return der;
-}
 
 /** Parses, verifies the signature of, and checks the key of a CSR against the profile. */
 async function checkCsr(input: unknown, profile: ProfileDefinition): Promise<x509.Pkcs10CertificateRequest> {
-  const der = decodeCsr(input);
-  let csr: x509.Pkcs10CertificateRequest;
-  try {
-    csr = new x509.Pkcs10CertificateRequest(der);
-    void csr.subjectName;
-    void csr.publicKey.algorithm;
-  } catch {
-    throw ApiError.invalidField("csr", "csr could not be parsed as a PKCS#10 request");
-  }
-  let verified = false;
-  try {
-    verified = await csr.verify();
-  } catch {
-    verified = false;
-  }
-  if (!verified) throw ApiError.invalidField("csr", "csr signature is invalid");
+  const csr = await parseCsr(input);
   const key = describeKey(csr.publicKey);
   if (!profile.allowedKeys.includes(key.label)) {
     const allowed = profile.allowedKeys.join(", ");
@@ -189,15 +87,6 @@ function stringValues(value: unknown, field: string, multiple: boolean): string[
   return trimmed.length > 0 ? trimmed : undefined;
 }
 
-function csrSubjectValues(csr: x509.Pkcs10CertificateRequest, type: SubjectType): string[] | undefined {
-  const values = csr.subjectName
-    .getField(SUBJECT_ATTRIBUTES[type].oid)
-    .map((value) => value.trim())
-    .filter((value) => value !== "");
-  if (values.length === 0) return undefined;
-  return SUBJECT_ATTRIBUTES[type].multiple ? values : values.slice(0, 1);
-}
-
 /** Each profile attribute from the request, else the CSR subject, else the profile's FIXED_VALUE. */
 function resolveSubject(
   profile: ProfileDefinition,
@@ -216,32 +105,8 @@ function resolveSubject(
     if (values) subject[rule.type] = values;
     else if (rule.mandatory) throw ApiError.invalidField(field, `${rule.type} is required by the profile`);
   }
-  if (subject.country) {
-    if (!/^[A-Za-z]{2}$/.test(subject.country[0]!)) {
-      throw ApiError.invalidField("attributes.subject.country", "country must be a two-letter ISO 3166 code");
-    }
-    subject.country = [subject.country[0]!.toUpperCase()];
-  }
-  if ((subject.common_name?.[0]?.length ?? 0) > 64) {
-    throw ApiError.invalidField(
-      "attributes.subject.common_name",
-      "common_name must be at most 64 characters",
-    );
-  }
+  checkSubject(subject, (type) => `attributes.subject.${type}`);
   return subject;
-}
-
-function validSan(type: SanType, value: string): boolean {
-  switch (type) {
-    case "dns_names":
-      return value.length <= 253 && DNS_NAME.test(value);
-    case "ip_addresses":
-      return isIP(value) !== 0;
-    case "emails":
-      return EMAIL.test(value);
-    case "uris":
-      return URL.canParse(value);
-  }
 }
 
 function requestedSans(input: unknown): SanValues {
@@ -258,21 +123,6 @@ function requestedSans(input: unknown): SanValues {
         throw ApiError.invalidField(field, `${type}[${index}] is not a valid value`);
     });
     sans[type] = values;
-  }
-  return sans;
-}
-
-function csrSans(csr: x509.Pkcs10CertificateRequest): SanValues {
-  const sans: SanValues = {};
-  try {
-    const extension = csr.getExtension("2.5.29.17");
-    if (!(extension instanceof x509.SubjectAlternativeNameExtension)) return sans;
-    for (const name of extension.names.toJSON()) {
-      const type = SAN_FROM_GENERAL_NAME[name.type];
-      if (type) sans[type] = [...(sans[type] ?? []), name.value];
-    }
-  } catch {
-    throw ApiError.invalidField("csr", "csr extensions could not be parsed");
   }
   return sans;
 }
@@ -367,15 +217,6 @@ function ensureRestEnabled(profile: ProfileDefinition): void {
   if (profile.enrollmentMethod !== "rest_api") {
     throw ApiError.invalidField("profile.id", "Profile is not enabled for the rest_api enrollment method");
   }
-}
-
-function subjectJson(subject: SubjectValues): Record<string, string> {
-  const json: Record<string, string> = {};
-  for (const type of SUBJECT_TYPES) {
-    const values = subject[type];
-    if (values && values.length > 0) json[type] = values.join(", ");
-  }
-  return json;
 }
 
 /** Every TLM route the simulator serves, over shared state. */

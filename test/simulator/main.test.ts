@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_API_KEY, PROFILE_IDS } from "../../simulator/index.js";
+import { DEFAULT_API_KEY, IOT_PROFILE_IDS, PROFILE_IDS } from "../../simulator/index.js";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -51,6 +51,7 @@ describe("npm run simulator", () => {
     ["SIMULATOR_PICKUP_DELAY_MS", "soon"],
     ["SIMULATOR_TLS", "maybe"],
     ["SIMULATOR_HOST", "not a host"],
+    ["SIMULATOR_BATCH_STEP_MS", "fast"],
   ])("exits 1 naming %s when it is %s", async (name, value) => {
     const { child, output } = runMain({ [name]: value, SIMULATOR_DATA_DIR: "" });
     expect(await exitCode(child)).toBe(1);
@@ -70,6 +71,7 @@ describe("npm run simulator", () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stdout).toContain(DEFAULT_API_KEY);
     expect(stdout).toContain(PROFILE_IDS.webServer);
+    expect(stdout).toContain(IOT_PROFILE_IDS.deviceServerKeys);
     const hello = await request(`${url}/mpki/api/v1/hello`, { headers: { "x-api-key": DEFAULT_API_KEY } });
     expect(hello.statusCode).toBe(200);
     await hello.body.text();
