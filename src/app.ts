@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GraphQLError } from "graphql";
-import { createYoga, maskError as yogaMaskError } from "graphql-yoga";
+import { createYoga, type Plugin, maskError as yogaMaskError } from "graphql-yoga";
 import type { Pool } from "undici";
 import { AuthenticationError, createTokenVerifier, type TokenVerifierOptions } from "./auth/verify.js";
 import type { Viewer } from "./auth/viewer.js";
@@ -94,19 +94,37 @@ export function buildApp(config: AppConfig): App {
     return { viewer, services };
   }
 
-  /** HTTP authenticates each request; a WebSocket authenticated once, at connection_init (`wsAuth`). */
-  async function contextFor(initial: { request: Request; wsAuth?: SocketAuth }): Promise<GatewayContext> {
-    const { viewer, services } = initial.wsAuth
-      ? { viewer: initial.wsAuth.viewer, services: initial.wsAuth.services as Services }
-      : await authenticate(
-          initial.request.headers.get("authorization"),
-          initial.request.headers.get("x-api-key"),
+  // HTTP requests are authenticated before their query is parsed or validated (an anonymous caller
+  // learns nothing about the schema, and is never counted or priced); the context reuses the result.
+  const authenticated = new WeakMap<Request, Awaited<ReturnType<typeof authenticate>>>();
+  const useAuthentication: Plugin = {
+    async onParams({ request, setResult }) {
+      try {
+        authenticated.set(
+          request,
+          await authenticate(request.headers.get("authorization"), request.headers.get("x-api-key")),
         );
-    return createContext(viewer, services, logger);
+      } catch (error) {
+        setResult({ errors: [error instanceof GraphQLError ? error : unauthenticated()] });
+      }
+    },
+  };
+
+  /** HTTP: the request's authentication (onParams); a WebSocket authenticated once, at connection_init. */
+  async function contextFor(initial: { request: Request; wsAuth?: SocketAuth }): Promise<GatewayContext> {
+    const auth = initial.wsAuth
+      ? { viewer: initial.wsAuth.viewer, services: initial.wsAuth.services as Services }
+      : authenticated.get(initial.request);
+    if (!auth) throw unauthenticated();
+    return createContext(auth.viewer, auth.services, logger);
   }
 
   const { defences } = config;
-  const browser = browserDefences({ allowedOrigins: defences.corsOrigins });
+  // Authorization also proves a request is not a cross-site form post: browsers preflight it.
+  const browser = browserDefences({
+    allowedOrigins: defences.corsOrigins,
+    csrfHeaders: ["x-graphql-csrf", "authorization"],
+  });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     cors: browser.cors,
@@ -114,6 +132,7 @@ export function buildApp(config: AppConfig): App {
     plugins: [
       ...browser.plugins,
       limitRequestBody(defences.maxBodyBytes),
+      useAuthentication,
       useExposure({ introspection: defences.introspection }),
       useRateLimit<GatewayContext>({
         points: defences.rateLimitPerMinute,

@@ -2,7 +2,7 @@ import SchemaBuilder from "@pothos/core";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import type { Scope } from "../auth/viewer.js";
-import { ForbiddenError } from "../model/errors.js";
+import { ForbiddenError, ValidationError } from "../model/errors.js";
 import type { GatewayContext } from "../context.js";
 import type { SerialNumber, Uuid } from "../model/ids.js";
 
@@ -29,6 +29,7 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: () => new ForbiddenError(),
   },
   relay: {
+    decodeGlobalID: (globalID) => decodeGlobalId(globalID),
     clientMutationId: "omit",
     cursorType: "String",
     edgesFieldOptions: { nullable: false },
@@ -36,6 +37,22 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
   },
 });
+
+/** Names of the types that implement Node; each domain file adds its own. */
+export const nodeTypeNames = new Set<string>();
+
+/**
+ * Global ids are base64 of "Type:id". Anything else, or a type that is not a Node, is a
+ * VALIDATION_FAILED naming `id`, and the message never repeats the input.
+ */
+function decodeGlobalId(globalID: string): { typename: string; id: string } {
+  const text = globalID.length <= 512 ? Buffer.from(globalID, "base64").toString("utf8") : "";
+  const match = /^([A-Za-z][A-Za-z0-9]*):(.+)$/s.exec(text);
+  if (!match || !nodeTypeNames.has(match[1]!) || Buffer.from(text).toString("base64") !== globalID) {
+    throw new ValidationError("id", "Not a global id issued by this API.");
+  }
+  return { typename: match[1]!, id: match[2]! };
+}
 
 /** The builder's resolved type parameters, for helpers that take refs. */
 export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

@@ -9,7 +9,8 @@ import {
 import { SCOPES } from "../auth/viewer.js";
 import { ValidationError } from "../model/errors.js";
 import { parseSerialNumber } from "../model/ids.js";
-import { builder } from "./builder.js";
+import { requireScope } from "./access.js";
+import { builder, nodeTypeNames } from "./builder.js";
 import { offsetPage } from "./pagination.js";
 import { BusinessUnitRef, ProfileRef } from "./profile.js";
 import { X509Ref } from "./x509.js";
@@ -39,12 +40,16 @@ const ChainCertificateRef = builder.objectRef<ChainEntry>("ChainCertificate").im
 });
 
 export const CertificateRef = builder.objectRef<Certificate>("Certificate");
+nodeTypeNames.add("Certificate");
 
 builder.node(CertificateRef, {
   description: "A certificate issued through Trust Lifecycle Manager.",
   authScopes: { scope: SCOPES.readCertificates },
   id: { resolve: (c) => c.serialNumber, parse: (id) => parseSerialNumber(id, "id") },
-  loadOne: (serial, ctx) => ctx.loaders.certificate.load(serial),
+  loadOne: (serial, ctx) => {
+    requireScope(ctx, SCOPES.readCertificates);
+    return ctx.loaders.certificate.load(serial);
+  },
   fields: (t) => ({
     serialNumber: t.exposeString("serialNumber", { description: "Uppercase hex, as DigiCert prints it." }),
     status: t.field({ type: CertificateStatusEnum, resolve: (c) => c.status }),
@@ -124,8 +129,8 @@ builder.queryFields((t) => ({
         }
         for (const key of ["seatId", "commonName"] as const) {
           const value = filter[key];
-          if (value !== null && value !== undefined && (value.length === 0 || value.length > 255)) {
-            throw new ValidationError(`filter.${key}`, "Must be 1 to 255 characters.");
+          if (value !== null && value !== undefined && !/^[^\u0000-\u001f\u007f]{1,255}$/.test(value)) {
+            throw new ValidationError(`filter.${key}`, "Must be 1 to 255 printable characters.");
           }
         }
         let totalCount = 0;

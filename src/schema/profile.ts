@@ -1,7 +1,8 @@
 import { SCOPES } from "../auth/viewer.js";
 import { parseUuid } from "../model/ids.js";
 import { type Profile, type ProfileAttribute, toProfile } from "../model/profile.js";
-import { builder } from "./builder.js";
+import { requireScope } from "./access.js";
+import { builder, nodeTypeNames } from "./builder.js";
 import { offsetPage } from "./pagination.js";
 
 // The connection asks for one extra row to see a next page; 50 + 1 stays under TLM's page cap (100 in the simulator).
@@ -38,12 +39,16 @@ export const BusinessUnitRef = builder
   });
 
 export const ProfileRef = builder.objectRef<Profile>("Profile");
+nodeTypeNames.add("Profile");
 
 builder.node(ProfileRef, {
   description: "A Trust Lifecycle Manager certificate profile.",
   authScopes: { scope: SCOPES.readCertificates },
   id: { resolve: (p) => p.id, parse: (id) => parseUuid(id, "id") },
-  loadOne: (id, ctx) => ctx.loaders.profile.load(id),
+  loadOne: (id, ctx) => {
+    requireScope(ctx, SCOPES.readCertificates);
+    return ctx.loaders.profile.load(id);
+  },
   fields: (t) => ({
     profileId: t.exposeString("id", { description: "DigiCert's profile UUID." }),
     name: t.exposeString("name"),
