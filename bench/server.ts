@@ -10,7 +10,7 @@ import { pino } from "pino";
 import { Pool } from "undici";
 import { DEFAULT_API_KEY, startSimulator } from "../simulator/index.js";
 import { buildApp } from "../src/app.js";
-import { createDevIssuer, DEV_AUDIENCE, DEV_ISSUER } from "../src/auth/dev.js";
+import { createDevIssuer, devVerifierOptions } from "../src/auth/dev.js";
 
 const [role, simulatorUrl] = process.argv.slice(2);
 let stop: () => Promise<void>;
@@ -25,14 +25,7 @@ if (role === "simulator") {
     host: "127.0.0.1",
     graphiql: false,
     logger: pino({ level: "silent" }),
-    auth: {
-      keys: { kind: "jwks", jwks: issuer.jwks },
-      issuer: DEV_ISSUER,
-      audience: DEV_AUDIENCE,
-      algorithms: ["ES256"],
-      clockToleranceSeconds: 5,
-      tenantClaim: "tenant",
-    },
+    auth: devVerifierOptions(issuer),
     defences: {
       corsOrigins: [],
       introspection: true,

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { DEFAULT_API_KEY, type Simulator, startSimulator } from "../simulator/index.js";
 import { buildApp } from "./app.js";
-import { createDevIssuer, DEV_AUDIENCE, DEV_ISSUER } from "./auth/dev.js";
+import { createDevIssuer, devVerifierOptions } from "./auth/dev.js";
 import type { TokenVerifierOptions } from "./auth/verify.js";
 import { type Config, ConfigError, loadConfig, type UpstreamConfig } from "./config.js";
 import { createLogger } from "./logger.js";
@@ -43,14 +43,7 @@ if (config.auth) {
   auth = config.auth;
 } else {
   const issuer = await createDevIssuer();
-  auth = {
-    keys: { kind: "jwks", jwks: issuer.jwks },
-    issuer: DEV_ISSUER,
-    audience: DEV_AUDIENCE,
-    algorithms: ["ES256"],
-    clockToleranceSeconds: 5,
-    tenantClaim: "tenant",
-  };
+  auth = devVerifierOptions(issuer);
   devToken = await issuer.sign({ sub: "developer", tenant: "default" });
 }
 

@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from "jose";
+import type { TokenVerifierOptions } from "./verify.js";
 import { ALL_SCOPES } from "./viewer.js";
 
 export const DEV_ISSUER = "urn:digicert-graphql-gateway:dev";
@@ -27,5 +28,17 @@ export async function createDevIssuer(): Promise<DevIssuer> {
         .setIssuedAt()
         .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
         .sign(privateKey),
+  };
+}
+
+/** Verifier settings that accept exactly the tokens `issuer` signs. */
+export function devVerifierOptions(issuer: DevIssuer): TokenVerifierOptions {
+  return {
+    keys: { kind: "jwks", jwks: issuer.jwks },
+    issuer: DEV_ISSUER,
+    audience: DEV_AUDIENCE,
+    algorithms: ["ES256"],
+    clockToleranceSeconds: 5,
+    tenantClaim: "tenant",
   };
 }

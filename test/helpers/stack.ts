@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { type App, buildApp } from "../../src/app.js";
-import { createDevIssuer, DEV_AUDIENCE, DEV_ISSUER, type DevIssuer } from "../../src/auth/dev.js";
+import { createDevIssuer, devVerifierOptions, type DevIssuer } from "../../src/auth/dev.js";
 import type { Defences } from "../../src/config.js";
 import type { UpstreamCredentials } from "../../src/datasources/http.js";
 import {
@@ -75,14 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logger: options.logs
       ? pino({ level: "trace" }, { write: (line: string) => void options.logs!.push(line) })
       : pino({ level: "silent" }),
-    auth: {
-      keys: { kind: "jwks", jwks: issuer.jwks },
-      issuer: DEV_ISSUER,
-      audience: DEV_AUDIENCE,
-      algorithms: ["ES256"],
-      clockToleranceSeconds: 5,
-      tenantClaim: "tenant",
-    },
+    auth: devVerifierOptions(issuer),
     passthroughApiKey: options.passthroughApiKey ?? false,
     defences: { ...TEST_DEFENCES, ...options.defences },
     upstream: {
