@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { type Dispatcher, Pool, errors as undiciErrors } from "undici";
 import type { Logger } from "../logger.js";
 import { classifyUpstreamFailure, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.js";
@@ -73,6 +74,26 @@ export interface UpstreamRequest {
   body?: unknown;
 }
 
+export interface UpstreamRawBody {
+  contentType: string;
+  /** Read once: a request with this body is never retried after it may have left. */
+  content: AsyncIterable<Uint8Array>;
+  /** Total bytes, when known (sent as Content-Length). */
+  length?: number;
+}
+export interface UpstreamStreamRequest extends Omit<UpstreamRequest, "body"> {
+  body?: UpstreamRawBody;
+  /** Overrides the JSON `accept` header, for downloads. */
+  accept?: string;
+}
+export interface UpstreamStreamResponse {
+  /** Always 2xx: any other status is thrown as `UpstreamHttpError`, as `request` does. */
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The unread body: the caller consumes it, or ends it early with `return()`/`destroy()`. */
+  body: AsyncIterable<Uint8Array>;
+}
+
 export interface UpstreamResponse {
   status: number;
   /** Parsed JSON, or null for an empty body (204). */
@@ -127,6 +148,58 @@ export class UpstreamClient {
       (error) => classifyUpstreamFailure(error, idempotent),
       this.#options.retry ?? DEFAULT_RETRY_POLICY,
     );
+  }
+
+  /**
+   * Like request(), but a 2xx body is returned unread (no size cap: the caller streams it, or ends it
+   * with `return()`), and the request body may be a raw stream. Non-2xx throws UpstreamHttpError.
+   * A request with a body is never retried: the stream can be read only once.
+   */
+  stream(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> {
+    const idempotent = req.body ? false : (req.idempotent ?? req.method === "GET");
+    return withRetry(
+      () => this.#attemptStream(req),
+      (error) => (req.body ? { retry: false } : classifyUpstreamFailure(error, idempotent)),
+      this.#options.retry ?? DEFAULT_RETRY_POLICY,
+    );
+  }
+
+  async #attemptStream(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> {
+    const started = performance.now();
+    const prefix = this.#options.baseUrl.pathname.replace(/\/$/, "");
+    const headers: Record<string, string> = {
+      ...this.#headers,
+      ...(req.accept ? { accept: req.accept } : {}),
+    };
+    if (req.body) {
+      headers["content-type"] = req.body.contentType;
+      if (req.body.length !== undefined) headers["content-length"] = String(req.body.length);
+    }
+    let status = 0;
+    try {
+      const res = await this.#pool.request({
+        method: req.method,
+        path: `${prefix}${req.path}${encodeQuery(req.query)}`,
+        headers,
+        body: req.body ? Readable.from(req.body.content) : undefined,
+      });
+      status = res.statusCode;
+      if (status >= 200 && status < 300) return { status, headers: res.headers, body: res.body };
+      const text = await readBounded(res.body, this.#options.maxResponseBytes, req.operation);
+      throw new UpstreamHttpError(
+        req.operation,
+        status,
+        parseErrorEnvelope(text),
+        parseRetryAfter(res.headers["retry-after"]),
+      );
+    } catch (error) {
+      throw classify(error, req);
+    } finally {
+      this.#logger.debug(
+        { operation: req.operation, method: req.method, status, ms: Math.round(performance.now() - started) },
+        "upstream call",
+      );
+    }
   }
 
   async #attempt(req: UpstreamRequest): Promise<UpstreamResponse> {
@@ -238,7 +311,7 @@ const NOT_SENT = new Set([
 // A TLS handshake failure happens before any request byte is written.
 const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_)/;
 
-function classify(error: unknown, req: UpstreamRequest): Error {
+function classify(error: unknown, req: Pick<UpstreamRequest, "operation">): Error {
   if (error instanceof UpstreamHttpError || error instanceof UpstreamBodyError) return error;
   const code = (error as { code?: string } | null)?.code ?? "";
   if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {

@@ -1,0 +1,427 @@
+import { randomBytes } from "node:crypto";
+import type { SerialNumber } from "../../model/ids.js";
+import type { BatchJobId, DeviceCertificateId, IotProfileId } from "../../model/iot.js";
+import { UpstreamBodyError, UpstreamHttpError } from "../errors.js";
+import {
+  type UpstreamRawBody,
+  type UpstreamRequest,
+  type UpstreamResponse,
+  type UpstreamStreamRequest,
+  type UpstreamStreamResponse,
+  upstreamPath,
+} from "../http.js";
+
+export type { UpstreamRawBody, UpstreamStreamRequest, UpstreamStreamResponse };
+import type {
+  WireBatchDownload,
+  WireBatchEnrollmentFields,
+  WireBatchJob,
+  WireDeviceCertificate,
+  WireEnrollmentProfile,
+  WireEnrollmentSpecification,
+  WireIotCertificateFilter,
+  WireIotEnrollmentRequest,
+  WireIotEnrollmentResponse,
+  WireIotPage,
+  WireIotRenewRequest,
+  WireIotRevocationReason,
+} from "./wire.js";
+
+/** A request body sent as is (not JSON-encoded), e.g. multipart/form-data. */
+
+/**
+ * What IotClient needs from the upstream: `UpstreamClient.request`, and for multipart uploads and
+ * file downloads a `stream` with the contract above (not buffered, no body-size cap on 2xx).
+ */
+export interface IotUpstream {
+  request(req: UpstreamRequest): Promise<UpstreamResponse>;
+  stream?(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse>;
+}
+
+/** The data file of a batch enrollment, read as it is sent (never buffered here). */
+export interface BatchUploadFile {
+  /** The file name as the user gave it; escaped in the part header. */
+  name: string;
+  /** Default `application/octet-stream`. */
+  contentType?: string;
+  /** A `Readable`, a web `ReadableStream`, or any async iterable of bytes. */
+  stream: AsyncIterable<Uint8Array | string>;
+  /** Bytes, when known: sent as Content-Length (with the framing) and checked against what is read. */
+  size?: number;
+}
+
+/** A batch enrollment as multipart parts: validated text fields (see `toWireBatchEnrollment`) and the file. */
+export interface IotBatchUpload {
+  fields: WireBatchEnrollmentFields;
+  file: BatchUploadFile;
+}
+
+/** A batch download as DigiCert sends it: JSON, a ZIP, or an encrypted P7M/PGP file. */
+export interface IotDownload {
+  /** One of DOWNLOAD_CONTENT_TYPES, else `application/octet-stream`. */
+  contentType: string;
+  /** Bytes, when DigiCert sent a Content-Length. */
+  contentLength: number | null;
+  /** The file name from Content-Disposition, reduced to [A-Za-z0-9._-], or null. */
+  fileName: string | null;
+  /** Headers safe to forward: content-type, and content-length / content-disposition when known. */
+  headers: Record<string, string>;
+  /** Unread; consume it or end it early with `return()`, or the connection stays busy. */
+  body: AsyncIterable<Uint8Array>;
+}
+
+export const DOWNLOAD_CONTENT_TYPES = [
+  "application/json",
+  "application/zip",
+  "application/pkcs7-mime",
+  "application/pgp-encrypted",
+] as const;
+
+/** The job JSON after a batch upload is small (at most 100 row errors); read at most this much. */
+const MAX_JOB_JSON_BYTES = 1024 * 1024;
+
+/**
+ * IoT Trust Manager (`/iot/api/v1`). One method per REST call, returning DigiCert's JSON as sent;
+ * mapping to domain objects is the model's job (src/model/iot.ts). Identifiers arrive validated (branded).
+ * Contract: reads whose "absent" answer is normal return null (profile, certificate, batch job: 403, 404);
+ * every other non-2xx throws `UpstreamHttpError`. Calls that issue, revoke or decide are never resent
+ * once they may have reached DigiCert.
+ */
+export class IotClient {
+  constructor(private readonly http: IotUpstream) {}
+
+  async listEnrollmentProfiles(offset: number, limit: number): Promise<WireIotPage<WireEnrollmentProfile>> {
+    const res = await this.http.request({
+      operation: "iot.listEnrollmentProfiles",
+      method: "GET",
+      path: upstreamPath`/iot/api/v1/enrollment-profile`,
+      query: { offset, limit },
+    });
+    return res.json as WireIotPage<WireEnrollmentProfile>;
+  }
+
+  async getEnrollmentProfile(id: IotProfileId): Promise<WireEnrollmentProfile | null> {
+    return this.#orNull(async () => {
+      const res = await this.http.request({
+        operation: "iot.getEnrollmentProfile",
+        method: "GET",
+        path: upstreamPath`/iot/api/v1/enrollment-profile/${id}`,
+      });
+      return res.json as WireEnrollmentProfile;
+    });
+  }
+
+  async getEnrollmentSpecification(id: IotProfileId): Promise<WireEnrollmentSpecification> {
+    const res = await this.http.request({
+      operation: "iot.getEnrollmentSpecification",
+      method: "GET",
+      path: upstreamPath`/iot/api/v1/enrollment-profile/${id}/enrollment-specification`,
+    });
+    return res.json as WireEnrollmentSpecification;
+  }
+
+  /** Not idempotent: issues a certificate (and may generate its key). Never resent. */
+  async enrollCertificate(body: WireIotEnrollmentRequest): Promise<WireIotEnrollmentResponse> {
+    const res = await this.http.request({
+      operation: "iot.enrollCertificate",
+      method: "POST",
+      idempotent: false,
+      path: upstreamPath`/iot/api/v1/certificate`,
+      body,
+    });
+    return res.json as WireIotEnrollmentResponse;
+  }
+
+  /** Not idempotent: issues a certificate. Never resent. POST, as the newer docs say (the older page: PUT). */
+  async renewCertificate(
+    ref: DeviceCertificateId | SerialNumber,
+    body: WireIotRenewRequest,
+  ): Promise<WireIotEnrollmentResponse> {
+    const res = await this.http.request({
+      operation: "iot.renewCertificate",
+      method: "POST",
+      idempotent: false,
+      path: upstreamPath`/iot/api/v1/certificate/${ref}/renew`,
+      body,
+    });
+    return res.json as WireIotEnrollmentResponse;
+  }
+
+  /** 204. Not idempotent: a second revoke is a 400. */
+  async revokeCertificate(
+    ref: DeviceCertificateId | SerialNumber,
+    reason: WireIotRevocationReason,
+  ): Promise<void> {
+    await this.http.request({
+      operation: "iot.revokeCertificate",
+      method: "PUT",
+      idempotent: false,
+      path: upstreamPath`/iot/api/v1/certificate/${ref}/revoke`,
+      body: { reason },
+    });
+  }
+
+  async listCertificates(
+    filter: WireIotCertificateFilter,
+    offset: number,
+    limit: number,
+  ): Promise<WireIotPage<WireDeviceCertificate>> {
+    const res = await this.http.request({
+      operation: "iot.listCertificates",
+      method: "GET",
+      path: upstreamPath`/iot/api/v1/certificate`,
+      query: { ...filter, offset, limit },
+    });
+    return res.json as WireIotPage<WireDeviceCertificate>;
+  }
+
+  /** By certificate id or serial number. 403 (another tenant's certificate) reads as absent too. */
+  async getCertificate(ref: DeviceCertificateId | SerialNumber): Promise<WireDeviceCertificate | null> {
+    return this.#orNull(async () => {
+      const res = await this.http.request({
+        operation: "iot.getCertificate",
+        method: "GET",
+        path: upstreamPath`/iot/api/v1/certificate/${ref}`,
+      });
+      return res.json as WireDeviceCertificate;
+    });
+  }
+
+  /**
+   * POST /batch-enroll as multipart/form-data [I: path chosen by the simulator, see
+   * simulator/NOTES-iot-batch-paths.md]. The file is streamed through, never buffered. Not idempotent.
+   */
+  async createBatchEnrollment(upload: IotBatchUpload | FormData): Promise<WireBatchJob> {
+    const multipart =
+      upload instanceof FormData ? multipartFromFormData(upload) : multipartFromUpload(upload);
+    const operation = "iot.createBatchEnrollment";
+    const res = await this.#stream({
+      operation,
+      method: "POST",
+      idempotent: false,
+      path: upstreamPath`/iot/api/v1/batch-enroll`,
+      body: multipart,
+    });
+    return (await readJson(res.body, MAX_JOB_JSON_BYTES, operation)) as WireBatchJob;
+  }
+
+  /** GET /batch-enroll/{job_id} [I: path chosen by the simulator]. */
+  async getBatchJob(id: BatchJobId): Promise<WireBatchJob | null> {
+    return this.#orNull(async () => {
+      const res = await this.http.request({
+        operation: "iot.getBatchJob",
+        method: "GET",
+        path: upstreamPath`/iot/api/v1/batch-enroll/${id}`,
+      });
+      return res.json as WireBatchJob;
+    });
+  }
+
+  /** 204; only a PENDING_APPROVAL job can be approved (else 400). */
+  async approveBatchJob(id: BatchJobId): Promise<void> {
+    await this.http.request({
+      operation: "iot.approveBatchJob",
+      method: "PUT",
+      idempotent: false,
+      path: upstreamPath`/iot/api/v1/batch-enroll/${id}/approve`,
+    });
+  }
+
+  /** 204; only a PENDING_APPROVAL job can be rejected (else 400). */
+  async rejectBatchJob(id: BatchJobId): Promise<void> {
+    await this.http.request({
+      operation: "iot.rejectBatchJob",
+      method: "PUT",
+      idempotent: false,
+      path: upstreamPath`/iot/api/v1/batch-enroll/${id}/reject`,
+    });
+  }
+
+  /**
+   * The download of a COMPLETE job whose certificate_format is json, parsed. Buffered, so bounded by
+   * the client's `maxResponseBytes`; `downloadBatchCertificates` streams any format.
+   */
+  async downloadBatchCertificatesJson(id: BatchJobId): Promise<WireBatchDownload> {
+    const res = await this.http.request({
+      operation: "iot.downloadBatchCertificates",
+      method: "GET",
+      path: upstreamPath`/iot/api/v1/batch-enroll/${id}/download-certificates`,
+    });
+    return res.json as WireBatchDownload;
+  }
+
+  /** The download of a COMPLETE job as DigiCert sends it (JSON, ZIP or P7M), streamed. */
+  async downloadBatchCertificates(id: BatchJobId): Promise<IotDownload> {
+    const res = await this.#stream({
+      operation: "iot.downloadBatchCertificates",
+      method: "GET",
+      path: upstreamPath`/iot/api/v1/batch-enroll/${id}/download-certificates`,
+      accept: `${DOWNLOAD_CONTENT_TYPES.join(", ")}, */*;q=0.1`,
+    });
+    return toDownload(res);
+  }
+
+  #stream(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> {
+    if (!this.http.stream) {
+      throw new TypeError("The upstream client has no stream(): batch uploads and file downloads need it.");
+    }
+    return this.http.stream(req);
+  }
+
+  async #orNull<T>(read: () => Promise<T>): Promise<T | null> {
+    try {
+      return await read();
+    } catch (error) {
+      // 403: another tenant's resource, which this tenant must not learn exists.
+      if (error instanceof UpstreamHttpError && (error.status === 403 || error.status === 404)) return null;
+      throw error;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// multipart/form-data, streamed (RFC 7578; names escaped as the WHATWG FormData serialiser does)
+// ---------------------------------------------------------------------------------------------
+
+interface Part {
+  name: string;
+  value:
+    | string
+    | { fileName: string; contentType: string; stream: AsyncIterable<Uint8Array | string>; size?: number };
+}
+
+const encoder = new TextEncoder();
+const CONTENT_TYPE = /^[A-Za-z0-9!#$&^_.+-]{1,127}\/[A-Za-z0-9!#$&^_.+-]{1,127}$/;
+
+function multipartFromUpload(upload: IotBatchUpload): UpstreamRawBody {
+  const parts: Part[] = Object.entries(upload.fields)
+    .filter((entry): entry is [string, string] => typeof entry[1] === "string")
+    .map(([name, value]) => ({ name, value }));
+  const { file } = upload;
+  parts.push({
+    name: "file",
+    value: {
+      fileName: file.name,
+      contentType: file.contentType ?? "application/octet-stream",
+      stream: file.stream,
+      ...(file.size === undefined ? {} : { size: file.size }),
+    },
+  });
+  return multipart(parts);
+}
+
+function multipartFromFormData(form: FormData): UpstreamRawBody {
+  const parts: Part[] = [];
+  for (const [name, value] of form.entries()) {
+    parts.push(
+      typeof value === "string"
+        ? { name, value }
+        : {
+            name,
+            value: {
+              fileName: value.name,
+              contentType: value.type || "application/octet-stream",
+              stream: value.stream() as unknown as AsyncIterable<Uint8Array>,
+              size: value.size,
+            },
+          },
+    );
+  }
+  return multipart(parts);
+}
+
+/** `"`, CR and LF percent-encoded, as browsers and undici do, so a name cannot end the header. */
+function escapeHeaderValue(value: string): string {
+  return value.replaceAll("\r", "%0D").replaceAll("\n", "%0A").replaceAll('"', "%22");
+}
+
+function multipart(parts: readonly Part[]): UpstreamRawBody {
+  const boundary = `----digicert-graphql-gateway-${randomBytes(16).toString("hex")}`;
+  const heads = parts.map((part, index) => {
+    const start = `${index === 0 ? "" : "\r\n"}--${boundary}\r\n`;
+    const disposition = `Content-Disposition: form-data; name="${escapeHeaderValue(part.name)}"`;
+    if (typeof part.value === "string") return encoder.encode(`${start}${disposition}\r\n\r\n${part.value}`);
+    const type = CONTENT_TYPE.test(part.value.contentType)
+      ? part.value.contentType
+      : "application/octet-stream";
+    return encoder.encode(
+      `${start}${disposition}; filename="${escapeHeaderValue(part.value.fileName)}"\r\nContent-Type: ${type}\r\n\r\n`,
+    );
+  });
+  const tail = encoder.encode(`${parts.length === 0 ? "" : "\r\n"}--${boundary}--\r\n`);
+  let length: number | undefined = tail.length;
+  for (const [index, part] of parts.entries()) {
+    const size = typeof part.value === "string" ? 0 : part.value.size;
+    length = length === undefined || size === undefined ? undefined : length + heads[index]!.length + size;
+  }
+  async function* content(): AsyncIterable<Uint8Array> {
+    for (const [index, part] of parts.entries()) {
+      yield heads[index]!;
+      if (typeof part.value === "string") continue;
+      let read = 0;
+      for await (const chunk of part.value.stream) {
+        const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+        read += bytes.length;
+        if (part.value.size !== undefined && read > part.value.size) break;
+        yield bytes;
+      }
+      if (part.value.size !== undefined && read !== part.value.size) {
+        throw new RangeError(`The upload's ${part.name} part is not the ${part.value.size} bytes declared.`);
+      }
+    }
+    yield tail;
+  }
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    content: content(),
+    ...(length === undefined ? {} : { length }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses read from a stream
+// ---------------------------------------------------------------------------------------------
+
+async function readJson(body: AsyncIterable<Uint8Array>, max: number, operation: string): Promise<unknown> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) throw new UpstreamBodyError(operation, `response body exceeds ${max} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks, size).toString("utf8");
+  if (text.length === 0) throw new UpstreamBodyError(operation, "response body is empty");
+  // JSON.parse's own message quotes the input: never pass it on.
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UpstreamBodyError(operation, "response body is not valid JSON");
+  }
+}
+
+function header(headers: UpstreamStreamResponse["headers"], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function toDownload(res: UpstreamStreamResponse): IotDownload {
+  const mediaType = header(res.headers, "content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  const contentType = (DOWNLOAD_CONTENT_TYPES as readonly string[]).includes(mediaType)
+    ? mediaType
+    : "application/octet-stream";
+  const lengthText = header(res.headers, "content-length")?.trim();
+  const contentLength = lengthText && /^\d{1,15}$/.test(lengthText) ? Number(lengthText) : null;
+  const fileName = safeFileName(header(res.headers, "content-disposition"));
+  const headers: Record<string, string> = { "content-type": contentType };
+  if (contentLength !== null) headers["content-length"] = String(contentLength);
+  if (fileName) headers["content-disposition"] = `attachment; filename="${fileName}"`;
+  return { contentType, contentLength, fileName, headers, body: res.body };
+}
+
+/** `filename` of a Content-Disposition, kept only when it is a plain name of [A-Za-z0-9._-]. */
+function safeFileName(disposition: string | undefined): string | null {
+  const name = disposition ? /filename\s*=\s*"?([^";]*)"?/i.exec(disposition)?.[1]?.trim() : undefined;
+  if (!name || name.length > 128 || !/^[A-Za-z0-9._-]+$/.test(name) || /^\.+$/.test(name)) return null;
+  return name;
+}
