@@ -14,6 +14,7 @@ import {
 } from "./context.js";
 import { UpstreamBodyError, UpstreamHttpError, UpstreamTransportError } from "./datasources/errors.js";
 import { createUpstreamPool, UpstreamClient } from "./datasources/http.js";
+import { IotClient } from "./datasources/iot/client.js";
 import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import { DomainError, ValidationError } from "./model/errors.js";
@@ -229,6 +230,7 @@ function createTenants(config: AppConfig) {
     const http = new UpstreamClient({ ...transport, credentials }, logger, pool);
     services.set(tenant, {
       tlm: new TlmClient(http),
+      iot: new IotClient(http),
       parsedCertificates,
       idempotency,
       idempotencyScope: tenant,
@@ -240,10 +242,12 @@ function createTenants(config: AppConfig) {
       if (!config.passthroughApiKey) return services.get(viewer.tenant) ?? null;
       if (!callerApiKey || callerApiKey.length > 512 || /[\s\u0000-\u001f]/.test(callerApiKey)) return null;
       const credentials = { kind: "apiKey" as const, apiKey: callerApiKey };
-      const tlm = new TlmClient(new UpstreamClient({ ...transport, credentials }, logger, sharedPool));
+      const http = new UpstreamClient({ ...transport, credentials }, logger, sharedPool);
+      const tlm = new TlmClient(http);
       // Keys are scoped by tenant and by a digest of the caller's DigiCert key (never the key itself).
       return {
         tlm,
+        iot: new IotClient(http),
         parsedCertificates,
         idempotency,
         idempotencyScope: `${viewer.tenant}:${fingerprintOf(callerApiKey)}`,

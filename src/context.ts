@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import DataLoader from "dataloader";
 import { LRUCache } from "lru-cache";
 import type { Viewer } from "./auth/viewer.js";
+import type { IotClient } from "./datasources/iot/client.js";
 import type { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import type { IdempotencyStore } from "./resolvers/idempotency.js";
@@ -13,6 +14,14 @@ import {
 } from "./model/certificate.js";
 import { UpstreamInvalidResponseError } from "./model/errors.js";
 import type { SerialNumber, Uuid } from "./model/ids.js";
+import {
+  type DeviceCertificate,
+  type DeviceCertificateRef,
+  type EnrollmentProfile,
+  type IotProfileId,
+  toDeviceCertificate,
+  toEnrollmentProfile,
+} from "./model/iot.js";
 import { type Profile, toProfile } from "./model/profile.js";
 import { toDomainError } from "./model/upstream-errors.js";
 import { type ParsedCertificate, parseCertificatePem, X509ParseError } from "./model/x509.js";
@@ -25,12 +34,15 @@ export interface Loaders {
   additionalFormats: DataLoader<SerialNumber, AdditionalFormats>;
   /** Parses each distinct PEM once per request, however many x509 fields are selected. */
   x509: DataLoader<string, ParsedCertificate>;
+  enrollmentProfile: DataLoader<IotProfileId, EnrollmentProfile | null>;
+  deviceCertificate: DataLoader<DeviceCertificateRef, DeviceCertificate | null>;
 }
 
 export interface GatewayContext {
   /** The verified caller; every request has one. */
   viewer: Viewer;
   tlm: TlmClient;
+  iot: IotClient;
   /** Remembers enrollment results by the caller's idempotency key, within `idempotencyScope`. */
   idempotency: IdempotencyStore;
   /** The tenant (and, in pass-through mode, the caller's DigiCert key): keys never cross it. */
@@ -44,6 +56,7 @@ export interface GatewayContext {
 /** Long-lived parts for one tenant (the cache may be shared: certificates are public). */
 export interface Services {
   tlm: TlmClient;
+  iot: IotClient;
   idempotency: IdempotencyStore;
   idempotencyScope: string;
   /** Parsed certificates by PEM. Certificates are public and immutable, and parsing is pure. */
@@ -61,12 +74,32 @@ export function createContext(
   logger: Logger,
   now = new Date(),
 ): GatewayContext {
-  const { tlm, idempotency, idempotencyScope } = services;
-  return { viewer, tlm, idempotency, idempotencyScope, loaders: createLoaders(services), logger, now };
+  const { tlm, iot, idempotency, idempotencyScope } = services;
+  return { viewer, tlm, iot, idempotency, idempotencyScope, loaders: createLoaders(services), logger, now };
 }
 
-export function createLoaders({ tlm, parsedCertificates }: Services): Loaders {
+export function createLoaders({ tlm, iot, parsedCertificates }: Services): Loaders {
   return {
+    enrollmentProfile: new DataLoader((ids) =>
+      settle(
+        ids,
+        async (id) => {
+          const wire = await iot.getEnrollmentProfile(id);
+          return wire ? toEnrollmentProfile(wire) : null;
+        },
+        (id) => ({ idempotent: true, profileId: id }),
+      ),
+    ),
+    deviceCertificate: new DataLoader((refs) =>
+      settle(
+        refs,
+        async (ref) => {
+          const wire = await iot.getCertificate(ref);
+          return wire ? toDeviceCertificate(wire) : null;
+        },
+        (ref) => ({ idempotent: true, serialNumber: ref }),
+      ),
+    ),
     profile: new DataLoader((ids) =>
       settle(
         ids,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createLoaders, createParsedCertificateCache, type Services } from "../../src/context.js";
+import type { IotClient } from "../../src/datasources/iot/client.js";
 import type { TlmClient } from "../../src/datasources/tlm/client.js";
 import { IdempotencyStore } from "../../src/resolvers/idempotency.js";
 import { UpstreamInvalidResponseError } from "../../src/model/errors.js";
@@ -8,6 +9,7 @@ import { selfSignedCertificate } from "../helpers/pki.js";
 function services(cache = createParsedCertificateCache(10)): Services {
   return {
     tlm: {} as TlmClient,
+    iot: {} as IotClient,
     parsedCertificates: cache,
     idempotency: new IdempotencyStore(),
     idempotencyScope: "t",
