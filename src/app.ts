@@ -111,6 +111,13 @@ export function buildApp(config: AppConfig): App {
     },
   };
 
+  // Responses can carry private keys (server-side key generation): no cache may keep any of them.
+  const useNoStore: Plugin = {
+    onResponse({ response }) {
+      response.headers.set("cache-control", "no-store");
+    },
+  };
+
   /** HTTP: the request's authentication (onParams); a WebSocket authenticated once, at connection_init. */
   async function contextFor(initial: { request: Request; wsAuth?: SocketAuth }): Promise<GatewayContext> {
     const auth = initial.wsAuth
@@ -134,6 +141,7 @@ export function buildApp(config: AppConfig): App {
       ...browser.plugins,
       limitRequestBody(defences.maxBodyBytes),
       useAuthentication,
+      useNoStore,
       useExposure({ introspection: defences.introspection }),
       useRateLimit<GatewayContext>({
         points: defences.rateLimitPerMinute,

@@ -31,7 +31,7 @@ const SeatRef = builder.objectRef<{ id: string }>("Seat").implement({
   fields: (t) => ({ id: t.exposeString("id") }),
 });
 
-const ChainCertificateRef = builder.objectRef<ChainEntry>("ChainCertificate").implement({
+export const ChainCertificateRef = builder.objectRef<ChainEntry>("ChainCertificate").implement({
   fields: (t) => ({
     commonName: t.exposeString("commonName", { nullable: true }),
     pem: t.exposeString("pem"),

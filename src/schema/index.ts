@@ -6,6 +6,7 @@ import "./x509.js";
 import "./profile.js";
 import "./certificate.js";
 import "./enrollment.js";
+import "./iot.js";
 
 builder.queryType({});
 builder.mutationType({});
