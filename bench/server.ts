@@ -30,6 +30,7 @@ if (role === "simulator") {
       corsOrigins: [],
       introspection: true,
       maxBodyBytes: 1024 * 1024,
+      maxUploadBytes: 16 * 1024 * 1024,
       rateLimitPerMinute: 10_000_000,
       maxOperationsPerSocket: 20,
     },

@@ -19,6 +19,7 @@ import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import { DomainError, ValidationError } from "./model/errors.js";
 import { toDomainError } from "./model/upstream-errors.js";
+import { createDownloadHandler, DOWNLOADS_BASE_PATH } from "./http/downloads.js";
 import { fingerprintOf, IdempotencyStore } from "./resolvers/idempotency.js";
 import { browserDefences } from "./plugins/browser.js";
 import { limitRequestBody } from "./plugins/use-body-limit.js";
@@ -95,19 +96,16 @@ export function buildApp(config: AppConfig): App {
     return { viewer, services };
   }
 
-  // HTTP requests are authenticated before their query is parsed or validated (an anonymous caller
-  // learns nothing about the schema, and is never counted or priced); the context reuses the result.
+  // HTTP requests are authenticated before their body is read (an anonymous upload is refused
+  // unread) and before the query is parsed or validated (an anonymous caller learns nothing about
+  // the schema and is never counted or priced). The context reuses the result.
   const authenticated = new WeakMap<Request, Awaited<ReturnType<typeof authenticate>>>();
   const useAuthentication: Plugin = {
-    async onParams({ request, setResult }) {
-      try {
-        authenticated.set(
-          request,
-          await authenticate(request.headers.get("authorization"), request.headers.get("x-api-key")),
-        );
-      } catch (error) {
-        setResult({ errors: [error instanceof GraphQLError ? error : unauthenticated()] });
-      }
+    async onRequestParse({ request }) {
+      authenticated.set(
+        request,
+        await authenticate(request.headers.get("authorization"), request.headers.get("x-api-key")),
+      );
     },
   };
 
@@ -139,7 +137,8 @@ export function buildApp(config: AppConfig): App {
     // Order matters: the rate limit counts an operation before the query limits may refuse it.
     plugins: [
       ...browser.plugins,
-      limitRequestBody(defences.maxBodyBytes),
+      // Uploads (multipart) are capped by yoga at maxUploadBytes instead.
+      limitRequestBody(defences.maxBodyBytes, { exemptMultipart: true }),
       useAuthentication,
       useNoStore,
       useExposure({ introspection: defences.introspection }),
@@ -151,6 +150,7 @@ export function buildApp(config: AppConfig): App {
       useQueryLimits(),
     ],
     graphqlEndpoint: GRAPHQL_PATH,
+    maxRequestBodySize: defences.maxUploadBytes,
     healthCheckEndpoint: "/health",
     landingPage: false,
     graphiql: config.graphiql
@@ -170,7 +170,11 @@ export function buildApp(config: AppConfig): App {
     context: (initial) => contextFor(initial as unknown as Parameters<typeof contextFor>[0]),
   });
 
-  const server: Server = createServer(yoga);
+  // Files (batch downloads) are streamed by their own route; everything else is yoga's.
+  const downloads = createDownloadHandler({ authenticate, logger, basePath: DOWNLOADS_BASE_PATH });
+  const server: Server = createServer((req, res) => {
+    void downloads(req, res).then((handled) => (handled ? undefined : yoga(req, res)));
+  });
   const ws = attachGraphqlWs(server, yoga as never, {
     path: GRAPHQL_PATH,
     authenticate,

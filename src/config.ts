@@ -28,6 +28,8 @@ export interface Defences {
   introspection: boolean;
   /** Largest JSON or GET request accepted, in bytes. */
   maxBodyBytes: number;
+  /** Largest multipart (file upload) request accepted, in bytes; yoga holds it in memory while it runs. */
+  maxUploadBytes: number;
   /** Operations per caller per minute. */
   rateLimitPerMinute: number;
   /** Operations running at once on one WebSocket. */
@@ -89,6 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
       corsOrigins: origins(env, "CORS_ORIGINS"),
       introspection: bool(env, "INTROSPECTION", true),
       maxBodyBytes: int(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+      maxUploadBytes: int(env, "MAX_UPLOAD_BYTES", 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
       maxOperationsPerSocket: int(env, "WS_MAX_OPERATIONS", 20, 1, 1000),
     },

@@ -7,6 +7,7 @@ import "./profile.js";
 import "./certificate.js";
 import "./enrollment.js";
 import "./iot.js";
+import "./batch.js";
 
 builder.queryType({});
 builder.mutationType({});

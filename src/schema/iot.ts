@@ -46,11 +46,11 @@ import { X509Ref } from "./x509.js";
 // Enrollment profiles
 // ---------------------------------------------------------------------------------------------
 
-const IotKeyTypeEnum = builder.enumType("IotKeyType", { values: IOT_KEY_TYPES });
+export const IotKeyTypeEnum = builder.enumType("IotKeyType", { values: IOT_KEY_TYPES });
 const KeyGenerationOptionEnum = builder.enumType("KeyGenerationOption", { values: KEY_GENERATION_OPTIONS });
 const IotEnrollmentMethodEnum = builder.enumType("IotEnrollmentMethod", { values: IOT_ENROLLMENT_METHODS });
 const PrivateKeyFormatEnum = builder.enumType("PrivateKeyFormat", { values: PRIVATE_KEY_FORMATS });
-const PrivateKeySyntaxEnum = builder.enumType("PrivateKeySyntax", { values: PRIVATE_KEY_SYNTAXES });
+export const PrivateKeySyntaxEnum = builder.enumType("PrivateKeySyntax", { values: PRIVATE_KEY_SYNTAXES });
 
 const EnrollmentFieldRef = builder.objectRef<EnrollmentField>("EnrollmentField").implement({
   description: "An attribute the enrollment profile defines (from its enrollment specification).",

@@ -56,6 +56,7 @@ export const TEST_DEFENCES: Defences = {
   corsOrigins: [],
   introspection: true,
   maxBodyBytes: 1024 * 1024,
+  maxUploadBytes: 16 * 1024 * 1024,
   rateLimitPerMinute: 1_000_000,
   maxOperationsPerSocket: 20,
 };

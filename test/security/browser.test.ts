@@ -18,7 +18,7 @@ beforeAll(async () => {
   [stack, bare] = await Promise.all([
     startStack({
       simulator: { seedCertificates: 4 },
-      defences: { corsOrigins: [PORTAL, ADMIN], maxBodyBytes: MAX_BODY },
+      defences: { corsOrigins: [PORTAL, ADMIN], maxBodyBytes: MAX_BODY, maxUploadBytes: MAX_BODY * 2 },
     }),
     startStack({ simulator: { seedCertificates: 4 } }),
   ]);
@@ -225,7 +225,7 @@ describe("CSRF prevention: requests a page could send without a preflight need t
 });
 
 describe("hostile uploads (multipart, with the CSRF header)", () => {
-  it("a multipart body over maxBodyBytes is 413 PAYLOAD_TOO_LARGE, executing nothing", async () => {
+  it("a multipart body over maxUploadBytes is 413 REQUEST_ENTITY_TOO_LARGE, executing nothing", async () => {
     const res = await call(stack, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "x-graphql-csrf": "1" },
@@ -236,8 +236,32 @@ describe("hostile uploads (multipart, with the CSRF header)", () => {
       ),
     });
     expect(res.status).toBe(413);
-    expect(codes(res.json)).toEqual(["PAYLOAD_TOO_LARGE"]);
+    expect(codes(res.json)).toEqual(["REQUEST_ENTITY_TOO_LARGE"]);
     expect(stack.simulator.requestCounts()).toEqual({});
+  });
+
+  it("an anonymous upload is refused with 401 before its body is read", async () => {
+    const { request } = await import("node:http");
+    const declared = 8 * 1024 * 1024;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(stack.url, {
+        method: "POST",
+        headers: {
+          "content-type": "multipart/form-data; boundary=x",
+          "content-length": String(declared),
+          "x-graphql-csrf": "1",
+        },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on("error", (error) => (error.message.includes("socket hang up") ? undefined : reject(error)));
+      // Only 1 KiB of the declared 8 MiB is ever sent: an answer proves the gateway did not wait for the rest.
+      req.write(Buffer.alloc(1024));
+    });
+    expect(status).toBe(401);
   });
 
   it("a multipart map aimed at __proto__ pollutes nothing", async () => {

@@ -1,0 +1,331 @@
+import DataLoader from "dataloader";
+import type { GatewayContext } from "../context.js";
+import type { BatchUploadFile } from "../datasources/iot/client.js";
+import {
+  ProfileNotFoundError,
+  UpstreamInvalidResponseError,
+  UpstreamOutcomeUnknownError,
+  ValidationError,
+} from "../model/errors.js";
+import {
+  type BatchCertificateFormat,
+  type BatchJobId,
+  type BatchServerSideKeyGenerationInput,
+  checkBatchAgainstProfile,
+  type IotBatchDownload,
+  type IotBatchEnrollmentInput,
+  type IotBatchJob,
+  type KeyGeneration,
+  parseIotProfileId,
+  toBatchDownload,
+  toIotBatchJob,
+  toIotDomainError,
+  toWireBatchEnrollment,
+} from "../model/iot.js";
+
+/**
+ * IoT batch enrollment use cases (GraphQL-free): create a job from an uploaded data file, approve or
+ * reject it, read it, and read its JSON download. Everything the gateway can check is checked before
+ * the upload is sent; creating and deciding are never resent.
+ */
+
+/** What yoga hands a resolver for an uploaded file (a WHATWG File, held in memory by yoga). */
+export interface UploadedFile {
+  readonly name: string;
+  readonly type: string;
+  readonly size: number;
+  stream(): ReadableStream<Uint8Array>;
+}
+
+export interface CreateIotBatchEnrollmentInput {
+  enrollmentProfileId: string;
+  keyGeneration: KeyGeneration;
+  certificateFormat: BatchCertificateFormat;
+  includeFullChain?: boolean | null;
+  file: UploadedFile;
+  /** Required with SERVER_SIDE, refused with CLIENT_SIDE. */
+  serverSideKeyGeneration?: BatchServerSideKeyGenerationInput | null;
+}
+
+const KEYGEN = "input.serverSideKeyGeneration";
+
+export async function createIotBatchEnrollment(
+  ctx: GatewayContext,
+  input: CreateIotBatchEnrollmentInput,
+): Promise<IotBatchJob> {
+  const enrollmentProfileId = parseIotProfileId(input.enrollmentProfileId, "input.enrollmentProfileId");
+  const serverSide = input.keyGeneration === "SERVER_SIDE";
+  const keygen = input.serverSideKeyGeneration ?? null;
+  if (serverSide && keygen === null) {
+    throw new ValidationError(
+      KEYGEN,
+      "SERVER_SIDE key generation needs serverSideKeyGeneration with an encryption certificate.",
+    );
+  }
+  if (!serverSide && keygen !== null) {
+    throw new ValidationError(KEYGEN, "Only SERVER_SIDE key generation takes serverSideKeyGeneration.");
+  }
+  const model: IotBatchEnrollmentInput = {
+    enrollmentProfileId,
+    certificateFormat: input.certificateFormat,
+    includeFullChain: input.includeFullChain ?? null,
+    serverSideKeyGeneration: keygen,
+  };
+  const fields = await toWireBatchEnrollment(model, ctx.now);
+  await checkDataFile(input.file, serverSide);
+  const profile = await ctx.loaders.enrollmentProfile.load(enrollmentProfileId);
+  if (!profile) throw new ProfileNotFoundError(enrollmentProfileId);
+  checkBatchAgainstProfile(model, profile);
+
+  const file: BatchUploadFile = {
+    name: uploadName(input.file.name),
+    stream: chunksOf(input.file),
+    size: input.file.size,
+    ...(input.file.type ? { contentType: input.file.type } : {}),
+  };
+  let wire: Awaited<ReturnType<GatewayContext["iot"]["createBatchEnrollment"]>>;
+  try {
+    wire = await ctx.iot.createBatchEnrollment({ fields, file });
+  } catch (error) {
+    throw toIotDomainError(error, {
+      idempotent: false,
+      operation: "batchCreate",
+      profileId: enrollmentProfileId,
+    });
+  }
+  let job: IotBatchJob;
+  try {
+    job = toIotBatchJob(wire);
+  } catch (error) {
+    // A 2xx we cannot read after a create: the job may exist.
+    if (error instanceof UpstreamInvalidResponseError) throw new UpstreamOutcomeUnknownError();
+    throw error;
+  }
+  batchLoaders(ctx).job.prime(job.id, job);
+  return job;
+}
+
+export type BatchDecision = "approve" | "reject";
+
+/** Approves or rejects a PENDING_APPROVAL job (DigiCert answers 204). Never resent. */
+export async function decideIotBatchJob<D extends BatchDecision>(
+  ctx: GatewayContext,
+  jobId: BatchJobId,
+  decision: D,
+): Promise<{ kind: D; jobId: BatchJobId }> {
+  try {
+    if (decision === "approve") await ctx.iot.approveBatchJob(jobId);
+    else await ctx.iot.rejectBatchJob(jobId);
+  } catch (error) {
+    throw toIotDomainError(error, { idempotent: false, operation: "batchDecide", jobId });
+  }
+  batchLoaders(ctx).job.clear(jobId);
+  return { kind: decision, jobId };
+}
+
+/** The job, or null when DigiCert knows none with this id (for this tenant). */
+export function loadIotBatchJob(ctx: GatewayContext, jobId: BatchJobId): Promise<IotBatchJob | null> {
+  return batchLoaders(ctx).job.load(jobId);
+}
+
+/**
+ * The parsed JSON download of a COMPLETE job whose certificate format is JSON, or null for any other
+ * job (other formats are files: see `batchDownloadLink`). Read once per request however many fields use it.
+ */
+export async function loadIotBatchJsonDownload(
+  ctx: GatewayContext,
+  job: IotBatchJob,
+): Promise<IotBatchDownload | null> {
+  if (job.status !== "COMPLETE" || job.certificateFormat !== "JSON") return null;
+  return batchLoaders(ctx).download.load(job.id);
+}
+
+export interface BatchDownloadLink {
+  /** The gateway's own route, relative to the GraphQL endpoint's origin. */
+  url: string;
+  /** What DigiCert sends for this job: JSON, a ZIP, or an encrypted P7M. */
+  contentType: string;
+  fileName: string;
+}
+
+/** Where to fetch a COMPLETE job's file through the gateway; null before then. */
+export function batchDownloadLink(
+  job: IotBatchJob,
+  downloadPath: (jobId: string) => string,
+): BatchDownloadLink | null {
+  if (job.status !== "COMPLETE") return null;
+  const contentType =
+    job.certificateFormat === "JSON"
+      ? "application/json"
+      : job.keyGeneration === "SERVER_SIDE"
+        ? "application/pkcs7-mime"
+        : "application/zip";
+  return { url: downloadPath(job.id), contentType, fileName: `${job.id}.${extensionFor(contentType)}` };
+}
+
+/** A fixed file extension per download content type. */
+export function extensionFor(contentType: string): string {
+  switch (contentType) {
+    case "application/json":
+      return "json";
+    case "application/zip":
+      return "zip";
+    case "application/pkcs7-mime":
+      return "p7m";
+    case "application/pgp-encrypted":
+      return "pgp";
+    default:
+      return "bin";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The data file: checked as far as its first line, before anything is sent
+// ---------------------------------------------------------------------------------------------
+
+/** Enough to hold a header row (and see whether a row follows); the file itself is in memory already. */
+const HEAD_BYTES = 64 * 1024;
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+
+/**
+ * A ZIP (of CSR files, or holding one CSV) is passed on as it is. A CSV needs a header row, a `csr`
+ * column for client-side keys (and none for server-side keys), and at least one row. The rest of the
+ * file (each row, each CSR) is DigiCert's to judge: it reports bad rows on the job.
+ */
+async function checkDataFile(file: UploadedFile, serverSide: boolean): Promise<void> {
+  if (file.size === 0) throw new ValidationError("input.file", "The data file is empty.");
+  const head = await readHead(file, HEAD_BYTES);
+  if (ZIP_MAGIC.every((byte, i) => head[i] === byte)) return;
+  if (head.includes(0)) {
+    throw new ValidationError("input.file", "Expected a CSV file, or a ZIP of CSR files or of one CSV.");
+  }
+  const text = Buffer.from(head)
+    .toString("utf8")
+    .replace(/^\uFEFF/, "");
+  const end = text.search(/\r?\n/);
+  if (end === -1 && file.size > HEAD_BYTES) {
+    throw new ValidationError("input.file", "The CSV's header row is too long.");
+  }
+  const header = (end === -1 ? text : text.slice(0, end)).split(",").map((cell) =>
+    cell
+      .trim()
+      .replace(/^"(.*)"$/s, "$1")
+      .trim()
+      .toLowerCase(),
+  );
+  if (header.every((cell) => cell === "")) {
+    throw new ValidationError("input.file", "The CSV has no header row.");
+  }
+  const hasCsr = header.includes("csr");
+  if (!serverSide && !hasCsr) {
+    throw new ValidationError(
+      "input.file",
+      "A client-side batch CSV needs a csr column (one PEM CSR per row); or upload a ZIP of CSR files.",
+    );
+  }
+  if (serverSide && hasCsr) {
+    throw new ValidationError(
+      "input.file",
+      "A server-side batch CSV has no csr column: DigiCert ONE generates the keys.",
+    );
+  }
+  const rows = end === -1 ? "" : text.slice(end).trim();
+  if (rows === "" && file.size <= HEAD_BYTES) {
+    throw new ValidationError("input.file", "The CSV has a header row and no rows.");
+  }
+}
+
+async function readHead(file: UploadedFile, max: number): Promise<Uint8Array> {
+  const reader = file.stream().getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, max);
+}
+
+/** The file's bytes as they are sent; ending early (a failed upload) cancels the stream. */
+async function* chunksOf(file: UploadedFile): AsyncIterable<Uint8Array> {
+  const reader = file.stream().getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** The client's file name, reduced to what a part header carries safely; DigiCert shows it on the job. */
+function uploadName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? "";
+  const safe = base
+    .replace(/[^A-Za-z0-9._ -]/g, "_")
+    .slice(0, 128)
+    .trim();
+  return safe === "" || /^\.+$/.test(safe) ? "batch.csv" : safe;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-request loaders (context.ts is shared; these live beside the use cases that need them)
+// ---------------------------------------------------------------------------------------------
+
+interface BatchLoaders {
+  job: DataLoader<BatchJobId, IotBatchJob | null>;
+  download: DataLoader<BatchJobId, IotBatchDownload>;
+}
+
+const perRequest = new WeakMap<GatewayContext, BatchLoaders>();
+
+function batchLoaders(ctx: GatewayContext): BatchLoaders {
+  let loaders = perRequest.get(ctx);
+  if (!loaders) {
+    loaders = {
+      job: new DataLoader((ids) =>
+        settle(ids, async (id) => {
+          const wire = await ctx.iot.getBatchJob(id);
+          return wire ? toIotBatchJob(wire) : null;
+        }),
+      ),
+      download: new DataLoader((ids) =>
+        settle(
+          ids,
+          async (id) => toBatchDownload(await ctx.iot.downloadBatchCertificatesJson(id)),
+          "batchDownload",
+        ),
+      ),
+    };
+    perRequest.set(ctx, loaders);
+  }
+  return loaders;
+}
+
+/** One read per id, in parallel; a failed id becomes its domain error, the others still resolve. */
+function settle<V>(
+  ids: readonly BatchJobId[],
+  load: (id: BatchJobId) => Promise<V>,
+  operation: "read" | "batchDownload" = "read",
+): Promise<(V | Error)[]> {
+  return Promise.all(
+    ids.map((id) =>
+      load(id).catch((error: unknown) => {
+        const mapped = toIotDomainError(error, { idempotent: true, operation, jobId: id });
+        return mapped instanceof Error ? mapped : new Error("load failed");
+      }),
+    ),
+  );
+}

@@ -1,0 +1,484 @@
+import type { ScalarRef } from "@pothos/core";
+import { GraphQLError } from "graphql";
+import { SCOPES } from "../auth/viewer.js";
+import { iotBatchDownloadPath } from "../http/downloads.js";
+import {
+  InvalidCsrError,
+  ProfileNotFoundError,
+  RequestNotFoundError,
+  UpstreamOutcomeUnknownError,
+  ValidationError,
+} from "../model/errors.js";
+import {
+  BATCH_CERTIFICATE_FORMATS,
+  BATCH_JOB_STATUSES,
+  type BatchDownloadCertificate,
+  type BatchJob,
+  type BatchJobId,
+  type IotBatchJob,
+  parseBatchJobId,
+} from "../model/iot.js";
+import {
+  type BatchDecision,
+  type BatchDownloadLink,
+  batchDownloadLink,
+  createIotBatchEnrollment,
+  decideIotBatchJob,
+  loadIotBatchJob,
+  loadIotBatchJsonDownload,
+  type UploadedFile,
+} from "../resolvers/iot-batch.js";
+import { requireScope } from "./access.js";
+import { type BuilderTypes, builder, nodeTypeNames } from "./builder.js";
+import { ChainCertificateRef } from "./certificate.js";
+import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
+import { IotKeyTypeEnum, PrivateKeySyntaxEnum } from "./iot.js";
+import { X509Ref } from "./x509.js";
+
+/*
+ * Batch jobs. `BatchJob` is what every kind of job shows (IoT Trust Manager batch enrollment now;
+ * Device Trust Manager jobs later implement it too, with their own `kind`). IoT batch enrollment takes
+ * its data file as a GraphQL multipart upload (https://github.com/jaydenseric/graphql-multipart-request-spec,
+ * yoga's built-in support): the `File` scalar.
+ *
+ * Ids: `batchJob(id)`, `approveIotBatchJob(id)` and `rejectIotBatchJob(id)` take a job's global id
+ * (`BatchJob.id`, also readable with `node(id)`) or DigiCert's own job id (`jobId`, a UUID), which reads
+ * as an IoT Trust Manager job. Device Trust Manager jobs will be addressed by global id.
+ */
+
+const auth = { scope: SCOPES.batchJobs } as const;
+
+// ---------------------------------------------------------------------------------------------
+// File (input only)
+// ---------------------------------------------------------------------------------------------
+
+function notAFile(): GraphQLError {
+  return new GraphQLError(
+    "Not a valid File: send the file as a multipart request (GraphQL multipart request spec), mapped to this variable.",
+    { extensions: { code: "BAD_USER_INPUT" } },
+  );
+}
+
+function isUploadedFile(value: unknown): value is UploadedFile {
+  const file = value as Partial<UploadedFile> | null;
+  return (
+    typeof file === "object" &&
+    file !== null &&
+    typeof file.name === "string" &&
+    typeof file.size === "number" &&
+    typeof file.stream === "function"
+  );
+}
+
+// File is not in builder.ts's Scalars map (a shared file); the cast gives it the same typing that an
+// entry `File: { Input: UploadedFile; Output: never }` there would.
+const scalarType = builder.scalarType.bind(builder) as unknown as (
+  name: "File",
+  options: {
+    description: string;
+    serialize: (value: unknown) => never;
+    parseValue: (value: unknown) => UploadedFile;
+    parseLiteral: () => never;
+  },
+) => ScalarRef<BuilderTypes, never, UploadedFile>;
+
+export const FileRef = scalarType("File", {
+  description:
+    "An uploaded file (input only): a part of a multipart/form-data request, per the GraphQL multipart request spec.",
+  serialize: () => {
+    throw new GraphQLError("File is an input-only scalar.");
+  },
+  parseValue: (value) => {
+    if (!isUploadedFile(value)) throw notAFile();
+    return value;
+  },
+  parseLiteral: () => {
+    throw notAFile();
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// BatchJob
+// ---------------------------------------------------------------------------------------------
+
+const BatchJobKindEnum = builder.enumType("BatchJobKind", {
+  description: "Which product's job this is.",
+  values: { IOT_ENROLLMENT: { description: "IoT Trust Manager batch enrollment." } } as const,
+});
+
+const BatchJobStatusEnum = builder.enumType("BatchJobStatus", {
+  description:
+    "PENDING_APPROVAL (the profile needs approval) or APPROVED at creation, then IN_PROGRESS, then COMPLETE (at least one certificate issued; failed rows counted) or FAILED; REJECTED after rejection. UNKNOWN: a status this gateway does not know.",
+  values: BATCH_JOB_STATUSES,
+});
+
+interface RowError {
+  uniqueIdentifier: string;
+  message: string;
+}
+
+const BatchJobRowErrorRef = builder.objectRef<RowError>("BatchJobRowError").implement({
+  description: "One input row (or file) that failed.",
+  fields: (t) => ({
+    uniqueIdentifier: t.exposeString("uniqueIdentifier", {
+      description: 'The row or file, e.g. "Line #0000002" or a CSR\'s file name.',
+    }),
+    message: t.exposeString("message", { description: "DigiCert's reason (job data)." }),
+  }),
+});
+
+const BatchJobReportRef = builder
+  .objectRef<{ failureReason: string | null; rowErrors: RowError[] }>("BatchJobReport")
+  .implement({
+    description: "What went wrong, as DigiCert reports it on the job.",
+    fields: (t) => ({
+      failureReason: t.exposeString("failureReason", {
+        nullable: true,
+        description: "Why the whole job failed (FAILED jobs).",
+      }),
+      rowErrors: t.field({
+        type: [BatchJobRowErrorRef],
+        description: "The failed rows DigiCert lists (the first 100 or so).",
+        resolve: (r) => r.rowErrors,
+      }),
+    }),
+  });
+
+/** The shared fields' shape: IoT jobs now; Device Trust Manager jobs add their own object types. */
+type AnyBatchJob = BatchJob & { failureReason?: string | null; rowErrors?: RowError[] };
+
+export const BatchJobInterface = builder.interfaceRef<AnyBatchJob>("BatchJob").implement({
+  description:
+    "A job that works through many items in the background (IoT batch enrollment; DTM jobs later).",
+  interfaces: [builder.nodeInterfaceRef()],
+  authScopes: auth,
+  resolveType: (job) => (job.kind === "IOT_ENROLLMENT" ? "IotBatchJob" : null),
+  fields: (t) => ({
+    jobId: t.exposeString("id", { description: "DigiCert's id of the job (a UUID)." }),
+    kind: t.field({ type: BatchJobKindEnum, resolve: (job) => job.kind }),
+    name: t.exposeString("name", { nullable: true }),
+    status: t.field({ type: BatchJobStatusEnum, resolve: (job) => job.status }),
+    totalCount: t.exposeInt("total", { nullable: true, description: "Rows (or files) in the job." }),
+    successCount: t.exposeInt("success", { nullable: true, description: "Certificates issued so far." }),
+    failedCount: t.exposeInt("failed", { nullable: true, description: "Rows that failed so far." }),
+    createdAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.createdAt }),
+    updatedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.updatedAt }),
+    completedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.completedAt }),
+    report: t.field({
+      type: BatchJobReportRef,
+      resolve: (job) => ({ failureReason: job.failureReason ?? null, rowErrors: job.rowErrors ?? [] }),
+    }),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// IotBatchJob
+// ---------------------------------------------------------------------------------------------
+
+const BatchCertificateFormatEnum = builder.enumType("BatchCertificateFormat", {
+  description:
+    "JSON: read `certificates` and `chain` here (or the file). PEM / DER: a ZIP of files, or for server-side keys a P7M (CMS EnvelopedData for the encryption certificate) holding that ZIP and the keys.",
+  values: BATCH_CERTIFICATE_FORMATS,
+});
+
+const IotBatchKeyGenerationEnum = builder.enumType("IotBatchKeyGeneration", {
+  values: {
+    CLIENT_SIDE: { description: "The data file carries CSRs (a csr column, or a ZIP of CSR files)." },
+    SERVER_SIDE: { description: "DigiCert generates the keys and returns them encrypted." },
+  } as const,
+});
+
+const IotBatchPrivateKeyFormatEnum = builder.enumType("IotBatchPrivateKeyFormat", {
+  description: "The key files inside a server-side PEM or DER download.",
+  values: ["PEM", "DER"] as const,
+});
+
+const IotBatchCertificateRef = builder.objectRef<BatchDownloadCertificate>("IotBatchCertificate").implement({
+  description: "A certificate a JSON-format batch job issued.",
+  authScopes: auth,
+  fields: (t) => ({
+    certificateId: t.exposeString("id", {
+      description: "The device certificate's id in IoT Trust Manager (a UUID).",
+    }),
+    uniqueIdentifier: t.exposeString("uniqueIdentifier", {
+      description: 'The input row or file it came from, e.g. "Line #0000001".',
+    }),
+    pem: t.exposeString("pem", { description: "The end-entity certificate, PEM." }),
+    x509: t.field({
+      type: X509Ref,
+      description: "Parsed from `pem`; no upstream call.",
+      resolve: (c, _args, ctx) => ctx.loaders.x509.load(c.pem),
+    }),
+    chain: t.field({
+      type: [ChainCertificateRef],
+      description: "The chain after this certificate, when the job asked for it with each certificate.",
+      resolve: (c) => c.chain,
+    }),
+    privateKey: t.string({
+      nullable: true,
+      authScopes: { scope: SCOPES.generateKeys },
+      description:
+        "Server-side jobs only (null otherwise); needs scope keys:generate. Base64 of a DER CMS EnvelopedData for the job's encryption certificate, holding the key as PEM: `openssl smime -decrypt -binary -inform DER -inkey <key>` opens it. The gateway never decrypts, logs or caches it.",
+      resolve: (c) => {
+        const key = c.privateKey?.reveal();
+        return key && "base64" in key ? key.base64 : null;
+      },
+    }),
+  }),
+});
+
+const BatchJobDownloadRef = builder.objectRef<BatchDownloadLink>("BatchJobDownload").implement({
+  description:
+    "The job's file, fetched through the gateway (streamed from DigiCert): GET `url` with the same `Authorization` header as GraphQL.",
+  authScopes: auth,
+  fields: (t) => ({
+    url: t.exposeString("url", {
+      description: "The gateway's download route, relative to the GraphQL endpoint's origin.",
+    }),
+    contentType: t.exposeString("contentType", {
+      description: "application/json, application/zip, or application/pkcs7-mime (server-side PEM/DER).",
+    }),
+    fileName: t.exposeString("fileName"),
+  }),
+});
+
+export const IotBatchJobRef = builder.objectRef<IotBatchJob>("IotBatchJob");
+nodeTypeNames.add("IotBatchJob");
+
+builder.node(IotBatchJobRef, {
+  description: "An IoT Trust Manager batch enrollment job.",
+  interfaces: [BatchJobInterface],
+  authScopes: auth,
+  isTypeOf: (value) => (value as Partial<BatchJob> | null)?.kind === "IOT_ENROLLMENT",
+  id: { resolve: (job) => job.id, parse: (id) => parseBatchJobId(id, "id") },
+  loadOne: (id, ctx) => {
+    requireScope(ctx, SCOPES.batchJobs);
+    return loadIotBatchJob(ctx, id);
+  },
+  fields: (t) => ({
+    enrollmentProfileId: t.exposeString("enrollmentProfileId", {
+      nullable: true,
+      description: "The IoT enrollment profile (IOT_<uuid>).",
+    }),
+    enrollmentProfileName: t.exposeString("enrollmentProfileName", { nullable: true }),
+    keyGeneration: t.field({
+      type: IotBatchKeyGenerationEnum,
+      nullable: true,
+      resolve: (job) => job.keyGeneration,
+    }),
+    certificateFormat: t.field({
+      type: BatchCertificateFormatEnum,
+      nullable: true,
+      resolve: (job) => job.certificateFormat,
+    }),
+    includeFullChain: t.exposeBoolean("includeFullChain", {
+      description: "Each certificate comes with its chain.",
+    }),
+    keyType: t.field({
+      type: IotKeyTypeEnum,
+      nullable: true,
+      description: "Server-side jobs.",
+      resolve: (job) => job.keyType,
+    }),
+    privateKeyFormat: t.field({
+      type: IotBatchPrivateKeyFormatEnum,
+      nullable: true,
+      description: "Server-side jobs.",
+      resolve: (job) => job.privateKeyFormat,
+    }),
+    fileName: t.exposeString("fileName", { nullable: true, description: "The uploaded file's name." }),
+    approvedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.approvedAt }),
+    rejectedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.rejectedAt }),
+    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.startedAt }),
+    certificates: t.field({
+      type: [IotBatchCertificateRef],
+      nullable: true,
+      description:
+        "A COMPLETE JSON-format job's certificates, parsed (one download per request, with `chain`); null for other jobs: use `download`.",
+      resolve: async (job, _args, ctx) => (await loadIotBatchJsonDownload(ctx, job))?.certificates ?? null,
+    }),
+    chain: t.field({
+      type: [ChainCertificateRef],
+      nullable: true,
+      description:
+        "A COMPLETE JSON-format job's issuing chain, intermediate first: each certificate is signed by the next. Null for other jobs.",
+      resolve: async (job, _args, ctx) => (await loadIotBatchJsonDownload(ctx, job))?.chain ?? null,
+    }),
+    download: t.field({
+      type: BatchJobDownloadRef,
+      nullable: true,
+      description: "A COMPLETE job's file, in any format, through the gateway; null before then.",
+      resolve: (job) => batchDownloadLink(job, (jobId) => iotBatchDownloadPath(jobId)),
+    }),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Ids
+// ---------------------------------------------------------------------------------------------
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BATCH_JOB_TYPES = new Set(["IotBatchJob"]);
+
+/** A job's global id, or DigiCert's job id (a UUID: an IoT job). The message never repeats the input. */
+function parseJobIdArgument(id: string): BatchJobId {
+  if (UUID.test(id)) return parseBatchJobId(id, "id");
+  const text = id.length <= 512 ? Buffer.from(id, "base64").toString("utf8") : "";
+  const match = /^([A-Za-z][A-Za-z0-9]*):(.+)$/s.exec(text);
+  if (!match || !BATCH_JOB_TYPES.has(match[1]!) || Buffer.from(text).toString("base64") !== id) {
+    throw new ValidationError("id", "Expected a batch job's global id, or its job id (a UUID).");
+  }
+  return parseBatchJobId(match[2]!, "id");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query and mutations
+// ---------------------------------------------------------------------------------------------
+
+builder.queryFields((t) => ({
+  batchJob: t.field({
+    type: BatchJobInterface,
+    nullable: true,
+    authScopes: auth,
+    description:
+      "A batch job by its global id or DigiCert's job id (a UUID: an IoT Trust Manager job); null when DigiCert has none.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => loadIotBatchJob(ctx, parseJobIdArgument(String(id))),
+  }),
+}));
+
+const IotBatchServerSideKeyGenerationInput = builder.inputType("IotBatchServerSideKeyGenerationInput", {
+  description: "DigiCert generates each row's key and returns it encrypted to `encryptionCertificate`.",
+  fields: (t) => ({
+    encryptionCertificate: t.string({
+      required: true,
+      description: "One PEM certificate with an RSA key, within its validity.",
+    }),
+    keyType: t.field({ type: IotKeyTypeEnum, description: "Absent: the profile's default." }),
+    privateKeyFormat: t.field({
+      type: IotBatchPrivateKeyFormatEnum,
+      description: "The key files inside a PEM/DER download; default PEM.",
+    }),
+    privateKeySyntax: t.field({
+      type: PrivateKeySyntaxEnum,
+      description: "Default PKCS8; PKCS1 for RSA keys only.",
+    }),
+  }),
+});
+
+const CreateIotBatchEnrollmentInput = builder.inputType("CreateIotBatchEnrollmentInput", {
+  fields: (t) => ({
+    enrollmentProfileId: t.string({
+      required: true,
+      description: "An IoT enrollment profile that allows BATCH: IOT_ and a UUID.",
+    }),
+    keyGeneration: t.field({ type: IotBatchKeyGenerationEnum, required: true }),
+    certificateFormat: t.field({ type: BatchCertificateFormatEnum, required: true }),
+    includeFullChain: t.boolean({ description: "Put the chain with each certificate (default false)." }),
+    file: t.field({
+      type: FileRef,
+      required: true,
+      description:
+        "CSV with a header row of enrollment-specification field ids or names (CLIENT_SIDE: with a csr column; SERVER_SIDE: without), or a ZIP of CSR files or of one CSV.",
+    }),
+    serverSideKeyGeneration: t.field({
+      type: IotBatchServerSideKeyGenerationInput,
+      description: "Required with SERVER_SIDE, refused with CLIENT_SIDE.",
+    }),
+  }),
+});
+
+type Created = { kind: "created"; job: IotBatchJob };
+type Decided<K extends BatchDecision> = { kind: K; jobId: BatchJobId };
+
+const IotBatchEnrollmentCreatedRef = builder.objectRef<Created>("IotBatchEnrollmentCreated").implement({
+  description: "DigiCert accepted the file; the job runs in the background (poll `batchJob`).",
+  authScopes: auth,
+  fields: (t) => ({ job: t.field({ type: IotBatchJobRef, resolve: (r) => r.job }) }),
+});
+
+function decidedType<K extends BatchDecision>(name: string, description: string) {
+  return builder.objectRef<Decided<K>>(name).implement({
+    description,
+    authScopes: auth,
+    fields: (t) => ({
+      jobId: t.exposeString("jobId"),
+      job: t.field({
+        type: IotBatchJobRef,
+        nullable: true,
+        description: "The job as DigiCert reports it after the decision (read again when selected).",
+        resolve: (r, _args, ctx) => loadIotBatchJob(ctx, r.jobId),
+      }),
+    }),
+  });
+}
+
+const CreateResult = resultUnion<Created>(
+  "CreateIotBatchEnrollmentResult",
+  "The new job, or why not.",
+  { created: IotBatchEnrollmentCreatedRef },
+  [ValidationError, InvalidCsrError, ProfileNotFoundError, UpstreamOutcomeUnknownError, ...UPSTREAM_ERRORS],
+);
+const DECISION_ERRORS = [
+  ValidationError,
+  RequestNotFoundError,
+  UpstreamOutcomeUnknownError,
+  ...UPSTREAM_ERRORS,
+];
+const ApproveResult = resultUnion<Decided<"approve">>(
+  "ApproveIotBatchJobResult",
+  "The approved job, or why not (RequestNotFoundError: no such job; ValidationError: not PENDING_APPROVAL).",
+  {
+    approve: decidedType<"approve">("IotBatchJobApproved", "DigiCert accepted the approval; the job runs."),
+  },
+  DECISION_ERRORS,
+);
+const RejectResult = resultUnion<Decided<"reject">>(
+  "RejectIotBatchJobResult",
+  "The rejected job, or why not (RequestNotFoundError: no such job; ValidationError: not PENDING_APPROVAL).",
+  {
+    reject: decidedType<"reject">(
+      "IotBatchJobRejected",
+      "DigiCert accepted the rejection; nothing is issued.",
+    ),
+  },
+  DECISION_ERRORS,
+);
+
+builder.mutationFields((t) => ({
+  createIotBatchEnrollment: t.field({
+    authScopes: auth,
+    type: CreateResult.ref,
+    description:
+      "Creates an IoT batch enrollment job from a data file sent as a multipart upload (with the header x-graphql-csrf or Authorization). Checked before anything is sent: the profile id, the key generation fields, the encryption certificate, the CSV header, and the profile's rules. Never resent.",
+    args: { input: t.arg({ type: CreateIotBatchEnrollmentInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      CreateResult.run(async () => ({
+        kind: "created" as const,
+        job: await createIotBatchEnrollment(ctx, {
+          enrollmentProfileId: input.enrollmentProfileId,
+          keyGeneration: input.keyGeneration,
+          certificateFormat: input.certificateFormat,
+          includeFullChain: input.includeFullChain ?? null,
+          file: input.file,
+          serverSideKeyGeneration: input.serverSideKeyGeneration ?? null,
+        }),
+      })),
+  }),
+  approveIotBatchJob: t.field({
+    authScopes: auth,
+    type: ApproveResult.ref,
+    description: "Approves a PENDING_APPROVAL job. Never resent.",
+    args: { id: t.arg.id({ required: true, description: "Global id or job id." }) },
+    resolve: (_root, { id }, ctx) =>
+      ApproveResult.run(() => decideIotBatchJob(ctx, parseJobIdArgument(String(id)), "approve")),
+  }),
+  rejectIotBatchJob: t.field({
+    authScopes: auth,
+    type: RejectResult.ref,
+    description: "Rejects a PENDING_APPROVAL job; nothing is issued. Never resent.",
+    args: { id: t.arg.id({ required: true, description: "Global id or job id." }) },
+    resolve: (_root, { id }, ctx) =>
+      RejectResult.run(() => decideIotBatchJob(ctx, parseJobIdArgument(String(id)), "reject")),
+  }),
+}));
