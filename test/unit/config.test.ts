@@ -111,6 +111,12 @@ describe("loadConfig", () => {
     expect(error.message).not.toContain("secret-in-broken-json");
   });
 
+  it("bounds uploads separately from JSON bodies", () => {
+    expect(loadConfig({}).defences.maxUploadBytes).toBe(16 * 1024 * 1024);
+    expect(loadConfig({ MAX_UPLOAD_BYTES: "1048576" }).defences.maxUploadBytes).toBe(1048576);
+    expect(errorOf({ MAX_UPLOAD_BYTES: "lots" }).variable).toBe("MAX_UPLOAD_BYTES");
+  });
+
   it("accepts CORS origins only as exact origins", () => {
     expect(
       loadConfig({ CORS_ORIGINS: "https://portal.example.com, http://localhost:5173" }).defences.corsOrigins,
