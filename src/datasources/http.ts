@@ -164,9 +164,7 @@ export class UpstreamClient {
     );
   }
 
-  async #attemptStream(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> {
-    const started = performance.now();
-    const prefix = this.#options.baseUrl.pathname.replace(/\/$/, "");
+  #attemptStream(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> {
     const headers: Record<string, string> = {
       ...this.#headers,
       ...(req.accept ? { accept: req.accept } : {}),
@@ -175,51 +173,43 @@ export class UpstreamClient {
       headers["content-type"] = req.body.contentType;
       if (req.body.length !== undefined) headers["content-length"] = String(req.body.length);
     }
+    return this.#send(req, headers, req.body ? Readable.from(req.body.content) : undefined);
+  }
+
+  async #attempt(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const hasBody = req.body !== undefined;
+    const res = await this.#send(
+      req,
+      hasBody ? { ...this.#headers, "content-type": "application/json" } : this.#headers,
+      hasBody ? JSON.stringify(req.body) : undefined,
+    );
+    try {
+      const text = await readBounded(res.body, this.#options.maxResponseBytes, req.operation);
+      return { status: res.status, json: text.length === 0 ? null : parseJson(text, req.operation) };
+    } catch (error) {
+      throw classify(error, req);
+    }
+  }
+
+  /** One attempt: a 2xx comes back with its body unread; any other status is an UpstreamHttpError. */
+  async #send(
+    req: Pick<UpstreamRequest, "operation" | "method" | "path" | "query">,
+    headers: Record<string, string>,
+    body: string | Readable | undefined,
+  ): Promise<UpstreamStreamResponse> {
+    const started = performance.now();
+    const prefix = this.#options.baseUrl.pathname.replace(/\/$/, "");
     let status = 0;
     try {
       const res = await this.#pool.request({
         method: req.method,
         path: `${prefix}${req.path}${encodeQuery(req.query)}`,
         headers,
-        body: req.body ? Readable.from(req.body.content) : undefined,
+        body,
       });
       status = res.statusCode;
       if (status >= 200 && status < 300) return { status, headers: res.headers, body: res.body };
       const text = await readBounded(res.body, this.#options.maxResponseBytes, req.operation);
-      throw new UpstreamHttpError(
-        req.operation,
-        status,
-        parseErrorEnvelope(text),
-        parseRetryAfter(res.headers["retry-after"]),
-      );
-    } catch (error) {
-      throw classify(error, req);
-    } finally {
-      this.#logger.debug(
-        { operation: req.operation, method: req.method, status, ms: Math.round(performance.now() - started) },
-        "upstream call",
-      );
-    }
-  }
-
-  async #attempt(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const started = performance.now();
-    const prefix = this.#options.baseUrl.pathname.replace(/\/$/, "");
-    const query = encodeQuery(req.query);
-    const hasBody = req.body !== undefined;
-    let status = 0;
-    try {
-      const res = await this.#pool.request({
-        method: req.method,
-        path: `${prefix}${req.path}${query}`,
-        headers: hasBody ? { ...this.#headers, "content-type": "application/json" } : this.#headers,
-        body: hasBody ? JSON.stringify(req.body) : undefined,
-      });
-      status = res.statusCode;
-      const text = await readBounded(res.body, this.#options.maxResponseBytes, req.operation);
-      if (status >= 200 && status < 300) {
-        return { status, json: text.length === 0 ? null : parseJson(text, req.operation) };
-      }
       throw new UpstreamHttpError(
         req.operation,
         status,
@@ -247,8 +237,8 @@ function encodeQuery(query: UpstreamRequest["query"]): string {
   return text ? `?${text}` : "";
 }
 
-async function readBounded(body: AsyncIterable<Buffer>, max: number, operation: string): Promise<string> {
-  const chunks: Buffer[] = [];
+async function readBounded(body: AsyncIterable<Uint8Array>, max: number, operation: string): Promise<string> {
+  const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;

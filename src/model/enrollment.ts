@@ -91,7 +91,8 @@ export async function toWireRenewRequest(input: RenewalInput): Promise<WireRenew
   };
 }
 
-async function checkedCsr(pem: string): Promise<string> {
+/** One PEM PKCS#10 request whose signature verifies; its normalised PEM. Shared by TLM and IoT enrollment. */
+export async function checkedCsr(pem: string): Promise<string> {
   let parsed: Awaited<ReturnType<typeof parseCsrPem>>;
   try {
     parsed = await parseCsrPem(pem);

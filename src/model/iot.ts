@@ -40,6 +40,7 @@ import {
   UpstreamInvalidResponseError,
   ValidationError,
 } from "./errors.js";
+import { checkedCsr } from "./enrollment.js";
 import { isSerialNumber, parseSerialNumber, type SerialNumber } from "./ids.js";
 import type { ProfileStatus } from "./profile.js";
 import { type CallContext, toDomainError } from "./upstream-errors.js";
@@ -826,19 +827,6 @@ async function encryptionCertificate(
   if (now < parsed.notBefore || now > parsed.notAfter) {
     throw new ValidationError(path, "The encryption certificate is not within its validity period.");
   }
-  return parsed.pem;
-}
-
-async function checkedCsr(pem: string): Promise<string> {
-  let parsed: Awaited<ReturnType<typeof parseCsrPem>>;
-  try {
-    parsed = await parseCsrPem(pem);
-  } catch (error) {
-    if (error instanceof X509ParseError) throw new InvalidCsrError(`The CSR is invalid: ${error.message}`);
-    throw error;
-  }
-  if (!parsed.signatureValid)
-    throw new InvalidCsrError("The CSR's signature does not verify against its public key.");
   return parsed.pem;
 }
 
