@@ -1,0 +1,443 @@
+/**
+ * Live job status for subscriptions, GraphQL-free: one upstream poller per job however many
+ * subscribers, shared through async iterators. The GraphQL layer (yoga's SSE and graphql-ws alike)
+ * only maps a subscription's arguments to keys and iterator values to payloads.
+ *
+ * - A poller starts with a job's first subscriber and stops (aborting its in-flight fetch) when the
+ *   last one leaves, when the job reaches a terminal status, when the job is not found, or after too
+ *   many consecutive fetch errors.
+ * - It polls every `minIntervalMs`, slows down (x1.5 up to `maxIntervalMs`) while nothing changes,
+ *   speeds up again on a change, and backs off (x2, never sooner than a `Retry-After`) on errors.
+ * - Each subscriber holds at most one undelivered snapshot per job, the newest: a slow subscriber
+ *   skips intermediate states but never the terminal one, which is always the last.
+ */
+
+/**
+ * What `watch` and `watchMany` return: an async iterator whose `return()` and `throw()` always exist,
+ * so adapters can end it without optional calls.
+ */
+export interface JobIterator<V> extends AsyncIterableIterator<V> {
+  /** Leaves at once: a waiting `next()` resolves `done`, and nothing more is delivered. */
+  return(): Promise<IteratorResult<V>>;
+  /** Leaves like `return()`, and rejects with `error` (as a generator suspended at a `yield` would). */
+  throw(error?: unknown): Promise<IteratorResult<V>>;
+}
+
+/** What the watcher needs of a job: a status, and an id for the caller's own use. */
+export interface JobSnapshot {
+  readonly id: string;
+  readonly status: string;
+}
+
+/** Timers for the pollers; tests pass a fake one. */
+export interface WatcherClock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface JobWatcherOptions<T extends JobSnapshot> {
+  /**
+   * Reads a job's current state upstream; `null` means not found (its subscribers get a
+   * `JobNotFoundError` and polling stops). It must honour `signal`: the watcher aborts it when the
+   * last subscriber leaves or on `close()`, and ignores whatever it settles with afterwards. Throwing
+   * counts as a failed poll; an error with a numeric `retryAfterSeconds` delays the next one.
+   */
+  fetch(key: string, signal: AbortSignal): Promise<T | null>;
+  /** Statuses after which the job never changes (e.g. COMPLETE, FAILED, REJECTED). */
+  isTerminal(job: T): boolean;
+  /**
+   * True when two snapshots differ in a way subscribers care about. Default: `status`, `total`,
+   * `success` or `failed` differs (`jobChanged`). A terminal snapshot is delivered regardless.
+   */
+  changed?(previous: T, next: T): boolean;
+  /** First wait between polls, and the wait again after each change. */
+  minIntervalMs: number;
+  /**
+   * Longest wait between polls: the x1.5 growth while unchanged and the x2 error backoff stop here
+   * (a longer `Retry-After` still wins).
+   */
+  maxIntervalMs: number;
+  /** Stop after this many consecutive fetch errors (at least 1); subscribers get the last error. */
+  maxConsecutiveErrors: number;
+  clock?: WatcherClock;
+}
+
+/**
+ * The job's fetch answered `null`. `key` is the watcher's key; the message names neither it nor the
+ * tenant. Adapters map it to the domain's own not-found error.
+ */
+export class JobNotFoundError extends Error {
+  override readonly name = "JobNotFoundError";
+  readonly code = "JOB_NOT_FOUND";
+  constructor(readonly key: string) {
+    super("The job does not exist or is not visible with these credentials.");
+  }
+}
+
+/** The default `changed`: the status or one of the counts (`total`, `success`, `failed`) differs. */
+export function jobChanged(previous: JobSnapshot, next: JobSnapshot): boolean {
+  if (previous.status !== next.status) return true;
+  const a = previous as unknown as Record<string, unknown>;
+  const b = next as unknown as Record<string, unknown>;
+  return COUNT_FIELDS.some((field) => !Object.is(a[field], b[field]));
+}
+
+const COUNT_FIELDS = ["total", "success", "failed"] as const;
+
+/** Node's timers, unref'd: a poller never keeps the process alive on its own. */
+const realClock: WatcherClock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Node's setTimeout fires at once for delays above 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How a poller talks to one subscriber (an iterator's slot for one key). */
+interface Sink<T> {
+  next(job: T): void;
+  complete(): void;
+  error(error: unknown): void;
+}
+
+/** One key's poller. It exists from its first subscriber until it stops, and is never reused. */
+interface Poller<T> {
+  readonly key: string;
+  readonly sinks: Set<Sink<T>>;
+  /** The last snapshot fetched, handed at once to subscribers that join later. */
+  last: T | null;
+  /** The current wait between polls, before any `Retry-After`. */
+  intervalMs: number;
+  consecutiveErrors: number;
+  timer: unknown;
+  hasTimer: boolean;
+  /** The in-flight fetch's controller, if one runs. */
+  controller: AbortController | null;
+  stopped: boolean;
+}
+
+export class JobWatcher<T extends JobSnapshot> {
+  readonly #options: JobWatcherOptions<T>;
+  readonly #clock: WatcherClock;
+  readonly #changed: (previous: T, next: T) => boolean;
+  readonly #pollers = new Map<string, Poller<T>>();
+  /** Polls in progress, so `close()` can wait for their fetches to settle. */
+  readonly #polls = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(options: JobWatcherOptions<T>) {
+    const { minIntervalMs, maxIntervalMs, maxConsecutiveErrors } = options;
+    if (!(Number.isFinite(minIntervalMs) && minIntervalMs > 0)) {
+      throw new RangeError("minIntervalMs must be a positive number of milliseconds.");
+    }
+    if (!(Number.isFinite(maxIntervalMs) && maxIntervalMs >= minIntervalMs)) {
+      throw new RangeError("maxIntervalMs must be a number at least minIntervalMs.");
+    }
+    if (!(Number.isInteger(maxConsecutiveErrors) && maxConsecutiveErrors >= 1)) {
+      throw new RangeError("maxConsecutiveErrors must be an integer of at least 1.");
+    }
+    this.#options = options;
+    this.#clock = options.clock ?? realClock;
+    this.#changed = options.changed ?? jobChanged;
+  }
+
+  /**
+   * An async iterator for one subscriber: first the job's current state (fetched, or the last one
+   * known when a poller already runs), then each change, until a terminal status (yielded, then the
+   * iterator completes), an error (thrown: `JobNotFoundError`, the last fetch error, or what
+   * `isTerminal` / `changed` threw), or the subscriber leaves (`return()` or `throw()`).
+   *
+   * `key` identifies one upstream job INCLUDING its tenant (e.g. `${tenant}:${kind}:${jobId}`): two
+   * keys never share a poller or a snapshot. Nothing happens until the first `next()`; a subscriber
+   * that never finishes its iteration must call `return()`, or its poller runs on. Snapshots are
+   * shared between subscribers: treat them as read-only. After `close()` it completes at once.
+   */
+  watch(key: string): JobIterator<T> {
+    return new Feed<T, T>([key], this.#subscribe, (_key, job) => job);
+  }
+
+  /**
+   * Several jobs at once: one iterator that yields `{ key, job }` from each key (duplicates counted
+   * once) with the same guarantees per key as `watch`, and completes when every job has. An error on
+   * any key ends the whole iterator: the snapshots already waiting are delivered, then it throws and
+   * the other keys are left. No keys: it completes at once.
+   */
+  watchMany(keys: readonly string[]): JobIterator<{ key: string; job: T }> {
+    return new Feed<T, { key: string; job: T }>([...new Set(keys)], this.#subscribe, (key, job) => ({
+      key,
+      job,
+    }));
+  }
+
+  /** Running pollers, counting one whose first fetch is in flight (for tests, metrics, and shutdown). */
+  get activePollers(): number {
+    return this.#pollers.size;
+  }
+
+  /**
+   * Stops every poller (clearing its timer and aborting its fetch) and completes every subscriber:
+   * each still gets the snapshot it had waiting, then `done`. Later `watch` iterators complete at
+   * once. Resolves when the aborted fetches have settled.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const poller of [...this.#pollers.values()]) {
+      this.#stop(poller);
+      for (const sink of [...poller.sinks]) sink.complete();
+    }
+    await Promise.all([...this.#polls]);
+  }
+
+  /** Adds a subscriber to `key`'s poller, starting one if needed; returns how to leave. */
+  readonly #subscribe = (key: string, sink: Sink<T>): (() => void) => {
+    if (this.#closed) {
+      sink.complete();
+      return () => {};
+    }
+    let poller = this.#pollers.get(key);
+    if (poller) {
+      poller.sinks.add(sink);
+      if (poller.last !== null) sink.next(poller.last);
+    } else {
+      poller = {
+        key,
+        sinks: new Set([sink]),
+        last: null,
+        intervalMs: this.#options.minIntervalMs,
+        consecutiveErrors: 0,
+        timer: undefined,
+        hasTimer: false,
+        controller: null,
+        stopped: false,
+      };
+      this.#pollers.set(key, poller);
+      this.#startPoll(poller);
+    }
+    const joined = poller;
+    return () => {
+      if (joined.sinks.delete(sink) && joined.sinks.size === 0) this.#stop(joined);
+    };
+  };
+
+  #startPoll(poller: Poller<T>): void {
+    const poll = this.#poll(poller);
+    this.#polls.add(poll);
+    void poll.then(() => this.#polls.delete(poll));
+  }
+
+  /** One fetch and what follows from it. Never rejects. */
+  async #poll(poller: Poller<T>): Promise<void> {
+    poller.hasTimer = false;
+    const controller = new AbortController();
+    poller.controller = controller;
+    let job: T | null;
+    try {
+      job = await this.#options.fetch(poller.key, controller.signal);
+    } catch (error) {
+      if (poller.stopped) return;
+      poller.controller = null;
+      this.#failed(poller, error);
+      return;
+    }
+    if (poller.stopped) return;
+    poller.controller = null;
+    if (job == null) {
+      this.#end(poller, new JobNotFoundError(poller.key));
+      return;
+    }
+    try {
+      poller.consecutiveErrors = 0;
+      const previous = poller.last;
+      poller.last = job;
+      const terminal = this.#options.isTerminal(job);
+      const changed = previous === null || terminal || this.#changed(previous, job);
+      if (changed) for (const sink of [...poller.sinks]) sink.next(job);
+      if (terminal) {
+        this.#end(poller, null);
+        return;
+      }
+      const { minIntervalMs, maxIntervalMs } = this.#options;
+      poller.intervalMs = changed ? minIntervalMs : Math.min(maxIntervalMs, poller.intervalMs * 1.5);
+      this.#schedule(poller, poller.intervalMs);
+    } catch (error) {
+      this.#end(poller, error); // isTerminal or changed threw: a bug, not an upstream hiccup
+    }
+  }
+
+  #failed(poller: Poller<T>, error: unknown): void {
+    poller.consecutiveErrors += 1;
+    if (poller.consecutiveErrors >= this.#options.maxConsecutiveErrors) {
+      this.#end(poller, error);
+      return;
+    }
+    poller.intervalMs = Math.min(this.#options.maxIntervalMs, poller.intervalMs * 2);
+    this.#schedule(poller, Math.max(poller.intervalMs, retryAfterMs(error)));
+  }
+
+  #schedule(poller: Poller<T>, ms: number): void {
+    poller.hasTimer = true;
+    poller.timer = this.#clock.setTimeout(
+      () => {
+        if (!poller.stopped) this.#startPoll(poller);
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
+  }
+
+  /** Stops the poller, then completes (`error` null) or fails its subscribers. */
+  #end(poller: Poller<T>, error: unknown): void {
+    this.#stop(poller);
+    for (const sink of [...poller.sinks]) {
+      if (error === null) sink.complete();
+      else sink.error(error);
+    }
+  }
+
+  #stop(poller: Poller<T>): void {
+    if (poller.stopped) return;
+    poller.stopped = true;
+    if (this.#pollers.get(poller.key) === poller) this.#pollers.delete(poller.key);
+    if (poller.hasTimer) {
+      poller.hasTimer = false;
+      this.#clock.clearTimeout(poller.timer);
+    }
+    poller.controller?.abort();
+    poller.controller = null;
+  }
+}
+
+/** A `retryAfterSeconds` the error carries (UpstreamHttpError, UpstreamUnavailableError), in ms; else 0. */
+function retryAfterMs(error: unknown): number {
+  if (typeof error !== "object" || error === null || !("retryAfterSeconds" in error)) return 0;
+  const seconds = error.retryAfterSeconds;
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
+
+type Subscribe<T> = (key: string, sink: Sink<T>) => () => void;
+
+interface Waiter<V> {
+  resolve(result: IteratorResult<V>): void;
+  reject(error: unknown): void;
+}
+
+const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The iterator behind `watch` and `watchMany`. Per key it holds at most one undelivered value, the
+ * newest (a value arriving while a `next()` waits goes straight to it). It subscribes on the first
+ * `next()` and leaves on completion, on an error, or on `return()` / `throw()`, whichever comes first.
+ */
+class Feed<T, V> implements JobIterator<V> {
+  readonly #keys: readonly string[];
+  readonly #subscribe: Subscribe<T>;
+  readonly #wrap: (key: string, job: T) => V;
+  /** Undelivered values, the newest per key; the Map keeps a key's place when its value is replaced. */
+  readonly #pending = new Map<string, V>();
+  /** Keys subscribed and not yet ended. */
+  readonly #open = new Set<string>();
+  /** `next()` calls waiting; only ever non-empty while `#pending` is empty. */
+  readonly #waiters: Waiter<V>[] = [];
+  readonly #leaves: (() => void)[] = [];
+  #failure: { error: unknown } | null = null;
+  #started = false;
+  #left = false;
+  #finished = false;
+
+  constructor(keys: readonly string[], subscribe: Subscribe<T>, wrap: (key: string, job: T) => V) {
+    this.#keys = keys;
+    this.#subscribe = subscribe;
+    this.#wrap = wrap;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<V>> {
+    if (this.#finished) return Promise.resolve(DONE);
+    if (!this.#started) this.#start();
+    const first = this.#pending.entries().next();
+    if (!first.done) {
+      const [key, value] = first.value;
+      this.#pending.delete(key);
+      return Promise.resolve({ done: false, value });
+    }
+    if (this.#failure) {
+      const { error } = this.#failure;
+      this.#finish();
+      return Promise.reject(error);
+    }
+    if (this.#open.size === 0) {
+      this.#finish();
+      return Promise.resolve(DONE);
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<V>> {
+    this.#finish();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<V>> {
+    this.#finish();
+    return Promise.reject(error);
+  }
+
+  #start(): void {
+    this.#started = true;
+    for (const key of this.#keys) this.#open.add(key);
+    for (const key of this.#keys) {
+      const leave = this.#subscribe(key, this.#sinkFor(key));
+      if (this.#left) {
+        leave(); // subscribing ended everything (a closed watcher completes at once)
+        return;
+      }
+      this.#leaves.push(leave);
+    }
+  }
+
+  #sinkFor(key: string): Sink<T> {
+    return {
+      next: (job) => {
+        if (!this.#open.has(key)) return;
+        const value = this.#wrap(key, job);
+        const waiter = this.#waiters.shift();
+        if (waiter) waiter.resolve({ done: false, value });
+        else this.#pending.set(key, value);
+      },
+      complete: () => {
+        if (!this.#open.delete(key) || this.#open.size > 0) return;
+        this.#leave();
+        if (this.#waiters.length > 0) this.#finish();
+      },
+      error: (error) => {
+        if (!this.#open.has(key)) return;
+        this.#open.clear();
+        this.#failure = { error };
+        this.#leave();
+        const waiter = this.#waiters.shift();
+        if (!waiter) return; // the next `next()` drains what is pending, then throws
+        this.#finish();
+        waiter.reject(error);
+      },
+    };
+  }
+
+  /** Unsubscribes from every key still subscribed. */
+  #leave(): void {
+    if (this.#left) return;
+    this.#left = true;
+    for (const leave of this.#leaves.splice(0)) leave();
+  }
+
+  /** Nothing more will be delivered: leaves, drops what was pending, and ends waiting calls. */
+  #finish(): void {
+    this.#finished = true;
+    this.#open.clear();
+    this.#pending.clear();
+    this.#failure = null;
+    this.#leave();
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve(DONE);
+  }
+}

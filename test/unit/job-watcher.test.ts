@@ -1,0 +1,624 @@
+import { describe, expect, it } from "vitest";
+import type { IotBatchJob } from "../../src/model/iot.js";
+import { JobNotFoundError, JobWatcher, type JobWatcherOptions } from "../../src/subscriptions/job-watcher.js";
+
+interface Job {
+  id: string;
+  status: string;
+  total: number | null;
+  success: number | null;
+  failed: number | null;
+  note?: string;
+}
+
+/** Lets every promise callback and I/O callback queued so far run (no real waiting). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Timers that fire only when `advance` says; records every delay asked for. */
+function fakeClock() {
+  let now = 0;
+  let ids = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  const delays: number[] = [];
+  return {
+    delays,
+    /** Timers scheduled and not yet fired or cleared. */
+    get pending() {
+      return timers.size;
+    },
+    setTimeout(fn: () => void, ms: number) {
+      timers.set(++ids, { at: now + ms, fn });
+      delays.push(ms);
+      return ids;
+    },
+    clearTimeout(handle: unknown) {
+      timers.delete(handle as number);
+    },
+    /** Moves time forward, firing due timers in order and letting the polls they start finish. */
+    async advance(ms: number) {
+      const until = now + ms;
+      for (;;) {
+        await settle();
+        const due = [...timers].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        timers.delete(due[0]);
+        now = due[1].at;
+        due[1].fn();
+      }
+      now = until;
+      await settle();
+    },
+  };
+}
+
+/** An upstream holding jobs by key, counting fetches; `failures` are thrown first, in order. */
+function fakeUpstream(initial: Record<string, Partial<Job>>) {
+  const jobs = new Map<string, Job>();
+  for (const [key, job] of Object.entries(initial)) {
+    jobs.set(key, { id: key, status: "PENDING_APPROVAL", total: null, success: null, failed: null, ...job });
+  }
+  const upstream = {
+    jobs,
+    calls: [] as string[],
+    signals: [] as AbortSignal[],
+    failures: [] as unknown[],
+    /** While true, fetches hang until aborted. */
+    hold: false,
+    set(key: string, patch: Partial<Job>) {
+      jobs.set(key, { ...jobs.get(key)!, ...patch });
+    },
+    fetch: async (key: string, signal: AbortSignal): Promise<Job | null> => {
+      upstream.calls.push(key);
+      upstream.signals.push(signal);
+      const failure = upstream.failures.shift();
+      if (failure !== undefined) throw failure;
+      if (upstream.hold) {
+        return new Promise<never>((_, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+        );
+      }
+      const job = jobs.get(key);
+      return job ? { ...job } : null;
+    },
+  };
+  return upstream;
+}
+
+const TERMINAL = new Set(["COMPLETE", "FAILED", "REJECTED"]);
+const DONE = { done: true, value: undefined };
+const KEY = "acme:iot:e6006353-ba03-4909-afc8-c611f00d7644";
+
+function setup(
+  initial: Record<string, Partial<Job>> = { [KEY]: {} },
+  options: Partial<JobWatcherOptions<Job>> = {},
+) {
+  const clock = fakeClock();
+  const upstream = fakeUpstream(initial);
+  const watcher = new JobWatcher<Job>({
+    fetch: upstream.fetch,
+    isTerminal: (job) => TERMINAL.has(job.status),
+    minIntervalMs: 1_000,
+    maxIntervalMs: 8_000,
+    maxConsecutiveErrors: 3,
+    clock,
+    ...options,
+  });
+  return { clock, upstream, watcher };
+}
+
+const value = (status: string, counts: Partial<Job> = {}) => ({
+  done: false,
+  value: expect.objectContaining({ status, ...counts }),
+});
+
+describe("JobWatcher.watch", () => {
+  it("yields the job's current state first", async () => {
+    const { watcher, upstream } = setup({ [KEY]: { status: "IN_PROGRESS", total: 10, success: 4 } });
+    const it = watcher.watch(KEY);
+    await expect(it.next()).resolves.toEqual(value("IN_PROGRESS", { total: 10, success: 4 }));
+    expect(upstream.calls).toEqual([KEY]);
+    await it.return();
+  });
+
+  it("fetches nothing until the first next()", async () => {
+    const { watcher, upstream } = setup();
+    const it = watcher.watch(KEY);
+    await settle();
+    expect(upstream.calls).toEqual([]);
+    expect(watcher.activePollers).toBe(0);
+    await it.return();
+  });
+
+  it("delivers each change in order, then the terminal state, then completes and stops polling", async () => {
+    const { watcher, upstream, clock } = setup();
+    const it = watcher.watch(KEY);
+    await expect(it.next()).resolves.toEqual(value("PENDING_APPROVAL"));
+
+    const steps: Partial<Job>[] = [
+      { status: "APPROVED" },
+      { status: "IN_PROGRESS", total: 3, success: 0, failed: 0 },
+      { success: 1 },
+      { success: 2, failed: 1 },
+      { status: "COMPLETE" },
+    ];
+    const seen: Job[] = [];
+    for (const step of steps) {
+      upstream.set(KEY, step);
+      const next = it.next();
+      await clock.advance(1_000);
+      const result = await next;
+      if (!result.done) seen.push(result.value);
+    }
+    expect(seen.map((j) => [j.status, j.success, j.failed])).toEqual([
+      ["APPROVED", null, null],
+      ["IN_PROGRESS", 0, 0],
+      ["IN_PROGRESS", 1, 0],
+      ["IN_PROGRESS", 2, 1],
+      ["COMPLETE", 2, 1],
+    ]);
+    await expect(it.next()).resolves.toEqual(DONE);
+    expect(watcher.activePollers).toBe(0);
+    expect(clock.pending).toBe(0);
+    expect(upstream.calls).toHaveLength(6);
+  });
+
+  it("does not deliver polls where nothing subscribers care about changed", async () => {
+    const { watcher, upstream, clock } = setup({ [KEY]: { status: "IN_PROGRESS", total: 5, success: 1 } });
+    const it = watcher.watch(KEY);
+    await it.next();
+    let delivered = false;
+    const next = it.next().then((r) => ((delivered = true), r));
+
+    upstream.set(KEY, { note: "an irrelevant field moved" });
+    await clock.advance(1_000 + 1_500 + 2_250);
+    expect(upstream.calls).toHaveLength(4);
+    expect(delivered).toBe(false);
+
+    upstream.set(KEY, { success: 2 });
+    await clock.advance(3_375);
+    await expect(next).resolves.toEqual(value("IN_PROGRESS", { success: 2 }));
+    await it.return();
+  });
+
+  it("uses a custom changed() to decide what is delivered", async () => {
+    const { watcher, upstream, clock } = setup(undefined, {
+      changed: (previous, next) => previous.note !== next.note,
+    });
+    const it = watcher.watch(KEY);
+    await it.next();
+    upstream.set(KEY, { note: "now it matters" });
+    const next = it.next();
+    await clock.advance(1_000);
+    await expect(next).resolves.toEqual({
+      done: false,
+      value: expect.objectContaining({ note: "now it matters" }),
+    });
+    await it.return();
+  });
+
+  it("polls a key once per interval however many subscribers it has", async () => {
+    const { watcher, upstream, clock } = setup();
+    const subscribers = [watcher.watch(KEY), watcher.watch(KEY), watcher.watch(KEY)];
+    const firsts = await Promise.all(subscribers.map((s) => s.next()));
+    expect(firsts).toEqual([value("PENDING_APPROVAL"), value("PENDING_APPROVAL"), value("PENDING_APPROVAL")]);
+    expect(upstream.calls).toHaveLength(1);
+    expect(watcher.activePollers).toBe(1);
+
+    for (const [n, status] of ["APPROVED", "IN_PROGRESS", "COMPLETE"].entries()) {
+      upstream.set(KEY, { status });
+      const nexts = subscribers.map((s) => s.next());
+      await clock.advance(1_000);
+      expect(upstream.calls).toHaveLength(2 + n);
+      expect(await Promise.all(nexts)).toEqual([value(status), value(status), value(status)]);
+    }
+    expect(await Promise.all(subscribers.map((s) => s.next()))).toEqual([DONE, DONE, DONE]);
+    expect(watcher.activePollers).toBe(0);
+  });
+
+  it("gives a late subscriber the last known state at once, without an extra fetch", async () => {
+    const { watcher, upstream, clock } = setup();
+    const early = watcher.watch(KEY);
+    await early.next();
+    upstream.set(KEY, { status: "IN_PROGRESS" });
+    const earlyNext = early.next();
+    await clock.advance(1_000);
+    await earlyNext;
+    expect(upstream.calls).toHaveLength(2);
+
+    const late = watcher.watch(KEY);
+    await expect(late.next()).resolves.toEqual(value("IN_PROGRESS"));
+    expect(upstream.calls).toHaveLength(2);
+    await Promise.all([early.return(), late.return()]);
+  });
+
+  it("shares a first fetch still in flight with subscribers that join during it", async () => {
+    const { watcher, upstream } = setup();
+    const a = watcher.watch(KEY);
+    const b = watcher.watch(KEY);
+    const [first, second] = await Promise.all([a.next(), b.next()]);
+    expect(first).toEqual(value("PENDING_APPROVAL"));
+    expect(second).toEqual(value("PENDING_APPROVAL"));
+    expect(upstream.calls).toHaveLength(1);
+    await Promise.all([a.return(), b.return()]);
+  });
+
+  it("stops the poller and aborts its fetch when the last subscriber leaves, and restarts for a new one", async () => {
+    const { watcher, upstream, clock } = setup();
+    const a = watcher.watch(KEY);
+    const b = watcher.watch(KEY);
+    await Promise.all([a.next(), b.next()]);
+
+    upstream.hold = true;
+    const waiting = a.next();
+    await clock.advance(1_000);
+    expect(upstream.calls).toHaveLength(2); // in flight, hanging
+    await b.return();
+    expect(watcher.activePollers).toBe(1);
+    expect(upstream.signals[1]!.aborted).toBe(false);
+
+    await a.return();
+    await expect(waiting).resolves.toEqual(DONE);
+    expect(watcher.activePollers).toBe(0);
+    expect(upstream.signals[1]!.aborted).toBe(true);
+    expect(clock.pending).toBe(0);
+    await clock.advance(60_000);
+    expect(upstream.calls).toHaveLength(2);
+
+    upstream.hold = false;
+    upstream.set(KEY, { status: "IN_PROGRESS" });
+    const c = watcher.watch(KEY);
+    await expect(c.next()).resolves.toEqual(value("IN_PROGRESS"));
+    expect(upstream.calls).toHaveLength(3);
+    expect(watcher.activePollers).toBe(1);
+    await c.return();
+    expect(watcher.activePollers).toBe(0);
+  });
+
+  it("stops the poller when a for-await loop breaks", async () => {
+    const { watcher, clock } = setup();
+    for await (const job of watcher.watch(KEY)) {
+      expect(job.status).toBe("PENDING_APPROVAL");
+      break;
+    }
+    expect(watcher.activePollers).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("slows down by x1.5 up to maxIntervalMs while nothing changes, and resets on a change", async () => {
+    const { watcher, upstream, clock } = setup();
+    const it = watcher.watch(KEY);
+    await it.next();
+    const next = it.next();
+    await clock.advance(1_000 + 1_500 + 2_250 + 3_375 + 5_062.5 + 7_593.75 + 8_000);
+    expect(clock.delays).toEqual([1_000, 1_500, 2_250, 3_375, 5_062.5, 7_593.75, 8_000, 8_000]);
+
+    upstream.set(KEY, { status: "APPROVED" });
+    await clock.advance(8_000);
+    await expect(next).resolves.toEqual(value("APPROVED"));
+    expect(clock.delays.slice(8)).toEqual([1_000]);
+    await it.return();
+  });
+
+  it("backs off x2 on fetch errors and never polls sooner than their retryAfterSeconds", async () => {
+    const { watcher, upstream, clock } = setup(undefined, { maxConsecutiveErrors: 5 });
+    const it = watcher.watch(KEY);
+    await it.next();
+    const next = it.next();
+    upstream.failures.push(
+      new Error("ECONNRESET"),
+      Object.assign(new Error("HTTP 503"), { retryAfterSeconds: 5 }),
+      Object.assign(new Error("HTTP 503"), { retryAfterSeconds: 30 }),
+      new Error("ECONNRESET"),
+    );
+    await clock.advance(1_000 + 2_000 + 5_000 + 30_000);
+    // 1 s; error: 2 s; error, Retry-After 5 s beats 4 s; error, 30 s beats the 8 s cap; error: capped at 8 s.
+    expect(clock.delays).toEqual([1_000, 2_000, 5_000, 30_000, 8_000]);
+    expect(upstream.calls).toHaveLength(5);
+
+    upstream.set(KEY, { status: "IN_PROGRESS" });
+    await clock.advance(8_000);
+    await expect(next).resolves.toEqual(value("IN_PROGRESS"));
+    expect(clock.delays.at(-1)).toBe(1_000); // a change resets the interval
+    await it.return();
+  });
+
+  it("counts only consecutive errors: a successful poll starts the count again", async () => {
+    const { watcher, upstream, clock } = setup(undefined, { maxConsecutiveErrors: 2 });
+    const it = watcher.watch(KEY);
+    await it.next();
+    const next = it.next().catch((e: unknown) => e);
+    upstream.failures.push(new Error("first"), undefined, new Error("second"));
+    await clock.advance(1_000 + 2_000 + 3_000);
+    expect(upstream.calls).toHaveLength(4);
+    expect(watcher.activePollers).toBe(1);
+
+    upstream.set(KEY, { status: "APPROVED" });
+    await clock.advance(6_000);
+    expect(await next).toEqual(value("APPROVED"));
+    await it.return();
+  });
+
+  it("retries a failed first fetch and then delivers the current state", async () => {
+    const { watcher, upstream, clock } = setup();
+    upstream.failures.push(new Error("ECONNRESET"));
+    const it = watcher.watch(KEY);
+    const first = it.next();
+    await clock.advance(2_000);
+    await expect(first).resolves.toEqual(value("PENDING_APPROVAL"));
+    expect(upstream.calls).toHaveLength(2);
+    await it.return();
+  });
+
+  it("ends every subscriber with the last error after maxConsecutiveErrors failed polls", async () => {
+    const { watcher, upstream, clock } = setup();
+    const a = watcher.watch(KEY);
+    const b = watcher.watch(KEY);
+    await Promise.all([a.next(), b.next()]);
+    const last = new Error("third failure");
+    upstream.failures.push(new Error("first failure"), new Error("second failure"), last);
+
+    const caught = (e: unknown) => ({ caught: e });
+    const nextA = a.next().catch(caught);
+    const nextB = b.next().catch(caught);
+    await clock.advance(1_000 + 2_000 + 4_000);
+    expect(await nextA).toEqual({ caught: last });
+    expect(await nextB).toEqual({ caught: last });
+    expect(upstream.calls).toHaveLength(4);
+    expect(watcher.activePollers).toBe(0);
+    expect(clock.pending).toBe(0);
+    await expect(a.next()).resolves.toEqual(DONE);
+  });
+
+  it("delivers a snapshot a slow subscriber had waiting before the error that ended it", async () => {
+    const { watcher, upstream, clock } = setup(undefined, { maxConsecutiveErrors: 1 });
+    const it = watcher.watch(KEY);
+    await it.next();
+    upstream.set(KEY, { status: "APPROVED" });
+    await clock.advance(1_000);
+    const failure = new Error("gone");
+    upstream.failures.push(failure);
+    await clock.advance(1_000);
+    await expect(it.next()).resolves.toEqual(value("APPROVED"));
+    await expect(it.next()).rejects.toBe(failure);
+    await expect(it.next()).resolves.toEqual(DONE);
+  });
+
+  it("throws JobNotFoundError when the first fetch finds nothing, and keeps no poller", async () => {
+    const { watcher, upstream, clock } = setup({});
+    const it = watcher.watch("acme:iot:missing");
+    const error = await it.next().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JobNotFoundError);
+    expect(error).toMatchObject({ code: "JOB_NOT_FOUND", key: "acme:iot:missing" });
+    expect((error as Error).message).not.toContain("acme");
+    expect(watcher.activePollers).toBe(0);
+    expect(clock.pending).toBe(0);
+    expect(upstream.calls).toHaveLength(1);
+    await expect(it.next()).resolves.toEqual(DONE);
+  });
+
+  it("throws JobNotFoundError when a job disappears while watched", async () => {
+    const { watcher, upstream, clock } = setup();
+    const it = watcher.watch(KEY);
+    await it.next();
+    const next = it.next().catch((e: unknown) => e);
+    upstream.jobs.delete(KEY);
+    await clock.advance(1_000);
+    expect(await next).toBeInstanceOf(JobNotFoundError);
+    expect(watcher.activePollers).toBe(0);
+  });
+
+  it("never shares a poller or a snapshot between keys, such as two tenants' jobs with one id", async () => {
+    const acme = "acme:iot:1";
+    const globex = "globex:iot:1";
+    const { watcher, upstream, clock } = setup({
+      [acme]: { status: "IN_PROGRESS", total: 10 },
+      [globex]: { status: "PENDING_APPROVAL", total: 2 },
+    });
+    const a = watcher.watch(acme);
+    const g = watcher.watch(globex);
+    await expect(a.next()).resolves.toEqual(value("IN_PROGRESS", { total: 10 }));
+    await expect(g.next()).resolves.toEqual(value("PENDING_APPROVAL", { total: 2 }));
+    expect(watcher.activePollers).toBe(2);
+    expect(upstream.calls.sort()).toEqual([acme, globex]);
+
+    const late = watcher.watch(globex); // joins globex's poller only
+    await expect(late.next()).resolves.toEqual(value("PENDING_APPROVAL", { total: 2 }));
+    expect(upstream.calls).toHaveLength(2);
+
+    await Promise.all([g.return(), late.return()]);
+    expect(watcher.activePollers).toBe(1);
+    upstream.set(acme, { status: "COMPLETE" });
+    const next = a.next();
+    await clock.advance(1_000);
+    await expect(next).resolves.toEqual(value("COMPLETE"));
+    expect(upstream.calls.filter((k) => k === globex)).toHaveLength(1);
+  });
+
+  it("gives a slow subscriber the newest state instead of a queue, but never skips the terminal one", async () => {
+    const { watcher, upstream, clock } = setup();
+    const fast = watcher.watch(KEY);
+    const slow = watcher.watch(KEY);
+    await Promise.all([fast.next(), slow.next()]);
+
+    const fastSeen: string[] = [];
+    for (const step of [{ status: "APPROVED" }, { status: "IN_PROGRESS" }, { status: "COMPLETE" }]) {
+      upstream.set(KEY, step);
+      const next = fast.next();
+      await clock.advance(1_000);
+      const result = await next;
+      if (!result.done) fastSeen.push(result.value.status);
+    }
+    expect(fastSeen).toEqual(["APPROVED", "IN_PROGRESS", "COMPLETE"]);
+
+    await expect(slow.next()).resolves.toEqual(value("COMPLETE"));
+    await expect(slow.next()).resolves.toEqual(DONE);
+  });
+
+  it("returns and throws cleanly before the first value and while waiting", async () => {
+    const { watcher, upstream, clock } = setup();
+
+    const unused = watcher.watch(KEY);
+    await expect(unused.return()).resolves.toEqual(DONE);
+    await expect(unused.next()).resolves.toEqual(DONE);
+    const boom = new Error("subscriber went away");
+    const thrownEarly = watcher.watch(KEY);
+    await expect(thrownEarly.throw(boom)).rejects.toBe(boom);
+    await expect(thrownEarly.next()).resolves.toEqual(DONE);
+    expect(upstream.calls).toHaveLength(0);
+
+    const it = watcher.watch(KEY);
+    await it.next();
+    const waiting = it.next();
+    await expect(it.throw(boom)).rejects.toBe(boom);
+    await expect(waiting).resolves.toEqual(DONE);
+    await expect(it.next()).resolves.toEqual(DONE);
+    expect(watcher.activePollers).toBe(0);
+    expect(clock.pending).toBe(0);
+
+    const leaving = watcher.watch(KEY);
+    const first = leaving.next(); // the first fetch is still in flight
+    await leaving.return();
+    await expect(first).resolves.toEqual(DONE);
+    expect(watcher.activePollers).toBe(0);
+  });
+
+  it("ends subscribers with the error when isTerminal throws", async () => {
+    const bug = new Error("bug in isTerminal");
+    const { watcher } = setup(undefined, {
+      isTerminal: () => {
+        throw bug;
+      },
+    });
+    await expect(watcher.watch(KEY).next()).rejects.toBe(bug);
+    expect(watcher.activePollers).toBe(0);
+  });
+
+  it("accepts the model's batch jobs as snapshots", () => {
+    const watcher = new JobWatcher<IotBatchJob>({
+      fetch: async () => null,
+      isTerminal: (job) => ["COMPLETE", "FAILED", "REJECTED"].includes(job.status),
+      minIntervalMs: 1_000,
+      maxIntervalMs: 30_000,
+      maxConsecutiveErrors: 5,
+    });
+    expect(watcher.activePollers).toBe(0);
+  });
+
+  it("refuses options that cannot work", () => {
+    const base = { fetch: async () => null, isTerminal: () => false };
+    const make = (o: Partial<JobWatcherOptions<Job>>) => () =>
+      new JobWatcher<Job>({ ...base, minIntervalMs: 1, maxIntervalMs: 2, maxConsecutiveErrors: 1, ...o });
+    expect(make({ minIntervalMs: 0 })).toThrow(RangeError);
+    expect(make({ maxIntervalMs: 0.5 })).toThrow(RangeError);
+    expect(make({ maxConsecutiveErrors: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("JobWatcher.watchMany", () => {
+  it("merges several jobs' updates and completes when all have completed", async () => {
+    const k1 = "acme:iot:1";
+    const k2 = "acme:iot:2";
+    const { watcher, upstream, clock } = setup({ [k1]: {}, [k2]: { status: "IN_PROGRESS" } });
+    const it = watcher.watchMany([k1, k2, k1]);
+    const seen: [string, string][] = [];
+    const take = async () => {
+      const result = await it.next();
+      if (!result.done) seen.push([result.value.key, result.value.job.status]);
+      return result;
+    };
+    await take();
+    await take();
+    expect(seen.sort()).toEqual([
+      [k1, "PENDING_APPROVAL"],
+      [k2, "IN_PROGRESS"],
+    ]);
+    expect(upstream.calls.sort()).toEqual([k1, k2]);
+    expect(watcher.activePollers).toBe(2);
+
+    upstream.set(k1, { status: "COMPLETE" });
+    let next = take();
+    await clock.advance(1_000);
+    await next;
+    expect(seen.at(-1)).toEqual([k1, "COMPLETE"]);
+    expect(watcher.activePollers).toBe(1);
+
+    upstream.set(k2, { status: "FAILED" });
+    next = take();
+    await clock.advance(1_500); // k2 was unchanged at 1 s, so it waits 1.5 s
+    await next;
+    expect(seen.at(-1)).toEqual([k2, "FAILED"]);
+    await expect(it.next()).resolves.toEqual(DONE);
+    expect(watcher.activePollers).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("shares pollers with single-key subscribers", async () => {
+    const k1 = "acme:iot:1";
+    const { watcher, upstream } = setup({ [k1]: {} });
+    const single = watcher.watch(k1);
+    await single.next();
+    const many = watcher.watchMany([k1]);
+    await expect(many.next()).resolves.toEqual({ done: false, value: { key: k1, job: expect.anything() } });
+    expect(upstream.calls).toHaveLength(1);
+    await many.return();
+    expect(watcher.activePollers).toBe(1);
+    await single.return();
+    expect(watcher.activePollers).toBe(0);
+  });
+
+  it("throws the first error after what was waiting, and leaves the other jobs", async () => {
+    const k1 = "acme:iot:1";
+    const { watcher } = setup({ [k1]: {} });
+    const it = watcher.watchMany([k1, "acme:iot:missing"]);
+    const results: unknown[] = [];
+    for (;;) {
+      try {
+        const result = await it.next();
+        if (result.done) break;
+        results.push(result.value.key);
+      } catch (error) {
+        results.push(error);
+      }
+    }
+    expect(results).toEqual([k1, expect.any(JobNotFoundError)]);
+    expect(watcher.activePollers).toBe(0);
+  });
+
+  it("completes at once for no keys", async () => {
+    const { watcher, upstream } = setup();
+    await expect(watcher.watchMany([]).next()).resolves.toEqual(DONE);
+    expect(upstream.calls).toHaveLength(0);
+  });
+});
+
+describe("JobWatcher.close", () => {
+  it("completes every subscriber, aborts fetches in flight and leaves no timers", async () => {
+    const k1 = "acme:iot:1";
+    const k2 = "acme:iot:2";
+    const { watcher, upstream, clock } = setup({ [k1]: {}, [k2]: {} });
+    const a = watcher.watch(k1);
+    const b = watcher.watchMany([k1, k2]);
+    await a.next();
+    await b.next();
+    await b.next();
+    const waitingA = a.next();
+    const waitingB = b.next();
+    upstream.hold = true;
+    const c = watcher.watch("acme:iot:3");
+    const waitingC = c.next(); // its first fetch hangs until aborted
+
+    await watcher.close();
+    expect(await Promise.all([waitingA, waitingB, waitingC])).toEqual([DONE, DONE, DONE]);
+    expect(upstream.signals.at(-1)!.aborted).toBe(true);
+    expect(watcher.activePollers).toBe(0);
+    expect(clock.pending).toBe(0);
+
+    const after = watcher.watch(k1);
+    await expect(after.next()).resolves.toEqual(DONE);
+    expect(upstream.calls).toHaveLength(3);
+    expect(clock.pending).toBe(0);
+  });
+});
