@@ -26,7 +26,9 @@ import { limitRequestBody } from "./plugins/use-body-limit.js";
 import { useExposure } from "./plugins/use-exposure.js";
 import { useQueryLimits } from "./plugins/use-query-limits.js";
 import { useRateLimit } from "./plugins/use-rate-limit.js";
+import { type BatchJobId, type IotBatchJob, toIotBatchJob, toIotDomainError } from "./model/iot.js";
 import { schema } from "./schema/index.js";
+import { JobWatcher } from "./subscriptions/job-watcher.js";
 import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
 
 export interface AppConfig {
@@ -38,6 +40,8 @@ export interface AppConfig {
   /** Send each caller's `x-api-key` to DigiCert instead of its tenant's credentials. */
   passthroughApiKey?: boolean;
   defences: Defences;
+  /** How often batch jobs are polled for subscribers; defaults 1 s, backing off to 15 s. */
+  jobPolling?: { minIntervalMs: number; maxIntervalMs: number };
   /** Development: headers GraphiQL starts with (e.g. the printed dev token). */
   graphiqlHeaders?: Record<string, string>;
   logger: Logger;
@@ -236,6 +240,26 @@ function createTenants(config: AppConfig) {
   const parsedCertificates = createParsedCertificateCache();
   const idempotency = new IdempotencyStore();
   const services = new Map<string, Services>();
+  // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${jobId}`,
+  // polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
+  const jobs = new JobWatcher<IotBatchJob>({
+    fetch: async (key) => {
+      const at = key.lastIndexOf("|");
+      const iot = services.get(key.slice(0, at))?.iot;
+      const jobId = key.slice(at + 1) as BatchJobId;
+      if (!iot) return null;
+      try {
+        const wire = await iot.getBatchJob(jobId);
+        return wire ? toIotBatchJob(wire) : null;
+      } catch (error) {
+        throw toIotDomainError(error, { idempotent: true, operation: "read", jobId });
+      }
+    },
+    isTerminal: (job) => TERMINAL_JOB_STATUSES.has(job.status),
+    minIntervalMs: config.jobPolling?.minIntervalMs ?? 1_000,
+    maxIntervalMs: config.jobPolling?.maxIntervalMs ?? 15_000,
+    maxConsecutiveErrors: 5,
+  });
   for (const [tenant, credentials] of tenants) {
     const pool = credentials.kind === "apiKey" ? sharedPool : createUpstreamPool(transport, credentials);
     if (pool !== sharedPool) pools.push(pool);
@@ -243,6 +267,8 @@ function createTenants(config: AppConfig) {
     services.set(tenant, {
       tlm: new TlmClient(http),
       iot: new IotClient(http),
+      jobs,
+      jobScope: tenant,
       parsedCertificates,
       idempotency,
       idempotencyScope: tenant,
@@ -260,14 +286,22 @@ function createTenants(config: AppConfig) {
       return {
         tlm,
         iot: new IotClient(http),
+        jobs,
+        // Pass-through callers bring their own key per request: the gateway has none to poll with.
+        jobScope: null,
         parsedCertificates,
         idempotency,
         idempotencyScope: `${viewer.tenant}:${fingerprintOf(callerApiKey)}`,
       };
     },
-    close: () => Promise.all(pools.map((pool) => pool.close())).then(() => undefined),
+    async close() {
+      await jobs.close();
+      await Promise.all(pools.map((pool) => pool.close()));
+    },
   };
 }
+
+const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(["COMPLETE", "FAILED", "REJECTED"]);
 
 const UPSTREAM_FAILURES = [UpstreamHttpError, UpstreamTransportError, UpstreamBodyError];
 

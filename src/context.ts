@@ -6,6 +6,7 @@ import type { IotClient } from "./datasources/iot/client.js";
 import type { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import type { IdempotencyStore } from "./resolvers/idempotency.js";
+import type { JobWatcher } from "./subscriptions/job-watcher.js";
 import {
   type AdditionalFormats,
   type Certificate,
@@ -18,6 +19,7 @@ import {
   type DeviceCertificate,
   type DeviceCertificateRef,
   type EnrollmentProfile,
+  type IotBatchJob,
   type IotProfileId,
   toDeviceCertificate,
   toEnrollmentProfile,
@@ -43,6 +45,8 @@ export interface GatewayContext {
   viewer: Viewer;
   tlm: TlmClient;
   iot: IotClient;
+  jobs: JobWatcher<IotBatchJob>;
+  jobScope: string | null;
   /** Remembers enrollment results by the caller's idempotency key, within `idempotencyScope`. */
   idempotency: IdempotencyStore;
   /** The tenant (and, in pass-through mode, the caller's DigiCert key): keys never cross it. */
@@ -57,6 +61,10 @@ export interface GatewayContext {
 export interface Services {
   tlm: TlmClient;
   iot: IotClient;
+  /** App-wide: one poller per watched job, whatever the number of subscribers. */
+  jobs: JobWatcher<IotBatchJob>;
+  /** The tenant jobs are watched in; null in pass-through mode (the gateway has no key to poll with). */
+  jobScope: string | null;
   idempotency: IdempotencyStore;
   idempotencyScope: string;
   /** Parsed certificates by PEM. Certificates are public and immutable, and parsing is pure. */
@@ -74,8 +82,9 @@ export function createContext(
   logger: Logger,
   now = new Date(),
 ): GatewayContext {
-  const { tlm, iot, idempotency, idempotencyScope } = services;
-  return { viewer, tlm, iot, idempotency, idempotencyScope, loaders: createLoaders(services), logger, now };
+  const { tlm, iot, jobs, jobScope, idempotency, idempotencyScope } = services;
+  const loaders = createLoaders(services);
+  return { viewer, tlm, iot, jobs, jobScope, idempotency, idempotencyScope, loaders, logger, now };
 }
 
 export function createLoaders({ tlm, iot, parsedCertificates }: Services): Loaders {

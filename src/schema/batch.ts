@@ -321,7 +321,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BATCH_JOB_TYPES = new Set(["IotBatchJob"]);
 
 /** A job's global id, or DigiCert's job id (a UUID: an IoT job). The message never repeats the input. */
-function parseJobIdArgument(id: string): BatchJobId {
+export function parseJobIdArgument(id: string): BatchJobId {
   if (UUID.test(id)) return parseBatchJobId(id, "id");
   const text = id.length <= 512 ? Buffer.from(id, "base64").toString("utf8") : "";
   const match = /^([A-Za-z][A-Za-z0-9]*):(.+)$/s.exec(text);

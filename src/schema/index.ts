@@ -7,10 +7,12 @@ import "./profile.js";
 import "./certificate.js";
 import "./enrollment.js";
 import "./iot.js";
+import "./subscriptions.js";
 import "./batch.js";
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 /** The executable schema. Built once, at import; importing opens nothing. */
 export const schema = builder.toSchema();

@@ -78,6 +78,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       : pino({ level: "silent" }),
     auth: devVerifierOptions(issuer),
     passthroughApiKey: options.passthroughApiKey ?? false,
+    jobPolling: { minIntervalMs: 50, maxIntervalMs: 200 },
     defences: { ...TEST_DEFENCES, ...options.defences },
     upstream: {
       transport: {

@@ -971,6 +971,8 @@ describe("the documented JSON download", () => {
     const services: Services = {
       tlm: {} as TlmClient,
       iot,
+      jobs: {} as Services["jobs"],
+      jobScope: "default",
       idempotency: new IdempotencyStore(),
       idempotencyScope: "default",
       parsedCertificates: createParsedCertificateCache(),

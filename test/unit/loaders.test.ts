@@ -10,6 +10,8 @@ function services(cache = createParsedCertificateCache(10)): Services {
   return {
     tlm: {} as TlmClient,
     iot: {} as IotClient,
+    jobs: {} as Services["jobs"],
+    jobScope: "t",
     parsedCertificates: cache,
     idempotency: new IdempotencyStore(),
     idempotencyScope: "t",
