@@ -3,9 +3,12 @@ import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { CA_ORGANIZATION, CertificateAuthority, EKU } from "./ca.js";
 import { SimulatorOptionError } from "./errors.js";
+import { DTM_DEVICE_GROUPS, DTM_POLICIES } from "./dtm/policies.js";
+import { seedDtmDevices } from "./dtm/seed.js";
 import { IOT_PROFILES } from "./iot/profiles.js";
 import { seedIotCertificates } from "./iot/seed.js";
 import type { UploadLimits } from "./iot/upload.js";
+import { registerDtmRoutes } from "./routes/dtm.js";
 import { registerIotRoutes } from "./routes/iot.js";
 import { registerTlmRoutes } from "./routes/tlm.js";
 import { CALLERS, DEFAULT_API_KEY, PROFILES, seedCertificates } from "./seed.js";
@@ -21,6 +24,8 @@ import { SimulatorState } from "./state.js";
 export { SimulatorDataError, SimulatorOptionError } from "./errors.js";
 export { DEFAULT_API_KEY, PROFILE_IDS, RESTRICTED_API_KEY } from "./seed.js";
 export { IOT_DEVICE_FIELD_IDS, IOT_KEY_TYPES, IOT_PROFILE_IDS, type IotKeyType } from "./iot/profiles.js";
+export { DTM_IDS } from "./dtm/ids.js";
+export { DTM_KEY_TYPES, type DtmKeyType } from "./dtm/policies.js";
 export type { Fault, SimulatorLogger } from "./server.js";
 
 export interface SimulatorOptions {
@@ -42,6 +47,13 @@ export interface SimulatorOptions {
   batchStepMs?: number;
   /** IoT batch upload caps; each defaults as in BatchLimits. */
   batchLimits?: BatchLimits;
+  /**
+   * Device Trust Manager batch jobs: one state step (PENDING lasts at least this long, IN_PROGRESS too, and each
+   * rejection state); default batchStepMs.
+   */
+  dtmJobStepMs?: number;
+  /** DTM batch upload caps; each defaults as in DtmBatchLimits. */
+  dtmBatchLimits?: DtmBatchLimits;
   /** Serve HTTPS; a certificate from issueClientCertificate() then authenticates without x-api-key. */
   tls?: boolean;
   logger?: false | SimulatorLogger;
@@ -79,6 +91,21 @@ export interface BatchLimits {
   maxRows?: number;
 }
 
+/**
+ * Caps on one DTM batch upload. The data file is written to disk as it arrives (bounded memory); a ZIP is inflated in
+ * memory. Over a cap the simulator answers 413.
+ */
+export interface DtmBatchLimits {
+  /** The data file, default 200 MiB (the docs: "can't exceed more than 200 MB"). */
+  maxUploadBytes?: number;
+  /** Entries in an uploaded ZIP, default 10 000. */
+  maxZipEntries?: number;
+  /** Bytes a ZIP may inflate to in total, default 256 MiB. */
+  maxInflatedBytes?: number;
+  /** Rows per job, default 1 000 000 (the docs: "No limit on the number of devices per job"). */
+  maxRows?: number;
+}
+
 const DEFAULT_BATCH_LIMITS: UploadLimits = {
   maxUploadBytes: 16 * 1024 * 1024,
   maxZipEntries: 10_000,
@@ -86,18 +113,30 @@ const DEFAULT_BATCH_LIMITS: UploadLimits = {
   maxRows: 5000,
 };
 
-function batchLimits(input: BatchLimits | undefined): UploadLimits {
+const DEFAULT_DTM_BATCH_LIMITS: UploadLimits = {
+  maxUploadBytes: 200 * 1024 * 1024,
+  maxZipEntries: 10_000,
+  maxInflatedBytes: 256 * 1024 * 1024,
+  maxRows: 1_000_000,
+};
+
+function batchLimits(
+  input: BatchLimits | undefined,
+  defaults: UploadLimits = DEFAULT_BATCH_LIMITS,
+  option = "batchLimits",
+  maxRows = 1_000_000,
+): UploadLimits {
   const limit = (name: keyof BatchLimits, max: number): number => {
-    const value = integerOption(`batchLimits.${name}`, input?.[name], DEFAULT_BATCH_LIMITS[name], max);
+    const value = integerOption(`${option}.${name}`, input?.[name], defaults[name], max);
     if (value < 1)
-      throw new SimulatorOptionError(`batchLimits.${name}`, `batchLimits.${name} must be at least 1`);
+      throw new SimulatorOptionError(`${option}.${name}`, `${option}.${name} must be at least 1`);
     return value;
   };
   return {
     maxUploadBytes: limit("maxUploadBytes", 1024 * 1024 * 1024),
     maxZipEntries: limit("maxZipEntries", 1_000_000),
     maxInflatedBytes: limit("maxInflatedBytes", 4 * 1024 * 1024 * 1024),
-    maxRows: limit("maxRows", 1_000_000),
+    maxRows: limit("maxRows", maxRows),
   };
 }
 
@@ -124,8 +163,8 @@ function serverNames(host: string): { dns_names: string[]; ip_addresses: string[
 }
 
 /**
- * Starts a DigiCert ONE simulator (Trust Lifecycle Manager and IoT Trust Manager); loads CA and state from dataDir when
- * present, else generates and seeds.
+ * Starts a DigiCert ONE simulator (Trust Lifecycle Manager, IoT Trust Manager, Device Trust Manager); loads CA and
+ * state from dataDir when present, else generates and seeds.
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? "127.0.0.1";
@@ -136,6 +175,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const iotSeedCount = integerOption("seedIotCertificates", options.seedIotCertificates, 30, 100_000);
   const batchStepMs = integerOption("batchStepMs", options.batchStepMs, 3000, 86_400_000);
   const limits = batchLimits(options.batchLimits);
+  const dtmJobStepMs = integerOption("dtmJobStepMs", options.dtmJobStepMs, batchStepMs, 86_400_000);
+  const dtmLimits = batchLimits(
+    options.dtmBatchLimits,
+    DEFAULT_DTM_BATCH_LIMITS,
+    "dtmBatchLimits",
+    100_000_000,
+  );
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
   const logger = options.logger || undefined;
 
@@ -157,6 +203,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     await seedIotCertificates(state, ca, IOT_PROFILES, iotSeedCount);
     await state.save();
     logger?.info({ certificates: iotSeedCount }, "seeded IoT certificates");
+  }
+  if (!state.dtmLoaded) {
+    seedDtmDevices(state);
+    state.dtmLoaded = true;
+    await state.save();
   }
 
   const defaultCaller = CALLERS.get(DEFAULT_API_KEY)!;
@@ -184,10 +235,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     profiles: IOT_PROFILES,
     batch: { stepMs: batchStepMs, limits, logger },
   });
+  const dtm = registerDtmRoutes(server, {
+    state,
+    groups: DTM_DEVICE_GROUPS,
+    policies: DTM_POLICIES,
+    batch: { stepMs: dtmJobStepMs, limits: dtmLimits, logger, ...(dataDir ? { dataDir } : {}) },
+  });
   let boundPort: number;
   try {
     boundPort = await server.listen();
   } catch (error) {
+    await dtm.close();
     await iot.close();
     await server.close();
     await state.close();
@@ -225,6 +283,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     close() {
       closing ??= (async () => {
+        await dtm.close();
         await iot.close();
         await server.close();
         await state.close();

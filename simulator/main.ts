@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { pino } from "pino";
 import {
   DEFAULT_API_KEY,
+  DTM_IDS,
   IOT_PROFILE_IDS,
   PROFILE_IDS,
   RESTRICTED_API_KEY,
@@ -48,6 +49,8 @@ function readEnvironment(): { options: SimulatorOptions; logLevel: string } {
   }
   // An explicitly empty SIMULATOR_DATA_DIR keeps everything in memory.
   const dataDir = process.env.SIMULATOR_DATA_DIR ?? ".simulator-data";
+  // Unset: DTM jobs step at SIMULATOR_BATCH_STEP_MS.
+  const dtmStep = process.env.SIMULATOR_DTM_JOB_STEP_MS;
   return {
     options: {
       host,
@@ -55,6 +58,9 @@ function readEnvironment(): { options: SimulatorOptions; logLevel: string } {
       latencyMs: integerEnv("SIMULATOR_LATENCY_MS", 0, 600_000),
       pickupDelayMs: integerEnv("SIMULATOR_PICKUP_DELAY_MS", 5000, 86_400_000),
       batchStepMs: integerEnv("SIMULATOR_BATCH_STEP_MS", 3000, 86_400_000),
+      ...(dtmStep === undefined || dtmStep === ""
+        ? {}
+        : { dtmJobStepMs: integerEnv("SIMULATOR_DTM_JOB_STEP_MS", 0, 86_400_000) }),
       dataDir: dataDir === "" ? undefined : resolve(dataDir),
       tls: booleanEnv("SIMULATOR_TLS"),
     },
@@ -76,13 +82,17 @@ async function main(): Promise<void> {
   const sim = await startSimulator({ ...options, logger });
 
   const lines = [
-    `DigiCert ONE simulator (Trust Lifecycle Manager, IoT Trust Manager) listening on ${sim.url}`,
+    `DigiCert ONE simulator (Trust Lifecycle Manager, IoT Trust Manager, Device Trust Manager) listening on ${sim.url}`,
     `  x-api-key, full access:           ${DEFAULT_API_KEY}`,
     `  x-api-key, Web Server TLS only:   ${RESTRICTED_API_KEY}`,
     "  profiles:",
     ...Object.entries(PROFILE_IDS).map(([name, id]) => `    ${name.padEnd(15)} ${id}`),
     "  IoT enrollment profiles:",
     ...Object.entries(IOT_PROFILE_IDS).map(([name, id]) => `    ${name.padEnd(16)} ${id}`),
+    "  DTM device groups:",
+    ...Object.entries(DTM_IDS.deviceGroups).map(([name, id]) => `    ${name.padEnd(16)} ${id}`),
+    "  DTM certificate policies:",
+    ...Object.entries(DTM_IDS.certificatePolicies).map(([name, id]) => `    ${name.padEnd(16)} ${id}`),
     `  data: ${options.dataDir ?? "in memory (SIMULATOR_DATA_DIR is empty)"}`,
     "  knobs: GET|DELETE /_simulator/counters, POST|DELETE /_simulator/faults, PUT /_simulator/latency",
   ];

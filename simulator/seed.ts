@@ -9,6 +9,7 @@ import {
   SUBJECT_ATTRIBUTES,
   type SubjectValues,
 } from "./ca.js";
+import { RESTRICTED_DTM_OBJECTS } from "./dtm/ids.js";
 import type { Caller } from "./server.js";
 import {
   addValidity,
@@ -58,10 +59,19 @@ const CLIENT_TEMPLATE = {
   trust_type: "private",
 };
 
-/** The two API keys: DEFAULT may use every profile, RESTRICTED only Web Server TLS. */
+/**
+ * The two API keys: DEFAULT may use every profile, RESTRICTED only Web Server TLS (no IoT profile) and, in Device Trust
+ * Manager, the Field sensors device group with its policies.
+ */
 export const CALLERS: ReadonlyMap<string, Caller> = new Map<string, Caller>([
   [DEFAULT_API_KEY, { id: "default", canUseProfile: () => true }],
-  [RESTRICTED_API_KEY, { id: "restricted", canUseProfile: (id) => id === PROFILE_IDS.webServer }],
+  [
+    RESTRICTED_API_KEY,
+    {
+      id: "restricted",
+      canUseProfile: (id) => id === PROFILE_IDS.webServer || RESTRICTED_DTM_OBJECTS.has(id),
+    },
+  ],
 ]);
 
 const TLS_KEYS = ["2048", "3072", "4096", "P-256", "P-384"];

@@ -42,6 +42,8 @@ export interface ApiRequest {
   /** Parsed JSON body; undefined when the body was empty, and always for raw routes. */
   readonly body: unknown;
   readonly caller: Caller;
+  /** The request's headers (names lowercase). */
+  readonly headers: http.IncomingHttpHeaders;
   /** Raw routes only: the unread request (headers and body stream), e.g. for multipart uploads. */
   readonly raw?: http.IncomingMessage;
 }
@@ -63,6 +65,8 @@ export interface RouteOptions {
 }
 
 export type ApiHandler = (request: ApiRequest) => ApiResponse | Promise<ApiResponse>;
+/** Renders an error as a service's JSON error body. */
+export type ErrorEnvelope = (error: ApiError) => unknown;
 type ControlHandler = (body: unknown) => ApiResponse;
 
 export interface ServerOptions {
@@ -89,6 +93,8 @@ interface ActiveFault extends Fault {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** How long a connection answered before its upload was read stays half-open, so the client can read the answer. */
+const LINGER_MS = 1000;
 const FAULT_ERRORS: Readonly<Record<number, { code: string; message: string }>> = {
   429: { code: "request_limit_exceeded", message: "Service unavailable, please limit request volume" },
   500: { code: "internal_error", message: "Internal server error" },
@@ -97,8 +103,8 @@ const FAULT_ERRORS: Readonly<Record<number, { code: string; message: string }>> 
   504: { code: "gateway_timeout", message: "Gateway timeout" },
 };
 
-/** TLM's error envelope; `field` only when the error names one. */
-function envelope(error: ApiError): { errors: { code: string; message: string; field?: string }[] } {
+/** TLM's error envelope (the default); `field` only when the error names one. */
+function tlmEnvelope(error: ApiError): { errors: { code: string; message: string; field?: string }[] } {
   const entry = error.field
     ? { code: error.code, message: error.message, field: error.field }
     : { code: error.code, message: error.message };
@@ -210,6 +216,8 @@ export class SimulatorServer {
   readonly #counts = new Map<string, number>();
   readonly #sockets = new Set<Socket>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Error bodies by path prefix, longest first; TLM's envelope elsewhere. */
+  #envelopes: { readonly prefix: string; readonly render: ErrorEnvelope }[] = [];
   #faults: ActiveFault[] = [];
   #latencyMs: number;
   #closing: Promise<void> | undefined;
@@ -252,6 +260,16 @@ export class SimulatorServer {
       handler,
       raw: options.raw ?? false,
     } satisfies RouteEntry);
+  }
+
+  /**
+   * Errors of every request whose path starts with `prefix` (matched routes, unknown paths, faults and authentication
+   * alike) use `render` instead of TLM's envelope.
+   */
+  errorEnvelope(prefix: string, render: ErrorEnvelope): void {
+    this.#envelopes = [...this.#envelopes, { prefix, render }].sort(
+      (a, b) => b.prefix.length - a.prefix.length,
+    );
   }
 
   listen(): Promise<number> {
@@ -333,9 +351,10 @@ export class SimulatorServer {
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const started = performance.now();
     const url = request.url ?? "/";
+    const render = this.#envelopeFor(url);
     const match = this.#router.find((request.method ?? "GET") as HttpMethod, url);
     if (!match) {
-      this.#sendError(response, ApiError.notFound());
+      this.#send(response, this.#errorResponse(ApiError.notFound(), "unmatched", render), 0);
       return;
     }
     const route = match.store as RouteEntry;
@@ -358,12 +377,20 @@ export class SimulatorServer {
       const body = route.raw ? undefined : await readJson(request);
       const query = new URLSearchParams(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "");
       const raw = route.raw ? request : undefined;
-      result = await route.handler({ params: match.params, query, body, caller, raw });
+      result = await route.handler({
+        params: match.params,
+        query,
+        body,
+        caller,
+        headers: request.headers,
+        raw,
+      });
     } catch (error) {
-      result = this.#errorResponse(error, route.key);
+      result = this.#errorResponse(error, route.key, render);
       // A raw route may answer before reading the whole upload: close rather than drain it.
       if (route.raw && !request.complete) {
         result = { ...result, headers: { ...result.headers, connection: "close" } };
+        this.#lingerOnClose(request.socket);
       }
     }
     this.#send(response, result, slowMs);
@@ -435,16 +462,17 @@ export class SimulatorServer {
     throw new ApiError(401, "AUTHORIZATION_ERROR", "No authentication data provided");
   }
 
-  #errorResponse(error: unknown, routeKey: string): ApiResponse {
-    if (error instanceof ApiError) {
-      return { status: error.status, json: envelope(error), headers: error.headers };
-    }
-    this.#options.logger?.error({ err: error, route: routeKey }, "simulator handler failed");
-    return { status: 500, json: envelope(new ApiError(500, "internal_error", "Internal server error")) };
+  #envelopeFor(url: string): ErrorEnvelope {
+    const path = url.split("?", 1)[0] ?? "";
+    return this.#envelopes.find((entry) => path.startsWith(entry.prefix))?.render ?? tlmEnvelope;
   }
 
-  #sendError(response: http.ServerResponse, error: ApiError): void {
-    this.#send(response, this.#errorResponse(error, "unmatched"), 0);
+  #errorResponse(error: unknown, routeKey: string, render: ErrorEnvelope = tlmEnvelope): ApiResponse {
+    if (error instanceof ApiError) {
+      return { status: error.status, json: render(error), headers: error.headers };
+    }
+    this.#options.logger?.error({ err: error, route: routeKey }, "simulator handler failed");
+    return { status: 500, json: render(new ApiError(500, "internal_error", "Internal server error")) };
   }
 
   #send(response: http.ServerResponse, result: ApiResponse, slowMs: number): void {
@@ -481,6 +509,28 @@ export class SimulatorServer {
     }
     response.flushHeaders();
     this.#sleep(slowMs).then(finish);
+  }
+
+  /**
+   * After an answer sent before the request body was read, Node would destroy the socket while the client is still
+   * sending, and the unread bytes make the kernel reset the connection, which can discard the answer before the client
+   * reads it. Instead: half-close (FIN after the answer), read nothing more, and destroy the socket LINGER_MS later.
+   */
+  #lingerOnClose(socket: Socket): void {
+    socket.destroySoon = () => {
+      // Stop reading, or Node would drain (read and discard) the rest of the upload meanwhile.
+      socket.pause();
+      socket.end();
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        socket.destroy();
+      }, LINGER_MS);
+      this.#timers.add(timer);
+      socket.once("close", () => {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+      });
+    };
   }
 
   /** A timer that close() cancels; the promise then never settles, which ends the request's work. */

@@ -14,6 +14,7 @@ import {
 } from "./ca.js";
 import { SimulatorDataError } from "./errors.js";
 import { readFileIfExists, writeFileAtomic } from "./fs-atomic.js";
+import type { DtmBatchJob, DtmDevice } from "./dtm/types.js";
 import type { IotBatchJob, IotCertificateRecord } from "./iot/types.js";
 
 export const VALIDITY_UNITS = ["years", "months", "days", "hours", "minutes"] as const;
@@ -122,6 +123,8 @@ interface StateFile {
   clientThumbprints: string[];
   /** IoT Trust Manager; absent in files written before IoT existed (the caller then seeds IoT alone). */
   iot?: { certificates: IotCertificateRecord[]; jobs: IotBatchJob[] };
+  /** Device Trust Manager; absent in files written before DTM existed (the caller then seeds DTM alone). */
+  dtm?: { devices: DtmDevice[]; jobs: DtmBatchJob[] };
 }
 
 const STATE_FILE = "state.json";
@@ -199,6 +202,14 @@ export class SimulatorState {
   readonly iotJobs = new Map<string, IotBatchJob>();
   /** False when the state file had no IoT section (or there was no file): the caller seeds IoT. */
   iotLoaded = false;
+  /** DTM devices by id. */
+  readonly dtmDevices = new Map<string, DtmDevice>();
+  /** DTM batch jobs by id. */
+  readonly dtmJobs = new Map<string, DtmBatchJob>();
+  /** False when the state file had no DTM section (or there was no file): the caller seeds DTM. */
+  dtmLoaded = false;
+  /** `<device group id> <lowercase name>` -> device id: DTM device names are unique per device group [I]. */
+  readonly #dtmByName = new Map<string, string>();
   readonly #iotBySerial = new Map<string, string>();
   readonly #blobs = new Map<string, Uint8Array>();
   readonly #writer: StateWriter | undefined;
@@ -246,6 +257,14 @@ export class SimulatorState {
       for (const job of file.iot.jobs) state.iotJobs.set(job.id, job);
       state.iotLoaded = true;
     }
+    if (file.dtm) {
+      if (!Array.isArray(file.dtm.devices) || !Array.isArray(file.dtm.jobs)) {
+        throw new SimulatorDataError(path, `State file ${path} has an unsupported format`);
+      }
+      for (const device of file.dtm.devices) state.addDtmDevice(device);
+      for (const job of file.dtm.jobs) state.dtmJobs.set(job.id, job);
+      state.dtmLoaded = true;
+    }
     return { state, loaded: true };
   }
 
@@ -267,6 +286,24 @@ export class SimulatorState {
   iotCertificateBySerial(serialNumber: string): IotCertificateRecord | undefined {
     const id = this.#iotBySerial.get(serialNumber.toUpperCase());
     return id === undefined ? undefined : this.iotCertificates.get(id);
+  }
+
+  addDtmDevice(device: DtmDevice): void {
+    this.dtmDevices.set(device.id, device);
+    this.#dtmByName.set(`${device.deviceGroupId} ${device.name.toLowerCase()}`, device.id);
+  }
+
+  removeDtmDevice(id: string): void {
+    const device = this.dtmDevices.get(id);
+    if (!device) return;
+    this.dtmDevices.delete(id);
+    this.#dtmByName.delete(`${device.deviceGroupId} ${device.name.toLowerCase()}`);
+  }
+
+  /** The device of that name (case-insensitive) in the group. */
+  dtmDeviceByName(deviceGroupId: string, name: string): DtmDevice | undefined {
+    const id = this.#dtmByName.get(`${deviceGroupId} ${name.toLowerCase()}`);
+    return id === undefined ? undefined : this.dtmDevices.get(id);
   }
 
   /** A random serial no TLM or IoT certificate uses. */
@@ -354,6 +391,7 @@ export class SimulatorState {
       pending: [...this.pending.values()],
       clientThumbprints: [...this.clientThumbprints],
       iot: { certificates: [...this.iotCertificates.values()], jobs: [...this.iotJobs.values()] },
+      dtm: { devices: [...this.dtmDevices.values()], jobs: [...this.dtmJobs.values()] },
     };
     return JSON.stringify(file);
   }

@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import * as x509 from "@peculiar/x509";
 import { Zip, ZipDeflate } from "fflate";
+import { Background } from "../background.js";
 import { type CertificateAuthority, commonNameOf } from "../ca.js";
 import { parseCsr } from "../csr.js";
 import { ApiError } from "../errors.js";
@@ -119,10 +120,8 @@ export class IotBatches {
   readonly #profiles: ReadonlyMap<string, IotProfileDefinition>;
   readonly #profile: BatchDependencies["profile"];
   readonly #options: BatchOptions;
-  readonly #sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
-  readonly #tasks = new Set<Promise<void>>();
+  readonly #background = new Background();
   readonly #chainJson: readonly { cert_type: string; blob: string; common_name: string }[];
-  #closed = false;
 
   constructor(dependencies: BatchDependencies) {
     this.#state = dependencies.state;
@@ -167,13 +166,11 @@ export class IotBatches {
 
   /** Cancels pending steps and waits for running jobs to stop at their next row. */
   async close(): Promise<void> {
-    this.#closed = true;
-    for (const sleeper of this.#sleepers) {
-      clearTimeout(sleeper.timer);
-      sleeper.wake();
-    }
-    this.#sleepers.clear();
-    await Promise.allSettled([...this.#tasks]);
+    await this.#background.close();
+  }
+
+  get #closed(): boolean {
+    return this.#background.closed;
   }
 
   /**
@@ -550,21 +547,11 @@ export class IotBatches {
 
   /** A timer close() cancels; the promise then resolves at once and the waiter checks #closed. */
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const sleeper = {
-        timer: setTimeout(() => {
-          this.#sleepers.delete(sleeper);
-          resolve();
-        }, ms),
-        wake: resolve,
-      };
-      this.#sleepers.add(sleeper);
-    });
+    return this.#background.sleep(ms);
   }
 
   #schedule(job: IotBatchJob): void {
-    if (this.#closed) return;
-    const task = (async () => {
+    this.#background.run(async () => {
       await this.#sleep(this.#options.stepMs);
       if (this.#closed || job.status !== "APPROVED") return;
       try {
@@ -576,9 +563,7 @@ export class IotBatches {
           await this.#state.save().catch(() => undefined);
         }
       }
-    })();
-    this.#tasks.add(task);
-    void task.then(() => this.#tasks.delete(task));
+    });
   }
 
   async #run(job: IotBatchJob): Promise<void> {

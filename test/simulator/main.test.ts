@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_API_KEY, IOT_PROFILE_IDS, PROFILE_IDS } from "../../simulator/index.js";
+import { DEFAULT_API_KEY, DTM_IDS, IOT_PROFILE_IDS, PROFILE_IDS } from "../../simulator/index.js";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -52,6 +52,7 @@ describe("npm run simulator", () => {
     ["SIMULATOR_TLS", "maybe"],
     ["SIMULATOR_HOST", "not a host"],
     ["SIMULATOR_BATCH_STEP_MS", "fast"],
+    ["SIMULATOR_DTM_JOB_STEP_MS", "-1"],
   ])("exits 1 naming %s when it is %s", async (name, value) => {
     const { child, output } = runMain({ [name]: value, SIMULATOR_DATA_DIR: "" });
     expect(await exitCode(child)).toBe(1);
@@ -72,6 +73,8 @@ describe("npm run simulator", () => {
     expect(stdout).toContain(DEFAULT_API_KEY);
     expect(stdout).toContain(PROFILE_IDS.webServer);
     expect(stdout).toContain(IOT_PROFILE_IDS.deviceServerKeys);
+    expect(stdout).toContain(DTM_IDS.deviceGroups.fieldSensors);
+    expect(stdout).toContain(DTM_IDS.certificatePolicies.factoryApproval);
     const hello = await request(`${url}/mpki/api/v1/hello`, { headers: { "x-api-key": DEFAULT_API_KEY } });
     expect(hello.statusCode).toBe(200);
     await hello.body.text();
