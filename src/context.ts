@@ -25,7 +25,7 @@ import {
   toEnrollmentProfile,
 } from "./model/iot.js";
 import { type Profile, toProfile } from "./model/profile.js";
-import { toDomainError } from "./model/upstream-errors.js";
+import { type CallContext, toDomainError } from "./model/upstream-errors.js";
 import { type ParsedCertificate, parseCertificatePem, X509ParseError } from "./model/x509.js";
 
 /** Per-request loaders (dataloader's contract: one set per request, results in key order). */
@@ -89,45 +89,25 @@ export function createContext(
 
 export function createLoaders({ tlm, iot, parsedCertificates }: Services): Loaders {
   return {
-    enrollmentProfile: new DataLoader((ids) =>
-      settle(
-        ids,
-        async (id) => {
-          const wire = await iot.getEnrollmentProfile(id);
-          return wire ? toEnrollmentProfile(wire) : null;
-        },
-        (id) => ({ idempotent: true, profileId: id }),
-      ),
+    enrollmentProfile: lookup(
+      (id) => iot.getEnrollmentProfile(id),
+      toEnrollmentProfile,
+      (id) => ({ profileId: id }),
     ),
-    deviceCertificate: new DataLoader((refs) =>
-      settle(
-        refs,
-        async (ref) => {
-          const wire = await iot.getCertificate(ref);
-          return wire ? toDeviceCertificate(wire) : null;
-        },
-        (ref) => ({ idempotent: true, serialNumber: ref }),
-      ),
+    deviceCertificate: lookup(
+      (ref) => iot.getCertificate(ref),
+      toDeviceCertificate,
+      (ref) => ({ serialNumber: ref }),
     ),
-    profile: new DataLoader((ids) =>
-      settle(
-        ids,
-        async (id) => {
-          const wire = await tlm.getProfile(id);
-          return wire ? toProfile(wire) : null;
-        },
-        (id) => ({ idempotent: true, profileId: id }),
-      ),
+    profile: lookup(
+      (id) => tlm.getProfile(id),
+      toProfile,
+      (id) => ({ profileId: id }),
     ),
-    certificate: new DataLoader((serials) =>
-      settle(
-        serials,
-        async (serial) => {
-          const wire = await tlm.getCertificate(serial);
-          return wire ? toCertificate(wire) : null;
-        },
-        (serial) => ({ idempotent: true, serialNumber: serial }),
-      ),
+    certificate: lookup(
+      (serial) => tlm.getCertificate(serial),
+      toCertificate,
+      (serial) => ({ serialNumber: serial }),
     ),
     additionalFormats: new DataLoader((serials) =>
       settle(
@@ -158,6 +138,24 @@ export function createLoaders({ tlm, iot, parsedCertificates }: Services): Loade
       );
     }),
   };
+}
+
+/** A loader of objects a read may not find (`get` answers null), mapped from DigiCert's JSON. */
+function lookup<K, W, V>(
+  get: (key: K) => Promise<W | null>,
+  map: (wire: W) => V,
+  about: (key: K) => Omit<CallContext, "idempotent">,
+): DataLoader<K, V | null> {
+  return new DataLoader((keys) =>
+    settle(
+      keys,
+      async (key) => {
+        const wire = await get(key);
+        return wire ? map(wire) : null;
+      },
+      (key) => ({ idempotent: true, ...about(key) }),
+    ),
+  );
 }
 
 /** Runs one load per key in parallel; a failed key becomes its domain error, the others still resolve. */
