@@ -28,6 +28,17 @@ export interface GraphqlWsOptions {
   logger: Logger;
 }
 
+// setTimeout fires at once for delays over 2^31-1 ms (~24.8 days): long-lived tokens re-arm in steps.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function closeAtExpiry(state: SocketState, expiresAtMs: number, close: () => void): void {
+  const remaining = expiresAtMs - Date.now();
+  state.expiry =
+    remaining > MAX_TIMER_MS
+      ? setTimeout(() => closeAtExpiry(state, expiresAtMs, close), MAX_TIMER_MS)
+      : setTimeout(close, Math.max(0, remaining));
+}
+
 interface SocketState {
   auth?: SocketAuth;
   expiry?: NodeJS.Timeout;
@@ -63,11 +74,10 @@ export function attachGraphqlWs(
           const auth = await options.authenticate(authorization, apiKey);
           const state = stateOf(ctx.extra);
           state.auth = auth;
-          const ms = auth.viewer.expiresAt * 1000 - Date.now();
-          state.expiry = setTimeout(
-            () => ctx.extra.socket.close(CloseCode.Unauthorized, "Token expired"),
-            Math.max(0, ms),
+          closeAtExpiry(state, auth.viewer.expiresAt * 1000, () =>
+            ctx.extra.socket.close(CloseCode.Unauthorized, "Token expired"),
           );
+
           return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden

@@ -83,6 +83,16 @@ describe("GraphQL over WebSocket (graphql-ws, same port and path)", () => {
     expect(Date.now() - started).toBeLessThan(4_000);
   });
 
+  it("keeps a socket open for a token valid longer than a timer can count (30 days)", async () => {
+    const token = await stack.token({ expiresInSeconds: 30 * 24 * 3600 });
+    const result = await run(
+      { authorization: `Bearer ${token}` },
+      "{ profiles(first: 1) { edges { node { name } } } }",
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data.profiles.edges).toHaveLength(1);
+  });
+
   it("gives FORBIDDEN on a field whose scope the token lacks, as over HTTP", async () => {
     const token = await stack.token({ scope: "devices" });
     const result = await run(
