@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import type { SerialNumber } from "../../model/ids.js";
 import type { BatchJobId, DeviceCertificateId, IotProfileId } from "../../model/iot.js";
-import { UpstreamBodyError, UpstreamHttpError } from "../errors.js";
+import { header, multipart, type Part, readJson, safeFileName } from "../parts.js";
+import { UpstreamHttpError } from "../errors.js";
 import {
   type UpstreamRawBody,
   type UpstreamRequest,
@@ -283,16 +283,6 @@ export class IotClient {
 // multipart/form-data, streamed (RFC 7578; names escaped as the WHATWG FormData serialiser does)
 // ---------------------------------------------------------------------------------------------
 
-interface Part {
-  name: string;
-  value:
-    | string
-    | { fileName: string; contentType: string; stream: AsyncIterable<Uint8Array | string>; size?: number };
-}
-
-const encoder = new TextEncoder();
-const CONTENT_TYPE = /^[A-Za-z0-9!#$&^_.+-]{1,127}\/[A-Za-z0-9!#$&^_.+-]{1,127}$/;
-
 function multipartFromUpload(upload: IotBatchUpload): UpstreamRawBody {
   const parts: Part[] = Object.entries(upload.fields)
     .filter((entry): entry is [string, string] => typeof entry[1] === "string")
@@ -330,80 +320,9 @@ function multipartFromFormData(form: FormData): UpstreamRawBody {
   return multipart(parts);
 }
 
-/** `"`, CR and LF percent-encoded, as browsers and undici do, so a name cannot end the header. */
-function escapeHeaderValue(value: string): string {
-  return value.replaceAll("\r", "%0D").replaceAll("\n", "%0A").replaceAll('"', "%22");
-}
-
-function multipart(parts: readonly Part[]): UpstreamRawBody {
-  const boundary = `----digicert-graphql-gateway-${randomBytes(16).toString("hex")}`;
-  const heads = parts.map((part, index) => {
-    const start = `${index === 0 ? "" : "\r\n"}--${boundary}\r\n`;
-    const disposition = `Content-Disposition: form-data; name="${escapeHeaderValue(part.name)}"`;
-    if (typeof part.value === "string") return encoder.encode(`${start}${disposition}\r\n\r\n${part.value}`);
-    const type = CONTENT_TYPE.test(part.value.contentType)
-      ? part.value.contentType
-      : "application/octet-stream";
-    return encoder.encode(
-      `${start}${disposition}; filename="${escapeHeaderValue(part.value.fileName)}"\r\nContent-Type: ${type}\r\n\r\n`,
-    );
-  });
-  const tail = encoder.encode(`${parts.length === 0 ? "" : "\r\n"}--${boundary}--\r\n`);
-  let length: number | undefined = tail.length;
-  for (const [index, part] of parts.entries()) {
-    const size = typeof part.value === "string" ? 0 : part.value.size;
-    length = length === undefined || size === undefined ? undefined : length + heads[index]!.length + size;
-  }
-  async function* content(): AsyncIterable<Uint8Array> {
-    for (const [index, part] of parts.entries()) {
-      yield heads[index]!;
-      if (typeof part.value === "string") continue;
-      let read = 0;
-      for await (const chunk of part.value.stream) {
-        const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
-        read += bytes.length;
-        if (part.value.size !== undefined && read > part.value.size) break;
-        yield bytes;
-      }
-      if (part.value.size !== undefined && read !== part.value.size) {
-        throw new RangeError(`The upload's ${part.name} part is not the ${part.value.size} bytes declared.`);
-      }
-    }
-    yield tail;
-  }
-  return {
-    contentType: `multipart/form-data; boundary=${boundary}`,
-    content: content(),
-    ...(length === undefined ? {} : { length }),
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Responses read from a stream
 // ---------------------------------------------------------------------------------------------
-
-async function readJson(body: AsyncIterable<Uint8Array>, max: number, operation: string): Promise<unknown> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) throw new UpstreamBodyError(operation, `response body exceeds ${max} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks, size).toString("utf8");
-  if (text.length === 0) throw new UpstreamBodyError(operation, "response body is empty");
-  // JSON.parse's own message quotes the input: never pass it on.
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new UpstreamBodyError(operation, "response body is not valid JSON");
-  }
-}
-
-function header(headers: UpstreamStreamResponse["headers"], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 function toDownload(res: UpstreamStreamResponse): IotDownload {
   const mediaType = header(res.headers, "content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
@@ -417,11 +336,4 @@ function toDownload(res: UpstreamStreamResponse): IotDownload {
   if (contentLength !== null) headers["content-length"] = String(contentLength);
   if (fileName) headers["content-disposition"] = `attachment; filename="${fileName}"`;
   return { contentType, contentLength, fileName, headers, body: res.body };
-}
-
-/** `filename` of a Content-Disposition, kept only when it is a plain name of [A-Za-z0-9._-]. */
-function safeFileName(disposition: string | undefined): string | null {
-  const name = disposition ? /filename\s*=\s*"?([^";]*)"?/i.exec(disposition)?.[1]?.trim() : undefined;
-  if (!name || name.length > 128 || !/^[A-Za-z0-9._-]+$/.test(name) || /^\.+$/.test(name)) return null;
-  return name;
 }

@@ -1,0 +1,509 @@
+import { Readable } from "node:stream";
+import busboy from "busboy";
+import { pino } from "pino";
+import { type Dispatcher, MockAgent } from "undici";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DtmClient } from "../../src/datasources/dtm/client.js";
+import type { WireDtmBatchFields } from "../../src/datasources/dtm/wire.js";
+import { UpstreamBodyError, UpstreamHttpError } from "../../src/datasources/errors.js";
+import {
+  parseErrorEnvelope,
+  UpstreamClient,
+  type UpstreamStreamRequest,
+  type UpstreamStreamResponse,
+} from "../../src/datasources/http.js";
+import { ValidationError } from "../../src/model/errors.js";
+import {
+  type DtmBatchJobId,
+  type DtmCertificatePolicyId,
+  type DtmDeviceGroupId,
+  type DtmDeviceId,
+  parseDtmBatchJobId,
+  parseDtmCertificatePolicyId,
+  parseDtmDeviceGroupId,
+  parseDtmDeviceId,
+} from "../../src/model/dtm.js";
+
+const ORIGIN = "https://one.example.test";
+const API_KEY = "secret-api-key-123";
+const GROUP = "c8df5a31-2a04-4433-a3bd-1b0437948fb5" as DtmDeviceGroupId;
+const POLICY = "IOT_4ee527fa-bebc-4557-aacb-9b5eed984dd4" as DtmCertificatePolicyId;
+const DEVICE = "5b0c6f7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f" as DtmDeviceId;
+const JOB = "e6006353-ba03-4909-afc8-c611f00d7644" as DtmBatchJobId;
+const JOBS = "/devicetrustmanager/certificate-batch-service/api/v1/jobs";
+const CSV = '"device_name","subject.common_name","csr"\r\nsensor-1,sensor-1.example.com,CSR\r\n';
+const FIELDS: WireDtmBatchFields = {
+  job_type: "device_registration",
+  name: "Line A",
+  device_group_id: GROUP,
+  certificate_policy_id: POLICY,
+  server_side_key_gen: "false",
+};
+const NOT_FOUND = { error: { code: "resource_not_found", message: "Batch job not found" } };
+const DENIED = { error: { code: "access_denied", message: "User has no access to the device" } };
+
+let agent: MockAgent;
+let logs: string[];
+interface SentRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+let sent: SentRequest[];
+
+function upstream(maxAttempts = 1): UpstreamClient {
+  logs = [];
+  const logger = pino({ level: "trace" }, { write: (line: string) => logs.push(line) });
+  return new UpstreamClient(
+    {
+      baseUrl: new URL(ORIGIN),
+      credentials: { kind: "apiKey", apiKey: API_KEY },
+      connectTimeoutMs: 1000,
+      headersTimeoutMs: 1000,
+      bodyTimeoutMs: 1000,
+      connections: 4,
+      maxResponseBytes: 1024 * 1024,
+      retry: { maxAttempts, budgetMs: 1_000, baseDelayMs: 1, maxDelayMs: 5 },
+    },
+    logger,
+    agent.get(ORIGIN),
+  );
+}
+
+/** The real UpstreamClient, request() and stream(). */
+function client(maxAttempts = 1): DtmClient {
+  return new DtmClient(upstream(maxAttempts));
+}
+
+/** stream() that records the body it sends (the test buffers it to inspect; the real one does not). */
+function recordingClient(): DtmClient {
+  const http = upstream();
+  const pool: Dispatcher = agent.get(ORIGIN);
+  return new DtmClient({
+    request: (req) => http.request(req),
+    stream: async (req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> => {
+      let body: Buffer | null = null;
+      if (req.body) {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of req.body.content) chunks.push(chunk);
+        body = Buffer.concat(chunks);
+      }
+      const headers: Record<string, string> = {
+        "x-api-key": API_KEY,
+        ...(req.body ? { "content-type": req.body.contentType } : {}),
+        ...(req.body?.length === undefined ? {} : { "content-length": String(req.body.length) }),
+      };
+      sent.push({ method: req.method, path: req.path, headers, body });
+      const res = await pool.request({ method: req.method, path: req.path, headers, body });
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        throw new UpstreamHttpError(
+          req.operation,
+          res.statusCode,
+          parseErrorEnvelope(await res.body.text()),
+          null,
+        );
+      }
+      return { status: res.statusCode, headers: res.headers, body: res.body };
+    },
+  });
+}
+
+function parseMultipart(
+  contentType: string,
+  body: Buffer,
+): Promise<{
+  fields: Record<string, string>;
+  files: Record<string, { filename: string; mimeType: string; data: string }>;
+}> {
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    const files: Record<string, { filename: string; mimeType: string; data: string }> = {};
+    const parser = busboy({ headers: { "content-type": contentType } });
+    parser.on("field", (name, value) => (fields[name] = value));
+    parser.on("file", (name, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        files[name] = {
+          filename: info.filename ?? "",
+          mimeType: info.mimeType,
+          data: Buffer.concat(chunks).toString(),
+        };
+      });
+    });
+    parser.on("error", reject);
+    parser.on("close", () => resolve({ fields, files }));
+    parser.end(body);
+  });
+}
+
+async function text(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks).toString();
+}
+
+beforeEach(() => {
+  agent = new MockAgent();
+  agent.disableNetConnect();
+  sent = [];
+});
+afterEach(async () => {
+  await agent.close();
+});
+
+describe("DtmClient reads", () => {
+  it("lists device groups with the API key, offset and limit", async () => {
+    const page = { records: [{ id: GROUP, name: "Factory line A" }], total: 1, offset: 0, limit: 20 };
+    agent
+      .get(ORIGIN)
+      .intercept({
+        path: "/devicetrustmanager/api/v4/device-group?offset=0&limit=20",
+        method: "GET",
+        headers: { "x-api-key": API_KEY },
+      })
+      .reply(200, page);
+    expect(await client().listDeviceGroups(0, 20)).toEqual(page);
+  });
+
+  it("reads a device group, and null for 403 or 404", async () => {
+    const pool = agent.get(ORIGIN);
+    const path = `/devicetrustmanager/api/v4/device-group/${GROUP}`;
+    pool.intercept({ path }).reply(200, { id: GROUP, name: "G" });
+    pool.intercept({ path }).reply(403, DENIED);
+    pool.intercept({ path }).reply(404, NOT_FOUND);
+    const dtm = client();
+    expect(await dtm.getDeviceGroup(GROUP)).toEqual({ id: GROUP, name: "G" });
+    expect(await dtm.getDeviceGroup(GROUP)).toBeNull();
+    expect(await dtm.getDeviceGroup(GROUP)).toBeNull();
+  });
+
+  it("lists certificate policies, narrowed to a group, and reads one", async () => {
+    const base = "/devicetrustmanager/certificate-configuration-service/api/v2/certificate-policy";
+    const pool = agent.get(ORIGIN);
+    pool
+      .intercept({ path: `${base}?device_group_id=${GROUP}&offset=0&limit=50` })
+      .reply(200, { records: [], total: 0, offset: 0, limit: 50 });
+    pool.intercept({ path: `${base}?offset=10&limit=5` }).reply(200, { records: [] });
+    pool.intercept({ path: `${base}/${POLICY}` }).reply(200, { id: POLICY, name: "P" });
+    pool.intercept({ path: `${base}/${POLICY}` }).reply(404, NOT_FOUND);
+    const dtm = client();
+    expect((await dtm.listCertificatePolicies(0, 50, GROUP)).records).toEqual([]);
+    expect((await dtm.listCertificatePolicies(10, 5)).records).toEqual([]);
+    expect(await dtm.getCertificatePolicy(POLICY)).toEqual({ id: POLICY, name: "P" });
+    expect(await dtm.getCertificatePolicy(POLICY)).toBeNull();
+  });
+
+  it("reads a policy's CSV template as text", async () => {
+    const template = '"device_name","subject.common_name","csr"\r\n';
+    const pool = agent.get(ORIGIN);
+    pool
+      .intercept({ path: `${JOBS}/template?certificate_policy_id=${POLICY}` })
+      .reply(200, template, { headers: { "content-type": "text/csv; charset=utf-8" } });
+    pool
+      .intercept({ path: `${JOBS}/template?certificate_policy_id=${POLICY}&server_side_key_gen=true` })
+      .reply(400, { error: { code: "invalid_request", message: "server_side_key_gen: not allowed" } });
+    const dtm = client();
+    expect(await dtm.getCsvTemplate(POLICY)).toBe(template);
+    const error = await dtm.getCsvTemplate(POLICY, true).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect((error as UpstreamHttpError).details[0]?.code).toBe("invalid_request");
+  });
+
+  it("lists devices with DTM's filter names, and reads one (null for 403 or 404)", async () => {
+    const pool = agent.get(ORIGIN);
+    pool
+      .intercept({
+        path: `/devicetrustmanager/api/v4/device?name=sensor-1&device_group_id=${GROUP}&status=REGISTERED&offset=0&limit=20`,
+      })
+      .reply(200, { records: [{ id: DEVICE }], total: 1, offset: 0, limit: 20 });
+    pool.intercept({ path: `/devicetrustmanager/api/v4/device/${DEVICE}` }).reply(200, { id: DEVICE });
+    pool.intercept({ path: `/devicetrustmanager/api/v4/device/${DEVICE}` }).reply(403, DENIED);
+    pool.intercept({ path: `/devicetrustmanager/api/v4/device/${DEVICE}` }).reply(404, NOT_FOUND);
+    const dtm = client();
+    const page = await dtm.listDevices(
+      { name: "sensor-1", device_group_id: GROUP, status: "REGISTERED" },
+      0,
+      20,
+    );
+    expect(page.records).toEqual([{ id: DEVICE }]);
+    expect(await dtm.getDevice(DEVICE)).toEqual({ id: DEVICE });
+    expect(await dtm.getDevice(DEVICE)).toBeNull();
+    expect(await dtm.getDevice(DEVICE)).toBeNull();
+  });
+
+  it("reads and lists batch jobs (null for an unknown one), retrying reads after a 503", async () => {
+    const pool = agent.get(ORIGIN);
+    pool
+      .intercept({ path: `${JOBS}/${JOB}` })
+      .reply(503, { error: { code: "service_unavailable", message: "" } });
+    pool.intercept({ path: `${JOBS}/${JOB}` }).reply(200, { id: JOB, status: "IN_PROGRESS" });
+    pool.intercept({ path: `${JOBS}/${JOB}` }).reply(404, NOT_FOUND);
+    pool
+      .intercept({
+        path: `${JOBS}?status=PENDING_APPROVAL&device_group_id=${GROUP}&job_type=device_registration&offset=0&limit=10`,
+      })
+      .reply(200, { records: [{ id: JOB, status: "PENDING_APPROVAL" }], total: 1 });
+    const dtm = client(3);
+    expect(await dtm.getBatchJob(JOB)).toEqual({ id: JOB, status: "IN_PROGRESS" });
+    expect(await dtm.getBatchJob(JOB)).toBeNull();
+    const page = await dtm.listBatchJobs(
+      { status: "PENDING_APPROVAL", device_group_id: GROUP, job_type: "device_registration" },
+      0,
+      10,
+    );
+    expect(page.records).toHaveLength(1);
+  });
+
+  it("reads the JSON report through request() with ?format=json", async () => {
+    const report = {
+      job_id: JOB,
+      status: "COMPLETE",
+      total: 1,
+      success: 1,
+      failed: 0,
+      rows: [{ row: 1, device_name: "sensor-1", status: "SUCCESS", device_id: DEVICE }],
+    };
+    agent
+      .get(ORIGIN)
+      .intercept({ path: `${JOBS}/${JOB}/download/report?format=json` })
+      .reply(200, report);
+    expect(await client().downloadReportJson(JOB)).toEqual(report);
+  });
+
+  it("streams the report unread, with safe headers", async () => {
+    const csv = "row,device_name,status,device_id,error_code,error\r\n1,sensor-1,SUCCESS,x,,\r\n";
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: `${JOBS}/${JOB}/download/report?format=csv` }).reply(200, csv, {
+      headers: {
+        "content-type": "text/csv; charset=utf-8",
+        "content-length": String(csv.length),
+        "content-disposition": `attachment; filename="${JOB}-report.csv"`,
+      },
+    });
+    pool.intercept({ path: `${JOBS}/${JOB}/download/report?format=json` }).reply(200, "{}", {
+      headers: { "content-type": "text/html", "content-disposition": 'attachment; filename="../x"' },
+    });
+    const dtm = client();
+    const download = await dtm.downloadReport(JOB);
+    expect(download.contentType).toBe("text/csv");
+    expect(download.contentLength).toBe(csv.length);
+    expect(download.headers["content-disposition"]).toBe(`attachment; filename="${JOB}-report.csv"`);
+    expect(await text(download.body)).toBe(csv);
+    const odd = await dtm.downloadReport(JOB, "json");
+    expect(odd.contentType).toBe("application/octet-stream");
+    expect(odd.fileName).toBeNull();
+    await text(odd.body);
+  });
+
+  it("throws DTM's refusal of a report that is not ready", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: `${JOBS}/${JOB}/download/report?format=csv` })
+      .reply(400, { error: { code: "invalid_request", message: "Batch job is IN_PROGRESS" } });
+    const error = (await client()
+      .downloadReport(JOB)
+      .catch((e: unknown) => e)) as UpstreamHttpError;
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect(error.status).toBe(400);
+  });
+
+  it("never writes the API key to its logs", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: `/devicetrustmanager/api/v4/device/${DEVICE}` })
+      .reply(500, "{}");
+    await client()
+      .getDevice(DEVICE)
+      .catch(() => undefined);
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.join("\n")).not.toContain(API_KEY);
+  });
+});
+
+describe("DtmClient writes", () => {
+  const registration = { name: "sensor-1", device_group_id: GROUP };
+
+  it("registers a device with the JSON body as given", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({
+        path: "/devicetrustmanager/api/v4/device/registration",
+        method: "POST",
+        body: JSON.stringify(registration),
+      })
+      .reply(200, { device_id: DEVICE });
+    expect(await client().registerDevice(registration)).toEqual({ device_id: DEVICE });
+  });
+
+  it("never sends a registration twice, even after a 503", async () => {
+    const pool = agent.get(ORIGIN);
+    pool
+      .intercept({ path: "/devicetrustmanager/api/v4/device/registration", method: "POST" })
+      .reply(503, { error: { code: "service_unavailable", message: "" } });
+    pool
+      .intercept({ path: "/devicetrustmanager/api/v4/device/registration", method: "POST" })
+      .reply(200, { device_id: DEVICE });
+    const error = await client(3)
+      .registerDevice(registration)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect(() => agent.assertNoPendingInterceptors()).toThrow();
+  });
+
+  it("passes a duplicate name on as a 409 with code 03", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: "/devicetrustmanager/api/v4/device/registration", method: "POST" })
+      .reply(409, { error: { code: "03", message: 'A device named "sensor-1" already exists' } });
+    const error = (await client()
+      .registerDevice(registration)
+      .catch((e: unknown) => e)) as UpstreamHttpError;
+    expect(error.status).toBe(409);
+    expect(error.hasCode("03")).toBe(true);
+    expect(error.message).not.toContain("sensor-1");
+  });
+
+  it("approves and rejects a batch job with PUT, never twice", async () => {
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: `${JOBS}/${JOB}/approve`, method: "PUT" }).reply(204, "");
+    pool.intercept({ path: `${JOBS}/${JOB}/reject`, method: "PUT" }).reply(503, "{}");
+    pool.intercept({ path: `${JOBS}/${JOB}/reject`, method: "PUT" }).reply(204, "");
+    const dtm = client(3);
+    await dtm.approveBatchJob(JOB);
+    await expect(dtm.rejectBatchJob(JOB)).rejects.toBeInstanceOf(UpstreamHttpError);
+  });
+});
+
+describe("branded identifiers", () => {
+  it("refuse anything that could change an upstream path before a call is made", () => {
+    for (const bad of ["../device", "", "a/b", `${DEVICE}/approve`, `${DEVICE}?x=1`]) {
+      expect(() => parseDtmDeviceId(bad)).toThrow(ValidationError);
+      expect(() => parseDtmBatchJobId(bad)).toThrow(ValidationError);
+      expect(() => parseDtmDeviceGroupId(bad)).toThrow(ValidationError);
+      expect(() => parseDtmCertificatePolicyId(bad)).toThrow(ValidationError);
+    }
+  });
+
+  it("percent-encode even a forged id, so it stays one path segment", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: "/devicetrustmanager/api/v4/device/a%2F..%2Fx" })
+      .reply(404, NOT_FOUND);
+    expect(await client().getDevice("a/../x" as DtmDeviceId)).toBeNull();
+  });
+});
+
+describe("batch uploads", () => {
+  it("streams the fields and the data part as multipart/form-data, with an exact Content-Length", async () => {
+    agent.get(ORIGIN).intercept({ path: JOBS, method: "POST" }).reply(200, { id: JOB });
+    const created = await recordingClient().createBatchJob({
+      fields: { ...FIELDS, emails: "ops@example.com,qa@example.com", passcode: "s3cret-pass" },
+      file: {
+        name: 'rows"\r\nX-Injected: 1.csv',
+        contentType: "text/csv",
+        stream: Readable.from([Buffer.from(CSV.slice(0, 10)), Buffer.from(CSV.slice(10))]),
+        size: Buffer.byteLength(CSV),
+      },
+    });
+    expect(created).toEqual({ id: JOB });
+    const [request] = sent;
+    expect(request?.method).toBe("POST");
+    expect(request?.path).toBe(JOBS);
+    expect(request?.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
+    expect(Number(request?.headers["content-length"])).toBe(request?.body?.length);
+    const parsed = await parseMultipart(request!.headers["content-type"]!, request!.body!);
+    expect(parsed.fields).toEqual({
+      ...FIELDS,
+      emails: "ops@example.com,qa@example.com",
+      passcode: "s3cret-pass",
+    });
+    expect(parsed.files.data).toEqual({
+      filename: "rows%22%0D%0AX-Injected: 1.csv",
+      mimeType: "text/csv",
+      data: CSV,
+    });
+    expect(parsed.files.file).toBeUndefined();
+  });
+
+  it("sends a file of unknown size without Content-Length", async () => {
+    agent.get(ORIGIN).intercept({ path: JOBS, method: "POST" }).reply(200, { id: JOB });
+    async function* chunks() {
+      yield new TextEncoder().encode(CSV);
+    }
+    await recordingClient().createBatchJob({ fields: FIELDS, file: { name: "rows.csv", stream: chunks() } });
+    expect(sent[0]?.headers["content-length"]).toBeUndefined();
+    const parsed = await parseMultipart(sent[0]!.headers["content-type"]!, sent[0]!.body!);
+    expect(parsed.files.data).toMatchObject({ mimeType: "application/octet-stream", data: CSV });
+  });
+
+  it("refuses a file that is not the size it declared", async () => {
+    agent.get(ORIGIN).intercept({ path: JOBS, method: "POST" }).reply(200, { id: JOB });
+    const error = await recordingClient()
+      .createBatchJob({
+        fields: FIELDS,
+        file: { name: "rows.csv", stream: Readable.from([Buffer.from(CSV)]), size: 5 },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RangeError);
+  });
+
+  it("goes through the real UpstreamClient.stream, and is never retried", async () => {
+    const pool = agent.get(ORIGIN);
+    pool
+      .intercept({ path: JOBS, method: "POST" })
+      .reply(503, { error: { code: "service_unavailable", message: "" } });
+    pool.intercept({ path: JOBS, method: "POST" }).reply(200, { id: JOB });
+    const error = await client(3)
+      .createBatchJob({
+        fields: FIELDS,
+        file: { name: "rows.csv", stream: Readable.from([Buffer.from(CSV)]) },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect((error as UpstreamHttpError).status).toBe(503);
+    expect(() => agent.assertNoPendingInterceptors()).toThrow();
+  });
+
+  it("reports DTM's 413 as an UpstreamHttpError", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: JOBS, method: "POST" })
+      .reply(413, { error: { code: "request_too_large", message: "data: too big" } });
+    const error = (await recordingClient()
+      .createBatchJob({
+        fields: FIELDS,
+        file: { name: "rows.csv", stream: Readable.from([Buffer.from(CSV)]) },
+      })
+      .catch((e: unknown) => e)) as UpstreamHttpError;
+    expect(error).toBeInstanceOf(UpstreamHttpError);
+    expect(error.status).toBe(413);
+    expect(error.details[0]?.code).toBe("request_too_large");
+  });
+
+  it("refuses a job answer that is not JSON without quoting it", async () => {
+    agent.get(ORIGIN).intercept({ path: JOBS, method: "POST" }).reply(200, "-----BEGIN oops");
+    const error = await recordingClient()
+      .createBatchJob({
+        fields: FIELDS,
+        file: { name: "rows.csv", stream: Readable.from([Buffer.from(CSV)]) },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamBodyError);
+    expect((error as Error).message).not.toContain("oops");
+  });
+
+  it("needs the upstream's stream(): without it nothing is sent", async () => {
+    const noStream = new DtmClient({ request: () => Promise.reject(new Error("not used")) });
+    const error = await noStream
+      .createBatchJob({
+        fields: FIELDS,
+        file: { name: "rows.csv", stream: Readable.from([Buffer.from(CSV)]) },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    await expect(noStream.downloadReport(JOB)).rejects.toThrow(TypeError);
+    await expect(noStream.getCsvTemplate(POLICY)).rejects.toThrow(TypeError);
+  });
+});
