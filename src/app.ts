@@ -23,6 +23,7 @@ import { createDownloadHandler, DOWNLOADS_BASE_PATH } from "./http/downloads.js"
 import { fingerprintOf, IdempotencyStore } from "./resolvers/idempotency.js";
 import { browserDefences } from "./plugins/browser.js";
 import { limitRequestBody } from "./plugins/use-body-limit.js";
+import { useStreamedUploads } from "./plugins/use-streamed-uploads.js";
 import { useExposure } from "./plugins/use-exposure.js";
 import { useQueryLimits } from "./plugins/use-query-limits.js";
 import { useRateLimit } from "./plugins/use-rate-limit.js";
@@ -141,9 +142,11 @@ export function buildApp(config: AppConfig): App {
     // Order matters: the rate limit counts an operation before the query limits may refuse it.
     plugins: [
       ...browser.plugins,
-      // Uploads (multipart) are capped by yoga at maxUploadBytes instead.
+      // Uploads (multipart) are streamed to disk and capped by useStreamedUploads instead.
       limitRequestBody(defences.maxBodyBytes, { exemptMultipart: true }),
       useAuthentication,
+      // After authentication: an anonymous upload is never read. Memory stays bounded whatever the size.
+      useStreamedUploads({ maxFileBytes: defences.maxUploadBytes, maxFiles: 1 }),
       useNoStore,
       useExposure({ introspection: defences.introspection }),
       useRateLimit<GatewayContext>({
@@ -154,7 +157,8 @@ export function buildApp(config: AppConfig): App {
       useQueryLimits(),
     ],
     graphqlEndpoint: GRAPHQL_PATH,
-    maxRequestBodySize: defences.maxUploadBytes,
+    // Off: yoga's limiter would hold a whole multipart body in memory; JSON has limitRequestBody.
+    maxRequestBodySize: false,
     healthCheckEndpoint: "/health",
     landingPage: false,
     graphiql: config.graphiql

@@ -91,7 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
       corsOrigins: origins(env, "CORS_ORIGINS"),
       introspection: bool(env, "INTROSPECTION", true),
       maxBodyBytes: int(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
-      maxUploadBytes: int(env, "MAX_UPLOAD_BYTES", 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      maxUploadBytes: int(env, "MAX_UPLOAD_BYTES", 200 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
       maxOperationsPerSocket: int(env, "WS_MAX_OPERATIONS", 20, 1, 1000),
     },

@@ -29,7 +29,7 @@ import {
  * the upload is sent; creating and deciding are never resent.
  */
 
-/** What yoga hands a resolver for an uploaded file (a WHATWG File, held in memory by yoga). */
+/** What a resolver gets for an uploaded file: a WHATWG File reading from a temporary file (useStreamedUploads). */
 export interface UploadedFile {
   readonly name: string;
   readonly type: string;

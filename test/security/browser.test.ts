@@ -225,7 +225,7 @@ describe("CSRF prevention: requests a page could send without a preflight need t
 });
 
 describe("hostile uploads (multipart, with the CSRF header)", () => {
-  it("a multipart body over maxUploadBytes is 413 REQUEST_ENTITY_TOO_LARGE, executing nothing", async () => {
+  it("a multipart body over maxUploadBytes is 413 PAYLOAD_TOO_LARGE, executing nothing", async () => {
     const res = await call(stack, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "x-graphql-csrf": "1" },
@@ -236,7 +236,7 @@ describe("hostile uploads (multipart, with the CSRF header)", () => {
       ),
     });
     expect(res.status).toBe(413);
-    expect(codes(res.json)).toEqual(["REQUEST_ENTITY_TOO_LARGE"]);
+    expect(codes(res.json)).toEqual(["PAYLOAD_TOO_LARGE"]);
     expect(stack.simulator.requestCounts()).toEqual({});
   });
 

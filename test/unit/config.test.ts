@@ -112,7 +112,7 @@ describe("loadConfig", () => {
   });
 
   it("bounds uploads separately from JSON bodies", () => {
-    expect(loadConfig({}).defences.maxUploadBytes).toBe(16 * 1024 * 1024);
+    expect(loadConfig({}).defences.maxUploadBytes).toBe(200 * 1024 * 1024);
     expect(loadConfig({ MAX_UPLOAD_BYTES: "1048576" }).defences.maxUploadBytes).toBe(1048576);
     expect(errorOf({ MAX_UPLOAD_BYTES: "lots" }).variable).toBe("MAX_UPLOAD_BYTES");
   });
