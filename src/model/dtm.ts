@@ -25,6 +25,7 @@ import {
 } from "./errors.js";
 import type { BatchJob } from "./iot.js";
 import { type CallContext, toDomainError } from "./upstream-errors.js";
+import { type Brand, iotIdAs, isIotId, isUuid, uuidAs } from "./ids.js";
 import { type ParsedCertificate, parseCertificatePem, X509ParseError } from "./x509.js";
 
 /**
@@ -37,8 +38,6 @@ import { type ParsedCertificate, parseCertificatePem, X509ParseError } from "./x
 // Identifiers: only these branded values reach an upstream path
 // ---------------------------------------------------------------------------------------------
 
-declare const brand: unique symbol;
-type Brand<T, B extends string> = T & { readonly [brand]: B };
 /** A device group's UUID, lowercase. */
 export type DtmDeviceGroupId = Brand<string, "DtmDeviceGroupId">;
 /** `IOT_<uuid>` [C], normalised to the `IOT_` prefix and a lowercase UUID. */
@@ -48,15 +47,8 @@ export type DtmDeviceId = Brand<string, "DtmDeviceId">;
 /** A batch job's UUID, lowercase. */
 export type DtmBatchJobId = Brand<string, "DtmBatchJobId">;
 
-const UUID_TEXT = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-const UUID = new RegExp(`^${UUID_TEXT}$`, "i");
-const POLICY_ID = new RegExp(`^IOT_(${UUID_TEXT})$`, "i");
-
 function uuid<T extends string>(value: unknown, field: string, what: string): T {
-  if (typeof value !== "string" || !UUID.test(value)) {
-    throw new ValidationError(field, `A ${what} id is a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6.`);
-  }
-  return value.toLowerCase() as T;
+  return uuidAs(value, field, `A ${what} id is a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6.`);
 }
 
 export function parseDtmDeviceGroupId(value: string, field = "deviceGroupId"): DtmDeviceGroupId {
@@ -72,30 +64,27 @@ export function parseDtmBatchJobId(value: string, field = "id"): DtmBatchJobId {
 }
 
 export function isDtmCertificatePolicyId(value: string): boolean {
-  return POLICY_ID.test(value);
+  return isIotId(value);
 }
 
 export function parseDtmCertificatePolicyId(
   value: string,
   field = "certificatePolicyId",
 ): DtmCertificatePolicyId {
-  const id = typeof value === "string" ? POLICY_ID.exec(value)?.[1] : undefined;
-  if (!id) {
-    throw new ValidationError(
-      field,
-      "A certificate policy id is IOT_ and a UUID, e.g. IOT_4ee527fa-bebc-4557-aacb-9b5eed984dd4.",
-    );
-  }
-  return `IOT_${id.toLowerCase()}` as DtmCertificatePolicyId;
+  return iotIdAs(
+    value,
+    field,
+    "A certificate policy id is IOT_ and a UUID, e.g. IOT_4ee527fa-bebc-4557-aacb-9b5eed984dd4.",
+  );
 }
 
 /** Upstream ids read back from JSON: kept only when well-formed, else null. */
 function maybeUuid<T extends string>(value: unknown): T | null {
-  return typeof value === "string" && UUID.test(value) ? (value.toLowerCase() as T) : null;
+  return isUuid(value) ? (value.toLowerCase() as T) : null;
 }
 
 function maybePolicyId(value: unknown): DtmCertificatePolicyId | null {
-  return typeof value === "string" && POLICY_ID.test(value) ? parseDtmCertificatePolicyId(value) : null;
+  return isIotId(value) ? parseDtmCertificatePolicyId(value) : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,12 +230,7 @@ export interface DeviceGroup {
 }
 
 export function toDeviceGroup(wire: WireDtmDeviceGroup): DeviceGroup {
-  if (
-    !isObject(wire) ||
-    typeof wire.id !== "string" ||
-    !UUID.test(wire.id) ||
-    typeof wire.name !== "string"
-  ) {
+  if (!isObject(wire) || typeof wire.id !== "string" || !isUuid(wire.id) || typeof wire.name !== "string") {
     throw new UpstreamInvalidResponseError();
   }
   return {
@@ -299,12 +283,7 @@ export interface CertificatePolicy {
 }
 
 export function toCertificatePolicy(wire: WireDtmCertificatePolicy): CertificatePolicy {
-  if (
-    !isObject(wire) ||
-    typeof wire.id !== "string" ||
-    !POLICY_ID.test(wire.id) ||
-    typeof wire.name !== "string"
-  ) {
+  if (!isObject(wire) || typeof wire.id !== "string" || !isIotId(wire.id) || typeof wire.name !== "string") {
     throw new UpstreamInvalidResponseError();
   }
   const status = oneOf(["ACTIVE", "INACTIVE"] as const, wire.status) ?? "UNKNOWN";
@@ -399,7 +378,7 @@ function attributesOf(list: unknown): { name: string; value: string }[] {
 }
 
 export function toDevice(wire: WireDtmDevice): Device {
-  if (!isObject(wire) || typeof wire.id !== "string" || !UUID.test(wire.id)) {
+  if (!isObject(wire) || typeof wire.id !== "string" || !isUuid(wire.id)) {
     throw new UpstreamInvalidResponseError();
   }
   const bootstrap = Array.isArray(wire.certificate_policies?.bootstrap)
@@ -636,12 +615,7 @@ const fits: DtmBatchJobFitsBatchJob = true;
 void fits;
 
 export function toDtmBatchJob(wire: WireDtmBatchJob): DtmBatchJob {
-  if (
-    !isObject(wire) ||
-    typeof wire.id !== "string" ||
-    !UUID.test(wire.id) ||
-    typeof wire.status !== "string"
-  ) {
+  if (!isObject(wire) || typeof wire.id !== "string" || !isUuid(wire.id) || typeof wire.status !== "string") {
     throw new UpstreamInvalidResponseError();
   }
   const emails = (list: unknown) =>
@@ -746,7 +720,7 @@ export function toDeviceRegistrationReport(wire: WireDtmReport): DeviceRegistrat
   if (
     !isObject(wire) ||
     typeof wire.job_id !== "string" ||
-    !UUID.test(wire.job_id) ||
+    !isUuid(wire.job_id) ||
     !Array.isArray(wire.rows)
   ) {
     throw new UpstreamInvalidResponseError();

@@ -2,13 +2,16 @@ import { ValidationError } from "./errors.js";
 
 /** Identifiers that passed validation; only these reach an upstream URL. */
 declare const brand: unique symbol;
-type Brand<T, B extends string> = T & { readonly [brand]: B };
+export type Brand<T, B extends string> = T & { readonly [brand]: B };
 export type SerialNumber = Brand<string, "SerialNumber">;
 export type Uuid = Brand<string, "Uuid">;
 export type RequestId = Brand<string, "RequestId">;
 
 const SERIAL = /^[0-9A-Fa-f]{1,40}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_TEXT = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const UUID = new RegExp(`^${UUID_TEXT}$`, "i");
+// IoT enrollment profiles and DTM certificate policies share the form IOT_<uuid>.
+const IOT_ID = new RegExp(`^IOT_(${UUID_TEXT})$`, "i");
 // TLM documents no format for request ids; letters, digits and dashes cover UUIDs and CA-native ids.
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 
@@ -24,8 +27,25 @@ export function parseSerialNumber(value: string, field = "serialNumber"): Serial
   return value.toUpperCase() as SerialNumber;
 }
 
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
+export function isUuid(value: unknown): value is string {
+  return typeof value === "string" && UUID.test(value);
+}
+
+/** A UUID, lowercased, as the brand T; anything else is a ValidationError with `message`. */
+export function uuidAs<T extends string>(value: unknown, field: string, message: string): T {
+  if (!isUuid(value)) throw new ValidationError(field, message);
+  return value.toLowerCase() as T;
+}
+
+export function isIotId(value: unknown): value is string {
+  return typeof value === "string" && IOT_ID.test(value);
+}
+
+/** `IOT_<uuid>`, normalised to the IOT_ prefix and a lowercase UUID, as the brand T; else a ValidationError. */
+export function iotIdAs<T extends string>(value: unknown, field: string, message: string): T {
+  const uuid = typeof value === "string" ? IOT_ID.exec(value)?.[1] : undefined;
+  if (!uuid) throw new ValidationError(field, message);
+  return `IOT_${uuid.toLowerCase()}` as T;
 }
 
 export function parseUuid(value: string, field: string): Uuid {

@@ -41,7 +41,16 @@ import {
   ValidationError,
 } from "./errors.js";
 import { checkedCsr } from "./enrollment.js";
-import { isSerialNumber, parseSerialNumber, type SerialNumber } from "./ids.js";
+import {
+  type Brand,
+  iotIdAs,
+  isIotId,
+  isSerialNumber,
+  isUuid,
+  parseSerialNumber,
+  type SerialNumber,
+  uuidAs,
+} from "./ids.js";
 import type { ProfileStatus } from "./profile.js";
 import { type CallContext, toDomainError } from "./upstream-errors.js";
 import {
@@ -63,8 +72,6 @@ import {
 // Identifiers: only these branded values reach an upstream path
 // ---------------------------------------------------------------------------------------------
 
-declare const brand: unique symbol;
-type Brand<T, B extends string> = T & { readonly [brand]: B };
 /** `IOT_<uuid>`, normalised to the `IOT_` prefix and a lowercase UUID. */
 export type IotProfileId = Brand<string, "IotProfileId">;
 /** A device certificate's UUID, lowercase. */
@@ -74,38 +81,29 @@ export type BatchJobId = Brand<string, "BatchJobId">;
 /** IoT paths take a certificate's id or its serial number; the two never look alike (dashes). */
 export type DeviceCertificateRef = DeviceCertificateId | SerialNumber;
 
-const UUID_TEXT = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-const UUID = new RegExp(`^${UUID_TEXT}$`, "i");
-const IOT_PROFILE_ID = new RegExp(`^IOT_(${UUID_TEXT})$`, "i");
-
 export function isIotProfileId(value: string): boolean {
-  return IOT_PROFILE_ID.test(value);
+  return isIotId(value);
 }
 
 export function parseIotProfileId(value: string, field = "enrollmentProfileId"): IotProfileId {
-  const uuid = IOT_PROFILE_ID.exec(value)?.[1];
-  if (!uuid) {
-    throw new ValidationError(
-      field,
-      "An IoT enrollment profile id is IOT_ and a UUID, e.g. IOT_3fa85f64-5717-4562-b3fc-2c963f66afa6.",
-    );
-  }
-  return `IOT_${uuid.toLowerCase()}` as IotProfileId;
+  return iotIdAs(
+    value,
+    field,
+    "An IoT enrollment profile id is IOT_ and a UUID, e.g. IOT_3fa85f64-5717-4562-b3fc-2c963f66afa6.",
+  );
 }
 
 export function parseDeviceCertificateId(value: string, field = "id"): DeviceCertificateId {
-  if (!UUID.test(value)) {
-    throw new ValidationError(
-      field,
-      "A device certificate id is a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6.",
-    );
-  }
-  return value.toLowerCase() as DeviceCertificateId;
+  return uuidAs(
+    value,
+    field,
+    "A device certificate id is a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6.",
+  );
 }
 
 /** A certificate id (UUID) or serial number (1 to 40 hex characters). */
 export function parseDeviceCertificateRef(value: string, field = "id"): DeviceCertificateRef {
-  if (UUID.test(value)) return value.toLowerCase() as DeviceCertificateId;
+  if (isUuid(value)) return value.toLowerCase() as DeviceCertificateId;
   if (isSerialNumber(value)) return parseSerialNumber(value, field);
   throw new ValidationError(
     field,
@@ -114,13 +112,7 @@ export function parseDeviceCertificateRef(value: string, field = "id"): DeviceCe
 }
 
 export function parseBatchJobId(value: string, field = "id"): BatchJobId {
-  if (!UUID.test(value)) {
-    throw new ValidationError(
-      field,
-      "A batch job id is a UUID such as e6006353-ba03-4909-afc8-c611f00d7644.",
-    );
-  }
-  return value.toLowerCase() as BatchJobId;
+  return uuidAs(value, field, "A batch job id is a UUID such as e6006353-ba03-4909-afc8-c611f00d7644.");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -422,7 +414,7 @@ export interface DeviceCertificate {
 export function toDeviceCertificate(wire: WireDeviceCertificate): DeviceCertificate {
   if (
     typeof wire?.id !== "string" ||
-    !UUID.test(wire.id) ||
+    !isUuid(wire.id) ||
     typeof wire.serial_number !== "string" ||
     !isSerialNumber(wire.serial_number) ||
     typeof wire.body !== "string"
@@ -460,11 +452,9 @@ export function toDeviceCertificate(wire: WireDeviceCertificate): DeviceCertific
       value: a.value,
     })),
     batchJobId:
-      wire.batch_job_id && UUID.test(wire.batch_job_id)
-        ? (wire.batch_job_id.toLowerCase() as BatchJobId)
-        : null,
+      wire.batch_job_id && isUuid(wire.batch_job_id) ? (wire.batch_job_id.toLowerCase() as BatchJobId) : null,
     renewedFrom:
-      wire.renewed_from && UUID.test(wire.renewed_from)
+      wire.renewed_from && isUuid(wire.renewed_from)
         ? (wire.renewed_from.toLowerCase() as DeviceCertificateId)
         : null,
     revocation:
@@ -630,7 +620,7 @@ export function toDeviceEnrollmentOutcome(
   privateKeyFormat: PrivateKeyFormat | null,
 ): DeviceEnrollmentOutcome {
   if (typeof wire !== "object" || wire === null) throw new UpstreamInvalidResponseError();
-  if (typeof wire.certificate_id !== "string" || !UUID.test(wire.certificate_id)) {
+  if (typeof wire.certificate_id !== "string" || !isUuid(wire.certificate_id)) {
     throw new UpstreamInvalidResponseError();
   }
   if (
@@ -1009,7 +999,7 @@ export interface IotBatchJob extends BatchJob {
 }
 
 export function toIotBatchJob(wire: WireBatchJob): IotBatchJob {
-  if (typeof wire?.job_id !== "string" || !UUID.test(wire.job_id) || typeof wire.status !== "string") {
+  if (typeof wire?.job_id !== "string" || !isUuid(wire.job_id) || typeof wire.status !== "string") {
     throw new UpstreamInvalidResponseError();
   }
   const count = (value: unknown) =>
@@ -1159,7 +1149,7 @@ export function toBatchDownload(wire: WireBatchDownload): IotBatchDownload {
     typeof wire !== "object" ||
     wire === null ||
     typeof wire.job_id !== "string" ||
-    !UUID.test(wire.job_id) ||
+    !isUuid(wire.job_id) ||
     !Array.isArray(wire.certificates)
   ) {
     throw new UpstreamInvalidResponseError();
@@ -1170,7 +1160,7 @@ export function toBatchDownload(wire: WireBatchDownload): IotBatchDownload {
     certificates: wire.certificates.map((entry: WireBatchDownloadCertificate) => {
       if (
         typeof entry?.id !== "string" ||
-        !UUID.test(entry.id) ||
+        !isUuid(entry.id) ||
         typeof entry.unique_identifier !== "string" ||
         typeof entry.body !== "string"
       ) {
