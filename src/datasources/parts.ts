@@ -1,8 +1,8 @@
 // Pieces both the IoT and DTM clients need: a streamed multipart body, bounded JSON reading of a
 // streamed answer, and safe header reading.
 import { randomBytes } from "node:crypto";
-import { UpstreamBodyError } from "./errors.js";
-import type { UpstreamRawBody, UpstreamStreamResponse } from "./http.js";
+import { UpstreamBodyError, UpstreamHttpError } from "./errors.js";
+import type { UpstreamRawBody, UpstreamStreamRequest, UpstreamStreamResponse } from "./http.js";
 
 const encoder = new TextEncoder();
 const CONTENT_TYPE = /^[A-Za-z0-9!#$&^_.+-]{1,127}\/[A-Za-z0-9!#$&^_.+-]{1,127}$/;
@@ -93,4 +93,57 @@ export function safeFileName(disposition: string | undefined): string | null {
   const name = disposition ? /filename\s*=\s*"?([^";]*)"?/i.exec(disposition)?.[1]?.trim() : undefined;
   if (!name || name.length > 128 || !/^[A-Za-z0-9._-]+$/.test(name) || /^\.+$/.test(name)) return null;
   return name;
+}
+
+/** The data file of a batch upload, read as it is sent (never buffered here). */
+export interface BatchUploadFile {
+  /** The file name as the user gave it; escaped in the part header. */
+  name: string;
+  /** Default `application/octet-stream`. */
+  contentType?: string;
+  /** A `Readable`, a web `ReadableStream`, or any async iterable of bytes. */
+  stream: AsyncIterable<Uint8Array | string>;
+  /** Bytes, when known: sent as Content-Length (with the framing) and checked against what is read. */
+  size?: number;
+}
+
+/** A batch upload's multipart body: its validated text fields, then the file under `fileField`. */
+export function multipartUpload(fields: object, fileField: string, file: BatchUploadFile): UpstreamRawBody {
+  const parts: Part[] = Object.entries(fields)
+    .filter((entry): entry is [string, string] => typeof entry[1] === "string")
+    .map(([name, value]) => ({ name, value }));
+  parts.push({
+    name: fileField,
+    value: {
+      fileName: file.name,
+      contentType: file.contentType ?? "application/octet-stream",
+      stream: file.stream,
+      ...(file.size === undefined ? {} : { size: file.size }),
+    },
+  });
+  return multipart(parts);
+}
+
+/** Uploads and downloads need the upstream's stream(); without it nothing is sent. */
+export function streamThrough(
+  http: { stream?(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> },
+  req: UpstreamStreamRequest,
+): Promise<UpstreamStreamResponse> {
+  if (!http.stream) {
+    throw new TypeError("The upstream client has no stream(): batch uploads and file downloads need it.");
+  }
+  return http.stream(req);
+}
+
+/**
+ * A read whose "absent" answer is normal: 404, and 403 (another tenant's resource, which the caller
+ * must not learn exists), become null.
+ */
+export async function nullWhenHidden<T>(read: () => Promise<T>): Promise<T | null> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof UpstreamHttpError && (error.status === 403 || error.status === 404)) return null;
+    throw error;
+  }
 }

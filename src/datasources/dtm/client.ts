@@ -4,8 +4,16 @@ import type {
   DtmDeviceGroupId,
   DtmDeviceId,
 } from "../../model/dtm.js";
-import { header, multipart, type Part, readJson, safeFileName } from "../parts.js";
-import { UpstreamBodyError, UpstreamHttpError } from "../errors.js";
+import {
+  type BatchUploadFile,
+  header,
+  multipartUpload,
+  nullWhenHidden,
+  readJson,
+  safeFileName,
+  streamThrough,
+} from "../parts.js";
+import { UpstreamBodyError } from "../errors.js";
 import {
   type UpstreamRawBody,
   type UpstreamRequest,
@@ -14,7 +22,6 @@ import {
   type UpstreamStreamResponse,
   upstreamPath,
 } from "../http.js";
-import type { BatchUploadFile } from "../iot/client.js";
 import type {
   WireDtmBatchCreated,
   WireDtmBatchFields,
@@ -86,7 +93,7 @@ export class DtmClient {
   }
 
   async getDeviceGroup(id: DtmDeviceGroupId): Promise<WireDtmDeviceGroup | null> {
-    return this.#orNull(async () => {
+    return nullWhenHidden(async () => {
       const res = await this.http.request({
         operation: "dtm.getDeviceGroup",
         method: "GET",
@@ -112,7 +119,7 @@ export class DtmClient {
   }
 
   async getCertificatePolicy(id: DtmCertificatePolicyId): Promise<WireDtmCertificatePolicy | null> {
-    return this.#orNull(async () => {
+    return nullWhenHidden(async () => {
       const res = await this.http.request({
         operation: "dtm.getCertificatePolicy",
         method: "GET",
@@ -128,7 +135,7 @@ export class DtmClient {
    */
   async getCsvTemplate(policyId: DtmCertificatePolicyId, serverSideKeyGen?: boolean): Promise<string> {
     const operation = "dtm.getCsvTemplate";
-    const res = await this.#stream({
+    const res = await streamThrough(this.http, {
       operation,
       method: "GET",
       path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/template`,
@@ -172,7 +179,7 @@ export class DtmClient {
 
   /** 403 (another group's device) reads as absent too. */
   async getDevice(id: DtmDeviceId): Promise<WireDtmDevice | null> {
-    return this.#orNull(async () => {
+    return nullWhenHidden(async () => {
       const res = await this.http.request({
         operation: "dtm.getDevice",
         method: "GET",
@@ -188,7 +195,7 @@ export class DtmClient {
    */
   async createBatchJob(upload: DtmBatchUpload): Promise<WireDtmBatchCreated> {
     const operation = "dtm.createBatchJob";
-    const res = await this.#stream({
+    const res = await streamThrough(this.http, {
       operation,
       method: "POST",
       idempotent: false,
@@ -199,7 +206,7 @@ export class DtmClient {
   }
 
   async getBatchJob(id: DtmBatchJobId): Promise<WireDtmBatchJob | null> {
-    return this.#orNull(async () => {
+    return nullWhenHidden(async () => {
       const res = await this.http.request({
         operation: "dtm.getBatchJob",
         method: "GET",
@@ -260,7 +267,7 @@ export class DtmClient {
 
   /** The report as DigiCert sends it (CSV by default, or JSON), streamed. 400 until the job is processed. */
   async downloadReport(id: DtmBatchJobId, format: "csv" | "json" = "csv"): Promise<DtmReportDownload> {
-    const res = await this.#stream({
+    const res = await streamThrough(this.http, {
       operation: "dtm.downloadReport",
       method: "GET",
       path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}/download/report`,
@@ -269,43 +276,13 @@ export class DtmClient {
     });
     return toReportDownload(res);
   }
-
-  #stream(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> {
-    if (!this.http.stream) {
-      throw new TypeError("The upstream client has no stream(): batch uploads and file downloads need it.");
-    }
-    return this.http.stream(req);
-  }
-
-  async #orNull<T>(read: () => Promise<T>): Promise<T | null> {
-    try {
-      return await read();
-    } catch (error) {
-      // 403: another tenant's (or group's) resource, which this caller must not learn exists.
-      if (error instanceof UpstreamHttpError && (error.status === 403 || error.status === 404)) return null;
-      throw error;
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // multipart/form-data, streamed.
 
 function multipartFromUpload(upload: DtmBatchUpload): UpstreamRawBody {
-  const parts: Part[] = Object.entries(upload.fields)
-    .filter((entry): entry is [string, string] => typeof entry[1] === "string")
-    .map(([name, value]) => ({ name, value }));
-  const { file } = upload;
-  parts.push({
-    name: "data",
-    value: {
-      fileName: file.name,
-      contentType: file.contentType ?? "application/octet-stream",
-      stream: file.stream,
-      ...(file.size === undefined ? {} : { size: file.size }),
-    },
-  });
-  return multipart(parts);
+  return multipartUpload(upload.fields, "data", upload.file);
 }
 
 // ---------------------------------------------------------------------------------------------

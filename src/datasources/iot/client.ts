@@ -1,7 +1,18 @@
 import type { SerialNumber } from "../../model/ids.js";
 import type { BatchJobId, DeviceCertificateId, IotProfileId } from "../../model/iot.js";
-import { header, multipart, type Part, readJson, safeFileName } from "../parts.js";
-import { UpstreamHttpError } from "../errors.js";
+import {
+  type BatchUploadFile,
+  header,
+  multipart,
+  multipartUpload,
+  nullWhenHidden,
+  type Part,
+  readJson,
+  safeFileName,
+  streamThrough,
+} from "../parts.js";
+
+export type { BatchUploadFile };
 import {
   type UpstreamRawBody,
   type UpstreamRequest,
@@ -36,18 +47,6 @@ import type {
 export interface IotUpstream {
   request(req: UpstreamRequest): Promise<UpstreamResponse>;
   stream?(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse>;
-}
-
-/** The data file of a batch enrollment, read as it is sent (never buffered here). */
-export interface BatchUploadFile {
-  /** The file name as the user gave it; escaped in the part header. */
-  name: string;
-  /** Default `application/octet-stream`. */
-  contentType?: string;
-  /** A `Readable`, a web `ReadableStream`, or any async iterable of bytes. */
-  stream: AsyncIterable<Uint8Array | string>;
-  /** Bytes, when known: sent as Content-Length (with the framing) and checked against what is read. */
-  size?: number;
 }
 
 /** A batch enrollment as multipart parts: validated text fields (see `toWireBatchEnrollment`) and the file. */
@@ -101,7 +100,7 @@ export class IotClient {
   }
 
   async getEnrollmentProfile(id: IotProfileId): Promise<WireEnrollmentProfile | null> {
-    return this.#orNull(async () => {
+    return nullWhenHidden(async () => {
       const res = await this.http.request({
         operation: "iot.getEnrollmentProfile",
         method: "GET",
@@ -177,7 +176,7 @@ export class IotClient {
 
   /** By certificate id or serial number. 403 (another tenant's certificate) reads as absent too. */
   async getCertificate(ref: DeviceCertificateId | SerialNumber): Promise<WireDeviceCertificate | null> {
-    return this.#orNull(async () => {
+    return nullWhenHidden(async () => {
       const res = await this.http.request({
         operation: "iot.getCertificate",
         method: "GET",
@@ -195,7 +194,7 @@ export class IotClient {
     const multipart =
       upload instanceof FormData ? multipartFromFormData(upload) : multipartFromUpload(upload);
     const operation = "iot.createBatchEnrollment";
-    const res = await this.#stream({
+    const res = await streamThrough(this.http, {
       operation,
       method: "POST",
       idempotent: false,
@@ -207,7 +206,7 @@ export class IotClient {
 
   /** GET /batch-enroll/{job_id} [I: path chosen by the simulator]. */
   async getBatchJob(id: BatchJobId): Promise<WireBatchJob | null> {
-    return this.#orNull(async () => {
+    return nullWhenHidden(async () => {
       const res = await this.http.request({
         operation: "iot.getBatchJob",
         method: "GET",
@@ -252,30 +251,13 @@ export class IotClient {
 
   /** The download of a COMPLETE job as DigiCert sends it (JSON, ZIP or P7M), streamed. */
   async downloadBatchCertificates(id: BatchJobId): Promise<IotDownload> {
-    const res = await this.#stream({
+    const res = await streamThrough(this.http, {
       operation: "iot.downloadBatchCertificates",
       method: "GET",
       path: upstreamPath`/iot/api/v1/batch-enroll/${id}/download-certificates`,
       accept: `${DOWNLOAD_CONTENT_TYPES.join(", ")}, */*;q=0.1`,
     });
     return toDownload(res);
-  }
-
-  #stream(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> {
-    if (!this.http.stream) {
-      throw new TypeError("The upstream client has no stream(): batch uploads and file downloads need it.");
-    }
-    return this.http.stream(req);
-  }
-
-  async #orNull<T>(read: () => Promise<T>): Promise<T | null> {
-    try {
-      return await read();
-    } catch (error) {
-      // 403: another tenant's resource, which this tenant must not learn exists.
-      if (error instanceof UpstreamHttpError && (error.status === 403 || error.status === 404)) return null;
-      throw error;
-    }
   }
 }
 
@@ -284,20 +266,7 @@ export class IotClient {
 // ---------------------------------------------------------------------------------------------
 
 function multipartFromUpload(upload: IotBatchUpload): UpstreamRawBody {
-  const parts: Part[] = Object.entries(upload.fields)
-    .filter((entry): entry is [string, string] => typeof entry[1] === "string")
-    .map(([name, value]) => ({ name, value }));
-  const { file } = upload;
-  parts.push({
-    name: "file",
-    value: {
-      fileName: file.name,
-      contentType: file.contentType ?? "application/octet-stream",
-      stream: file.stream,
-      ...(file.size === undefined ? {} : { size: file.size }),
-    },
-  });
-  return multipart(parts);
+  return multipartUpload(upload.fields, "file", upload.file);
 }
 
 function multipartFromFormData(form: FormData): UpstreamRawBody {

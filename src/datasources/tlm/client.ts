@@ -1,6 +1,6 @@
 import type { RequestId, SerialNumber, Uuid } from "../../model/ids.js";
-import { UpstreamHttpError } from "../errors.js";
 import { type UpstreamClient, upstreamPath } from "../http.js";
+import { nullWhenHidden } from "../parts.js";
 import type {
   WireAdditionalFormats,
   WireCertificateDetails,
@@ -34,32 +34,26 @@ export class TlmClient {
 
   /** TLM answers 403, not 404, for a profile id that is unknown or not visible to the caller. */
   async getProfile(id: Uuid): Promise<WireProfile | null> {
-    try {
+    return nullWhenHidden(async () => {
       const res = await this.http.request({
         operation: "tlm.getProfile",
         method: "GET",
         path: upstreamPath`/mpki/api/v2/profile/${id}`,
       });
       return res.json as WireProfile;
-    } catch (error) {
-      if (error instanceof UpstreamHttpError && (error.status === 403 || error.status === 404)) return null;
-      throw error;
-    }
+    });
   }
 
+  /** 403: another tenant's certificate, which this tenant must not learn exists. */
   async getCertificate(serial: SerialNumber): Promise<WireCertificateDetails | null> {
-    try {
+    return nullWhenHidden(async () => {
       const res = await this.http.request({
         operation: "tlm.getCertificate",
         method: "GET",
         path: upstreamPath`/mpki/api/v1/certificate/${serial}`,
       });
       return res.json as WireCertificateDetails;
-    } catch (error) {
-      // 403: another tenant's certificate, which this tenant must not learn exists.
-      if (error instanceof UpstreamHttpError && (error.status === 404 || error.status === 403)) return null;
-      throw error;
-    }
+    });
   }
 
   async getAdditionalFormats(serial: SerialNumber): Promise<WireAdditionalFormats> {
