@@ -237,7 +237,12 @@ function encodeQuery(query: UpstreamRequest["query"]): string {
   return text ? `?${text}` : "";
 }
 
-async function readBounded(body: AsyncIterable<Uint8Array>, max: number, operation: string): Promise<string> {
+/** A response body as text, refused past `max` bytes (undici itself has no limit). */
+export async function readBounded(
+  body: AsyncIterable<Uint8Array>,
+  max: number,
+  operation: string,
+): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of body) {

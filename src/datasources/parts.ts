@@ -2,7 +2,12 @@
 // streamed answer, and safe header reading.
 import { randomBytes } from "node:crypto";
 import { UpstreamBodyError, UpstreamHttpError } from "./errors.js";
-import type { UpstreamRawBody, UpstreamStreamRequest, UpstreamStreamResponse } from "./http.js";
+import {
+  readBounded,
+  type UpstreamRawBody,
+  type UpstreamStreamRequest,
+  type UpstreamStreamResponse,
+} from "./http.js";
 
 const encoder = new TextEncoder();
 const CONTENT_TYPE = /^[A-Za-z0-9!#$&^_.+-]{1,127}\/[A-Za-z0-9!#$&^_.+-]{1,127}$/;
@@ -66,14 +71,7 @@ export async function readJson(
   max: number,
   operation: string,
 ): Promise<unknown> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) throw new UpstreamBodyError(operation, `response body exceeds ${max} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks, size).toString("utf8");
+  const text = await readBounded(body, max, operation);
   if (text.length === 0) throw new UpstreamBodyError(operation, "response body is empty");
   // JSON.parse's own message quotes the input: never pass it on.
   try {

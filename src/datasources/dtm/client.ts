@@ -13,8 +13,8 @@ import {
   safeFileName,
   streamThrough,
 } from "../parts.js";
-import { UpstreamBodyError } from "../errors.js";
 import {
+  readBounded,
   type UpstreamRawBody,
   type UpstreamRequest,
   type UpstreamResponse,
@@ -145,7 +145,7 @@ export class DtmClient {
       },
       accept: "text/csv, */*;q=0.1",
     });
-    return readText(res.body, MAX_TEMPLATE_BYTES, operation);
+    return readBounded(res.body, MAX_TEMPLATE_BYTES, operation);
   }
 
   /**
@@ -288,17 +288,6 @@ function multipartFromUpload(upload: DtmBatchUpload): UpstreamRawBody {
 // ---------------------------------------------------------------------------------------------
 // Responses read from a stream
 // ---------------------------------------------------------------------------------------------
-
-async function readText(body: AsyncIterable<Uint8Array>, max: number, operation: string): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) throw new UpstreamBodyError(operation, `response body exceeds ${max} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString("utf8");
-}
 
 function toReportDownload(res: UpstreamStreamResponse): DtmReportDownload {
   const mediaType = header(res.headers, "content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
