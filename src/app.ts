@@ -14,6 +14,7 @@ import {
 } from "./context.js";
 import { UpstreamBodyError, UpstreamHttpError, UpstreamTransportError } from "./datasources/errors.js";
 import { createUpstreamPool, UpstreamClient } from "./datasources/http.js";
+import { DtmClient } from "./datasources/dtm/client.js";
 import { IotClient } from "./datasources/iot/client.js";
 import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
@@ -27,7 +28,9 @@ import { useStreamedUploads } from "./plugins/use-streamed-uploads.js";
 import { useExposure } from "./plugins/use-exposure.js";
 import { useQueryLimits } from "./plugins/use-query-limits.js";
 import { useRateLimit } from "./plugins/use-rate-limit.js";
-import { type BatchJobId, type IotBatchJob, toIotBatchJob, toIotDomainError } from "./model/iot.js";
+import { type BatchJob, TERMINAL_BATCH_JOB_STATUSES } from "./model/batch.js";
+import { parseJobKey } from "./subscriptions/job-key.js";
+import { readBatchJob } from "./resolvers/batch-jobs.js";
 import { schema } from "./schema/index.js";
 import { JobWatcher } from "./subscriptions/job-watcher.js";
 import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
@@ -43,6 +46,8 @@ export interface AppConfig {
   defences: Defences;
   /** How often batch jobs are polled for subscribers; defaults 1 s, backing off to 15 s. */
   jobPolling?: { minIntervalMs: number; maxIntervalMs: number };
+  /** Where uploads are spooled (each request in its own directory, removed after it). Default: the OS's. */
+  uploadTmpDir?: string;
   /** Development: headers GraphiQL starts with (e.g. the printed dev token). */
   graphiqlHeaders?: Record<string, string>;
   logger: Logger;
@@ -146,7 +151,11 @@ export function buildApp(config: AppConfig): App {
       limitRequestBody(defences.maxBodyBytes, { exemptMultipart: true }),
       useAuthentication,
       // After authentication: an anonymous upload is never read. Memory stays bounded whatever the size.
-      useStreamedUploads({ maxFileBytes: defences.maxUploadBytes, maxFiles: 1 }),
+      useStreamedUploads({
+        maxFileBytes: defences.maxUploadBytes,
+        maxFiles: 1,
+        ...(config.uploadTmpDir ? { tmpDir: config.uploadTmpDir } : {}),
+      }),
       useNoStore,
       useExposure({ introspection: defences.introspection }),
       useRateLimit<GatewayContext>({
@@ -244,22 +253,15 @@ function createTenants(config: AppConfig) {
   const parsedCertificates = createParsedCertificateCache();
   const idempotency = new IdempotencyStore();
   const services = new Map<string, Services>();
-  // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${jobId}`,
-  // polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
-  const jobs = new JobWatcher<IotBatchJob>({
+  // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${kind}|${jobId}`
+  // (see jobKey), polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
+  const jobs = new JobWatcher<BatchJob>({
     fetch: async (key) => {
-      const at = key.lastIndexOf("|");
-      const iot = services.get(key.slice(0, at))?.iot;
-      const jobId = key.slice(at + 1) as BatchJobId;
-      if (!iot) return null;
-      try {
-        const wire = await iot.getBatchJob(jobId);
-        return wire ? toIotBatchJob(wire) : null;
-      } catch (error) {
-        throw toIotDomainError(error, { idempotent: true, operation: "read", jobId });
-      }
+      const { tenant, kind, jobId } = parseJobKey(key);
+      const clients = services.get(tenant);
+      return clients && kind ? readBatchJob(clients, kind, jobId) : null;
     },
-    isTerminal: (job) => TERMINAL_JOB_STATUSES.has(job.status),
+    isTerminal: (job) => TERMINAL_BATCH_JOB_STATUSES.has(job.status),
     minIntervalMs: config.jobPolling?.minIntervalMs ?? 1_000,
     maxIntervalMs: config.jobPolling?.maxIntervalMs ?? 15_000,
     maxConsecutiveErrors: 5,
@@ -271,6 +273,7 @@ function createTenants(config: AppConfig) {
     services.set(tenant, {
       tlm: new TlmClient(http),
       iot: new IotClient(http),
+      dtm: new DtmClient(http),
       jobs,
       jobScope: tenant,
       parsedCertificates,
@@ -290,6 +293,7 @@ function createTenants(config: AppConfig) {
       return {
         tlm,
         iot: new IotClient(http),
+        dtm: new DtmClient(http),
         jobs,
         // Pass-through callers bring their own key per request: the gateway has none to poll with.
         jobScope: null,
@@ -304,8 +308,6 @@ function createTenants(config: AppConfig) {
     },
   };
 }
-
-const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(["COMPLETE", "FAILED", "REJECTED"]);
 
 const UPSTREAM_FAILURES = [UpstreamHttpError, UpstreamTransportError, UpstreamBodyError];
 

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import DataLoader from "dataloader";
 import { LRUCache } from "lru-cache";
 import type { Viewer } from "./auth/viewer.js";
+import type { DtmClient } from "./datasources/dtm/client.js";
 import type { IotClient } from "./datasources/iot/client.js";
 import type { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
@@ -13,13 +14,13 @@ import {
   toAdditionalFormats,
   toCertificate,
 } from "./model/certificate.js";
+import type { BatchJob } from "./model/batch.js";
 import { UpstreamInvalidResponseError } from "./model/errors.js";
 import type { SerialNumber, Uuid } from "./model/ids.js";
 import {
   type DeviceCertificate,
   type DeviceCertificateRef,
   type EnrollmentProfile,
-  type IotBatchJob,
   type IotProfileId,
   toDeviceCertificate,
   toEnrollmentProfile,
@@ -45,7 +46,8 @@ export interface GatewayContext {
   viewer: Viewer;
   tlm: TlmClient;
   iot: IotClient;
-  jobs: JobWatcher<IotBatchJob>;
+  dtm: DtmClient;
+  jobs: JobWatcher<BatchJob>;
   jobScope: string | null;
   /** Remembers enrollment results by the caller's idempotency key, within `idempotencyScope`. */
   idempotency: IdempotencyStore;
@@ -61,8 +63,9 @@ export interface GatewayContext {
 export interface Services {
   tlm: TlmClient;
   iot: IotClient;
+  dtm: DtmClient;
   /** App-wide: one poller per watched job, whatever the number of subscribers. */
-  jobs: JobWatcher<IotBatchJob>;
+  jobs: JobWatcher<BatchJob>;
   /** The tenant jobs are watched in; null in pass-through mode (the gateway has no key to poll with). */
   jobScope: string | null;
   idempotency: IdempotencyStore;
@@ -82,9 +85,9 @@ export function createContext(
   logger: Logger,
   now = new Date(),
 ): GatewayContext {
-  const { tlm, iot, jobs, jobScope, idempotency, idempotencyScope } = services;
+  const { tlm, iot, dtm, jobs, jobScope, idempotency, idempotencyScope } = services;
   const loaders = createLoaders(services);
-  return { viewer, tlm, iot, jobs, jobScope, idempotency, idempotencyScope, loaders, logger, now };
+  return { viewer, tlm, iot, dtm, jobs, jobScope, idempotency, idempotencyScope, loaders, logger, now };
 }
 
 export function createLoaders({ tlm, iot, parsedCertificates }: Services): Loaders {

@@ -17,13 +17,14 @@ import type {
 } from "../datasources/dtm/wire.js";
 import { checkedCsr } from "./enrollment.js";
 import {
+  DuplicateDeviceError,
   InvalidCsrError,
   ProfileNotFoundError,
   RequestNotFoundError,
   UpstreamInvalidResponseError,
   ValidationError,
 } from "./errors.js";
-import type { BatchJob } from "./iot.js";
+import type { BatchJob } from "./batch.js";
 import { type CallContext, toDomainError } from "./upstream-errors.js";
 import { type Brand, iotIdAs, isIotId, isUuid, uuidAs } from "./ids.js";
 import { type ParsedCertificate, parseCertificatePem, X509ParseError } from "./x509.js";
@@ -574,11 +575,8 @@ function keyType(value: unknown, path: string): WireDtmKeyType {
 // Batch jobs
 // ---------------------------------------------------------------------------------------------
 
-/**
- * A device registration batch. Same field names as `BatchJob` in ./iot.ts; `kind` and `status` need that file's
- * `BatchJobKind` and `BatchJobStatus` widened (see `DtmBatchJobFitsBatchJob` below).
- */
-export interface DtmBatchJob {
+/** A device registration batch. */
+export interface DtmBatchJob extends BatchJob {
   id: DtmBatchJobId;
   kind: "DTM_DEVICE_REGISTRATION";
   name: string | null;
@@ -607,12 +605,6 @@ export interface DtmBatchJob {
   /** DigiCert's text for why the whole job failed (job data, not a gateway error message). */
   failureReason: string | null;
 }
-
-/** Compile-time check: apart from `kind` and `status`, a DtmBatchJob is a BatchJob. */
-export type DtmBatchJobFitsBatchJob =
-  Omit<DtmBatchJob, "kind" | "status"> extends Omit<BatchJob, "kind" | "status"> ? true : never;
-const fits: DtmBatchJobFitsBatchJob = true;
-void fits;
 
 export function toDtmBatchJob(wire: WireDtmBatchJob): DtmBatchJob {
   if (!isObject(wire) || typeof wire.id !== "string" || !isUuid(wire.id) || typeof wire.status !== "string") {
@@ -905,23 +897,6 @@ async function encryptionCertificate(value: unknown, path: string, now: Date): P
 // Upstream errors
 // ---------------------------------------------------------------------------------------------
 
-/**
- * A device name already taken in the device group (DTM code "03").
- * TODO(shared): extend DomainError once ERROR_CODES in ./errors.ts has "DUPLICATE_DEVICE"; until then it is a plain
- * Error with the same name/code/message shape, so result unions cannot list it yet.
- */
-export class DuplicateDeviceError extends Error {
-  override readonly name = "DuplicateDeviceError";
-  readonly code = "DUPLICATE_DEVICE";
-  constructor(readonly deviceName: string | null = null) {
-    super(
-      deviceName
-        ? `A device named ${JSON.stringify(deviceName)} already exists in the device group.`
-        : "A device of that name already exists in the device group.",
-    );
-  }
-}
-
 /** What a failed DTM call was about. */
 export interface DtmCallContext {
   /** False for calls that register, upload or decide: then an ambiguous failure is "outcome unknown". */
@@ -941,7 +916,7 @@ export function dtmBatchJobNotFound(jobId: string): RequestNotFoundError {
 }
 
 /** ProfileNotFoundError (name and code kept) worded for a certificate policy or a device group. */
-function notFound(id: string, what: "Certificate policy" | "Device group"): ProfileNotFoundError {
+export function dtmNotFound(id: string, what: "Certificate policy" | "Device group"): ProfileNotFoundError {
   const error = new ProfileNotFoundError(id);
   error.message = `${what} ${id} does not exist or this gateway's DigiCert credentials cannot use it.`;
   return error;
@@ -961,7 +936,7 @@ export function toDtmDomainError(error: unknown, call: DtmCallContext): unknown 
   if (status === 403 || status === 404) {
     if (call.jobId) return dtmBatchJobNotFound(call.jobId);
     if (call.certificatePolicyId && call.operation === "template") {
-      return notFound(call.certificatePolicyId, "Certificate policy");
+      return dtmNotFound(call.certificatePolicyId, "Certificate policy");
     }
   }
   if (status === 413) {

@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   "UPSTREAM_OUTCOME_UNKNOWN",
   "UPSTREAM_INVALID_RESPONSE",
   "FORBIDDEN",
+  "DUPLICATE_DEVICE",
+  "INVALID_BATCH_FILE",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -145,4 +147,57 @@ export class ForbiddenError extends DomainError {
   constructor() {
     super("Your token does not grant the scope this field needs.");
   }
+}
+
+/** A device name already taken in the device group (Device Trust Manager code "03"). */
+export class DuplicateDeviceError extends DomainError {
+  override readonly name = "DuplicateDeviceError";
+  readonly code = "DUPLICATE_DEVICE";
+  constructor(readonly deviceName: string | null = null) {
+    super(
+      deviceName
+        ? `A device named ${JSON.stringify(deviceName)} already exists in the device group.`
+        : "A device of that name already exists in the device group.",
+    );
+  }
+}
+
+/** One thing wrong with an uploaded batch file: where (row and column of a CSV, or a ZIP entry) and what. */
+export interface BatchFileProblem {
+  /** Data row from 1 (the first row after the header), as in DigiCert's job report; null for the whole file. */
+  row: number | null;
+  /** The CSV column (template name, lower case), or null. */
+  column: string | null;
+  /** The ZIP entry's name, or null for a plain CSV. */
+  entry: string | null;
+  message: string;
+}
+
+/**
+ * An uploaded batch file the gateway refused before sending it: nothing was created upstream. `problems`
+ * lists what was found (the first few), each naming its row and column or ZIP entry; the message is the first.
+ */
+export class InvalidBatchFileError extends DomainError {
+  override readonly name = "InvalidBatchFileError";
+  readonly code = "INVALID_BATCH_FILE";
+  readonly field = "input.file";
+  constructor(readonly problems: readonly BatchFileProblem[]) {
+    super(describeProblems(problems));
+  }
+}
+
+function describeProblems(problems: readonly BatchFileProblem[]): string {
+  const first = problems[0];
+  if (!first) return "The batch file is invalid.";
+  const where = [
+    first.entry !== null ? `ZIP entry ${JSON.stringify(first.entry)}` : null,
+    first.row !== null ? `row ${first.row}` : null,
+    first.column !== null ? `column ${first.column}` : null,
+  ].filter(Boolean);
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+  return `${where.length > 0 ? `${capitalise(where.join(", "))}: ` : ""}${first.message}${more}`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { UpstreamHttpError } from "../datasources/errors.js";
+import type { BatchJob } from "./batch.js";
 import type {
   WireBatchCertificateFormat,
   WireBatchDownload,
@@ -158,7 +159,8 @@ export type PrivateKeySyntax = (typeof PRIVATE_KEY_SYNTAXES)[number];
 export const BATCH_CERTIFICATE_FORMATS = ["JSON", "PEM", "DER"] as const;
 export type BatchCertificateFormat = (typeof BATCH_CERTIFICATE_FORMATS)[number];
 
-export const BATCH_JOB_STATUSES = [
+/** IoT Trust Manager's batch job statuses (a subset of the shared list in ./batch.ts). */
+export const IOT_BATCH_JOB_STATUSES = [
   "PENDING_APPROVAL",
   "APPROVED",
   "IN_PROGRESS",
@@ -167,7 +169,7 @@ export const BATCH_JOB_STATUSES = [
   "REJECTED",
   "UNKNOWN",
 ] as const;
-export type BatchJobStatus = (typeof BATCH_JOB_STATUSES)[number];
+export type IotBatchJobStatus = (typeof IOT_BATCH_JOB_STATUSES)[number];
 
 /** Statuses IoT lists and filters by; the shared CertificateStatus covers them. */
 export const DEVICE_CERTIFICATE_FILTER_STATUSES = ["ISSUED", "REVOKED", "EXPIRED"] as const;
@@ -961,25 +963,10 @@ function checkAttributes(
 // Batch jobs
 // ---------------------------------------------------------------------------------------------
 
-export type BatchJobKind = "IOT_ENROLLMENT";
-
-/** What every batch job shows (IoT enrollment now; Device Trust Manager jobs later). */
-export interface BatchJob {
-  id: string;
-  kind: BatchJobKind;
-  name: string | null;
-  status: BatchJobStatus;
-  total: number | null;
-  success: number | null;
-  failed: number | null;
-  createdAt: Date | null;
-  updatedAt: Date | null;
-  completedAt: Date | null;
-}
-
 export interface IotBatchJob extends BatchJob {
   id: BatchJobId;
   kind: "IOT_ENROLLMENT";
+  status: IotBatchJobStatus;
   enrollmentProfileId: IotProfileId | null;
   enrollmentProfileName: string | null;
   keyGeneration: KeyGeneration | null;
@@ -1009,7 +996,7 @@ export function toIotBatchJob(wire: WireBatchJob): IotBatchJob {
     id: wire.job_id.toLowerCase() as BatchJobId,
     kind: "IOT_ENROLLMENT",
     name: wire.name ?? null,
-    status: oneOf(BATCH_JOB_STATUSES, wire.status) ?? "UNKNOWN",
+    status: oneOf(IOT_BATCH_JOB_STATUSES, wire.status) ?? "UNKNOWN",
     total: count(wire.total),
     success: count(wire.success),
     failed: count(wire.failed),

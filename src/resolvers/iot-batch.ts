@@ -1,4 +1,5 @@
 import DataLoader from "dataloader";
+import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
 import type { GatewayContext } from "../context.js";
 import type { BatchUploadFile } from "../datasources/iot/client.js";
 import {
@@ -28,14 +29,6 @@ import {
  * reject it, read it, and read its JSON download. Everything the gateway can check is checked before
  * the upload is sent; creating and deciding are never resent.
  */
-
-/** What a resolver gets for an uploaded file: a WHATWG File reading from a temporary file (useStreamedUploads). */
-export interface UploadedFile {
-  readonly name: string;
-  readonly type: string;
-  readonly size: number;
-  stream(): ReadableStream<Uint8Array>;
-}
 
 export interface CreateIotBatchEnrollmentInput {
   enrollmentProfileId: string;
@@ -250,34 +243,6 @@ async function readHead(file: UploadedFile, max: number): Promise<Uint8Array> {
     await reader.cancel().catch(() => undefined);
   }
   return Buffer.concat(chunks).subarray(0, max);
-}
-
-/** The file's bytes as they are sent; ending early (a failed upload) cancels the stream. */
-async function* chunksOf(file: UploadedFile): AsyncIterable<Uint8Array> {
-  const reader = file.stream().getReader();
-  let done = false;
-  try {
-    for (;;) {
-      const next = await reader.read();
-      if (next.done) {
-        done = true;
-        return;
-      }
-      yield next.value;
-    }
-  } finally {
-    if (!done) await reader.cancel().catch(() => undefined);
-  }
-}
-
-/** The client's file name, reduced to what a part header carries safely; DigiCert shows it on the job. */
-function uploadName(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? "";
-  const safe = base
-    .replace(/[^A-Za-z0-9._ -]/g, "_")
-    .slice(0, 128)
-    .trim();
-  return safe === "" || /^\.+$/.test(safe) ? "batch.csv" : safe;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,11 +9,10 @@ import {
   UpstreamOutcomeUnknownError,
   ValidationError,
 } from "../model/errors.js";
+import { BATCH_JOB_STATUSES, type BatchJob } from "../model/batch.js";
 import {
   BATCH_CERTIFICATE_FORMATS,
-  BATCH_JOB_STATUSES,
   type BatchDownloadCertificate,
-  type BatchJob,
   type BatchJobId,
   type IotBatchJob,
   parseBatchJobId,
@@ -26,8 +25,12 @@ import {
   decideIotBatchJob,
   loadIotBatchJob,
   loadIotBatchJsonDownload,
-  type UploadedFile,
 } from "../resolvers/iot-batch.js";
+import type { UploadedFile } from "../resolvers/uploads.js";
+import type { GatewayContext } from "../context.js";
+import { type DtmBatchJob, type DtmBatchJobId, parseDtmBatchJobId } from "../model/dtm.js";
+import { type JobRef, loadBatchJob } from "../resolvers/batch-jobs.js";
+import { loadDeviceRegistrationReport } from "../resolvers/dtm.js";
 import { requireScope } from "./access.js";
 import { type BuilderTypes, builder, nodeTypeNames } from "./builder.js";
 import { ChainCertificateRef } from "./certificate.js";
@@ -36,14 +39,13 @@ import { IotKeyTypeEnum, PrivateKeySyntaxEnum } from "./iot.js";
 import { X509Ref } from "./x509.js";
 
 /*
- * Batch jobs. `BatchJob` is what every kind of job shows (IoT Trust Manager batch enrollment now;
- * Device Trust Manager jobs later implement it too, with their own `kind`). IoT batch enrollment takes
- * its data file as a GraphQL multipart upload (https://github.com/jaydenseric/graphql-multipart-request-spec,
- * yoga's built-in support): the `File` scalar.
+ * Batch jobs. `BatchJob` is what every kind of job shows: IoT Trust Manager batch enrollment (here) and
+ * Device Trust Manager batch registration (./dtm.ts). Both take their data file as a GraphQL multipart
+ * upload (https://github.com/jaydenseric/graphql-multipart-request-spec), streamed to disk by
+ * useStreamedUploads: the `File` scalar.
  *
- * Ids: `batchJob(id)`, `approveIotBatchJob(id)` and `rejectIotBatchJob(id)` take a job's global id
- * (`BatchJob.id`, also readable with `node(id)`) or DigiCert's own job id (`jobId`, a UUID), which reads
- * as an IoT Trust Manager job. Device Trust Manager jobs will be addressed by global id.
+ * Ids: job arguments take a job's global id (`BatchJob.id`, also readable with `node(id)`), which names
+ * its product, or DigiCert's own job id (`jobId`, a UUID).
  */
 
 const auth = { scope: SCOPES.batchJobs } as const;
@@ -101,14 +103,17 @@ export const FileRef = scalarType("File", {
 // BatchJob
 // ---------------------------------------------------------------------------------------------
 
-const BatchJobKindEnum = builder.enumType("BatchJobKind", {
+export const BatchJobKindEnum = builder.enumType("BatchJobKind", {
   description: "Which product's job this is.",
-  values: { IOT_ENROLLMENT: { description: "IoT Trust Manager batch enrollment." } } as const,
+  values: {
+    IOT_ENROLLMENT: { description: "IoT Trust Manager batch enrollment." },
+    DTM_DEVICE_REGISTRATION: { description: "Device Trust Manager batch device registration." },
+  } as const,
 });
 
-const BatchJobStatusEnum = builder.enumType("BatchJobStatus", {
+export const BatchJobStatusEnum = builder.enumType("BatchJobStatus", {
   description:
-    "PENDING_APPROVAL (the profile needs approval) or APPROVED at creation, then IN_PROGRESS, then COMPLETE (at least one certificate issued; failed rows counted) or FAILED; REJECTED after rejection. UNKNOWN: a status this gateway does not know.",
+    "IoT jobs: PENDING_APPROVAL (the profile needs approval) or APPROVED at creation, then IN_PROGRESS, then COMPLETE (at least one certificate issued; failed rows counted) or FAILED; REJECTED after rejection. Device Trust Manager jobs: PENDING, IN_PROGRESS, then COMPLETE or FAILED, or PENDING_APPROVAL after processing (approval policies) until approved (COMPLETE) or rejected (PENDING_REJECTION, REJECTION_IN_PROGRESS, REJECTED); TERMINATED if stopped. Terminal: COMPLETE, FAILED, TERMINATED, REJECTED. UNKNOWN: a status this gateway does not know.",
   values: BATCH_JOB_STATUSES,
 });
 
@@ -144,15 +149,27 @@ const BatchJobReportRef = builder
     }),
   });
 
-/** The shared fields' shape: IoT jobs now; Device Trust Manager jobs add their own object types. */
+/** The shared fields' shape: IoT jobs carry their row errors; DTM jobs' come from their report. */
 type AnyBatchJob = BatchJob & { failureReason?: string | null; rowErrors?: RowError[] };
+
+/** Row errors of a Device Trust Manager job, from its report once processed (empty before then). */
+async function reportRowErrors(ctx: GatewayContext, job: AnyBatchJob): Promise<RowError[]> {
+  if (job.kind !== "DTM_DEVICE_REGISTRATION") return job.rowErrors ?? [];
+  const report = await loadDeviceRegistrationReport(ctx, job as DtmBatchJob);
+  return (report?.rows ?? [])
+    .filter((row) => row.status === "FAILED")
+    .map((row) => ({
+      uniqueIdentifier: `Row ${row.row}${row.deviceName ? ` (${row.deviceName})` : ""}`,
+      message: row.errorMessage ?? row.errorCode ?? "Failed.",
+    }));
+}
 
 export const BatchJobInterface = builder.interfaceRef<AnyBatchJob>("BatchJob").implement({
   description:
-    "A job that works through many items in the background (IoT batch enrollment; DTM jobs later).",
+    "A job that works through many items in the background: IoT batch enrollment (IotBatchJob) or Device Trust Manager batch registration (DtmBatchJob).",
   interfaces: [builder.nodeInterfaceRef()],
   authScopes: auth,
-  resolveType: (job) => (job.kind === "IOT_ENROLLMENT" ? "IotBatchJob" : null),
+  resolveType: (job) => (job.kind === "IOT_ENROLLMENT" ? "IotBatchJob" : "DtmBatchJob"),
   fields: (t) => ({
     jobId: t.exposeString("id", { description: "DigiCert's id of the job (a UUID)." }),
     kind: t.field({ type: BatchJobKindEnum, resolve: (job) => job.kind }),
@@ -166,7 +183,12 @@ export const BatchJobInterface = builder.interfaceRef<AnyBatchJob>("BatchJob").i
     completedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.completedAt }),
     report: t.field({
       type: BatchJobReportRef,
-      resolve: (job) => ({ failureReason: job.failureReason ?? null, rowErrors: job.rowErrors ?? [] }),
+      description:
+        "Why the job or its rows failed. For Device Trust Manager jobs the row errors come from the job's report (read when selected, once every row is processed).",
+      resolve: async (job, _args, ctx) => ({
+        failureReason: job.failureReason ?? null,
+        rowErrors: await reportRowErrors(ctx, job),
+      }),
     }),
   }),
 });
@@ -318,17 +340,40 @@ builder.node(IotBatchJobRef, {
 // ---------------------------------------------------------------------------------------------
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BATCH_JOB_TYPES = new Set(["IotBatchJob"]);
+const JOB_TYPES: Record<string, BatchJob["kind"]> = {
+  IotBatchJob: "IOT_ENROLLMENT",
+  DtmBatchJob: "DTM_DEVICE_REGISTRATION",
+};
 
-/** A job's global id, or DigiCert's job id (a UUID: an IoT job). The message never repeats the input. */
-export function parseJobIdArgument(id: string): BatchJobId {
-  if (UUID.test(id)) return parseBatchJobId(id, "id");
+/**
+ * A job's global id (which names its product), or DigiCert's bare job id (a UUID: either product's). The message
+ * never repeats the input.
+ */
+export function parseJobRef(id: string, field = "id"): JobRef {
+  if (UUID.test(id)) return { kind: null, id: id.toLowerCase() };
   const text = id.length <= 512 ? Buffer.from(id, "base64").toString("utf8") : "";
   const match = /^([A-Za-z][A-Za-z0-9]*):(.+)$/s.exec(text);
-  if (!match || !BATCH_JOB_TYPES.has(match[1]!) || Buffer.from(text).toString("base64") !== id) {
-    throw new ValidationError("id", "Expected a batch job's global id, or its job id (a UUID).");
+  const kind = match ? JOB_TYPES[match[1]!] : undefined;
+  if (!match || !kind || Buffer.from(text).toString("base64") !== id) {
+    throw new ValidationError(field, "Expected a batch job's global id, or its job id (a UUID).");
   }
-  return parseBatchJobId(match[2]!, "id");
+  return kind === "IOT_ENROLLMENT"
+    ? { kind, id: parseBatchJobId(match[2]!, field) }
+    : { kind, id: parseDtmBatchJobId(match[2]!, field) };
+}
+
+interface JobIdOf {
+  IOT_ENROLLMENT: BatchJobId;
+  DTM_DEVICE_REGISTRATION: DtmBatchJobId;
+}
+
+/** A job id for an operation of one product: its global id, or a bare UUID. Another product's global id is refused. */
+export function parseJobIdOf<K extends BatchJob["kind"]>(id: string, kind: K): JobIdOf[K] {
+  const ref = parseJobRef(id);
+  if (ref.kind !== null && ref.kind !== kind) {
+    throw new ValidationError("id", "This is another product's batch job.");
+  }
+  return ref.id as JobIdOf[K];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,9 +386,9 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: auth,
     description:
-      "A batch job by its global id or DigiCert's job id (a UUID: an IoT Trust Manager job); null when DigiCert has none.",
+      "A batch job of either product by its global id, or by DigiCert's job id (a UUID; both products are asked); null when DigiCert has none.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => loadIotBatchJob(ctx, parseJobIdArgument(String(id))),
+    resolve: (_root, { id }, ctx) => loadBatchJob(ctx, parseJobRef(String(id))),
   }),
 }));
 
@@ -471,7 +516,7 @@ builder.mutationFields((t) => ({
     description: "Approves a PENDING_APPROVAL job. Never resent.",
     args: { id: t.arg.id({ required: true, description: "Global id or job id." }) },
     resolve: (_root, { id }, ctx) =>
-      ApproveResult.run(() => decideIotBatchJob(ctx, parseJobIdArgument(String(id)), "approve")),
+      ApproveResult.run(() => decideIotBatchJob(ctx, parseJobIdOf(String(id), "IOT_ENROLLMENT"), "approve")),
   }),
   rejectIotBatchJob: t.field({
     authScopes: auth,
@@ -479,6 +524,6 @@ builder.mutationFields((t) => ({
     description: "Rejects a PENDING_APPROVAL job; nothing is issued. Never resent.",
     args: { id: t.arg.id({ required: true, description: "Global id or job id." }) },
     resolve: (_root, { id }, ctx) =>
-      RejectResult.run(() => decideIotBatchJob(ctx, parseJobIdArgument(String(id)), "reject")),
+      RejectResult.run(() => decideIotBatchJob(ctx, parseJobIdOf(String(id), "IOT_ENROLLMENT"), "reject")),
   }),
 }));

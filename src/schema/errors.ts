@@ -3,8 +3,11 @@ import {
   AlreadyRevokedError,
   CertificateNotFoundError,
   type DomainError,
+  type BatchFileProblem,
   DuplicateCertificateError,
+  DuplicateDeviceError,
   ERROR_CODES,
+  InvalidBatchFileError,
   InvalidCsrError,
   ProfileNotFoundError,
   RenewalNotAllowedError,
@@ -113,6 +116,36 @@ builder.objectType(UpstreamInvalidResponseError, {
     UpstreamInvalidResponseError,
     "DigiCert ONE answered with a response the gateway could not read.",
   ),
+});
+
+builder.objectType(DuplicateDeviceError, {
+  ...errorOptions(DuplicateDeviceError, "A device of this name already exists in the device group."),
+  fields: (t) => ({ deviceName: t.exposeString("deviceName", { nullable: true }) }),
+});
+
+const BatchFileProblemRef = builder.objectRef<BatchFileProblem>("BatchFileProblem").implement({
+  description: "One thing wrong with an uploaded batch file, and where.",
+  fields: (t) => ({
+    row: t.exposeInt("row", {
+      nullable: true,
+      description:
+        "The data row, from 1 (the first row after the header), as in the job report; null: the file.",
+    }),
+    column: t.exposeString("column", { nullable: true, description: "The CSV column (template name)." }),
+    entry: t.exposeString("entry", { nullable: true, description: "The ZIP entry, for a ZIP." }),
+    message: t.exposeString("message"),
+  }),
+});
+
+builder.objectType(InvalidBatchFileError, {
+  ...errorOptions(
+    InvalidBatchFileError,
+    "The uploaded batch file was refused before anything was sent upstream; `problems` names each row and column (or ZIP entry).",
+  ),
+  fields: (t) => ({
+    field: t.exposeString("field"),
+    problems: t.field({ type: [BatchFileProblemRef], resolve: (e) => [...e.problems] }),
+  }),
 });
 
 /** Failures any call to DigiCert can end in; every result union lists them. */

@@ -9,6 +9,7 @@ import "./enrollment.js";
 import "./iot.js";
 import "./subscriptions.js";
 import "./batch.js";
+import "./dtm.js";
 
 builder.queryType({});
 builder.mutationType({});

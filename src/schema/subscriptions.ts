@@ -1,9 +1,11 @@
 import { SCOPES } from "../auth/viewer.js";
 import type { GatewayContext } from "../context.js";
 import { RequestNotFoundError, ValidationError } from "../model/errors.js";
-import type { IotBatchJob } from "../model/iot.js";
+import type { BatchJob } from "../model/batch.js";
+import { jobKey } from "../subscriptions/job-key.js";
+import { loadBatchJob } from "../resolvers/batch-jobs.js";
 import { JobNotFoundError } from "../subscriptions/job-watcher.js";
-import { BatchJobInterface, parseJobIdArgument } from "./batch.js";
+import { BatchJobInterface, parseJobRef } from "./batch.js";
 import { builder } from "./builder.js";
 
 /**
@@ -11,17 +13,26 @@ import { builder } from "./builder.js";
  * terminal status, then completion. One upstream poller per job (per tenant) however many listen;
  * it stops when the last subscriber leaves.
  */
-function watchKeys(
+async function watchKeys(
   ctx: GatewayContext,
   ids: readonly string[],
-): { keys: string[]; byKey: Map<string, string> } {
-  if (ctx.jobScope === null) {
+): Promise<{ keys: string[]; byKey: Map<string, string> }> {
+  const tenant = ctx.jobScope;
+  if (tenant === null) {
     throw new ValidationError("id", "Job subscriptions are not available in pass-through mode.");
   }
   if (ids.length === 0 || ids.length > 50) throw new ValidationError("ids", "Watch 1 to 50 jobs at once.");
+  const refs = ids.map((id) => ({ id, ref: parseJobRef(id) }));
   const byKey = new Map<string, string>();
-  for (const id of ids) byKey.set(`${ctx.jobScope}|${parseJobIdArgument(id)}`, id);
-  return { keys: [...byKey.keys()], byKey };
+  await Promise.all(
+    refs.map(async ({ id, ref }) => {
+      // A bare job id names no product: the job's first read says which (and that it exists).
+      const kind = ref.kind ?? (await loadBatchJob(ctx, ref))?.kind;
+      if (!kind) throw new RequestNotFoundError(id);
+      byKey.set(jobKey(tenant, kind, ref.id), id);
+    }),
+  );
+  return { keys: [...new Set(byKey.keys())], byKey };
 }
 
 /** The watcher's not-found names the tenant in its key: callers get the job id they sent instead. */
@@ -54,11 +65,11 @@ builder.subscriptionFields((t) => ({
     authScopes: { scope: SCOPES.batchJobs },
     description: "One batch job's state now, then on every change until it completes, fails or is rejected.",
     args: { id: t.arg.id({ required: true, description: "The job's global id, or DigiCert's job id." }) },
-    subscribe: (_root, { id }, ctx) => {
-      const { keys, byKey } = watchKeys(ctx, [String(id)]);
+    subscribe: async (_root, { id }, ctx) => {
+      const { keys, byKey } = await watchKeys(ctx, [String(id)]);
       return stream(ctx.jobs.watch(keys[0]!), byKey);
     },
-    resolve: (job: IotBatchJob) => job,
+    resolve: (job: BatchJob) => job,
   }),
   batchJobsStatusChanged: t.field({
     type: BatchJobInterface,
@@ -66,10 +77,10 @@ builder.subscriptionFields((t) => ({
     description:
       "Several batch jobs (1 to 50): each one's state now, then its changes; completes when all have.",
     args: { ids: t.arg.idList({ required: true }) },
-    subscribe: (_root, { ids }, ctx) => {
-      const { keys, byKey } = watchKeys(ctx, ids.map(String));
+    subscribe: async (_root, { ids }, ctx) => {
+      const { keys, byKey } = await watchKeys(ctx, ids.map(String));
       return stream(ctx.jobs.watchMany(keys), byKey);
     },
-    resolve: (event: { job: IotBatchJob }) => event.job,
+    resolve: (event: { job: BatchJob }) => event.job,
   }),
 }));

@@ -66,3 +66,24 @@ export async function selfSignedCertificate(commonName = "cache.example.com"): P
   });
   return cert.toString("pem");
 }
+
+/** A fresh self-signed RSA 2048 certificate valid from yesterday for a year (an encryption certificate). */
+export async function rsaCertificate(commonName = "Key recipient"): Promise<string> {
+  const alg = {
+    name: "RSASSA-PKCS1-v1_5",
+    modulusLength: 2048,
+    publicExponent: new Uint8Array([1, 0, 1]),
+    hash: "SHA-256",
+  };
+  const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const day = 86_400_000;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "0a",
+    name: `CN=${commonName}`,
+    notBefore: new Date(Date.now() - day),
+    notAfter: new Date(Date.now() + 365 * day),
+    keys,
+    signingAlgorithm: alg,
+  });
+  return cert.toString("pem");
+}

@@ -48,6 +48,8 @@ export interface StackOptions {
   tenants?: Record<string, UpstreamCredentials>;
   passthroughApiKey?: boolean;
   defences?: Partial<Defences>;
+  /** Where the gateway spools uploads (default: the OS's temporary directory). */
+  uploadTmpDir?: string;
   /** When given, every gateway log line (pino JSON, level trace) is pushed here, for leak checks. */
   logs?: string[];
 }
@@ -79,6 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     auth: devVerifierOptions(issuer),
     passthroughApiKey: options.passthroughApiKey ?? false,
     jobPolling: { minIntervalMs: 50, maxIntervalMs: 200 },
+    ...(options.uploadTmpDir ? { uploadTmpDir: options.uploadTmpDir } : {}),
     defences: { ...TEST_DEFENCES, ...options.defences },
     upstream: {
       transport: {

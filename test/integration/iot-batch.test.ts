@@ -973,6 +973,7 @@ describe("the documented JSON download", () => {
     const services: Services = {
       tlm: {} as TlmClient,
       iot,
+      dtm: {} as Services["dtm"],
       jobs: {} as Services["jobs"],
       jobScope: "default",
       idempotency: new IdempotencyStore(),

@@ -21,13 +21,13 @@ import {
   UpstreamOutcomeUnknownError,
   UpstreamUnavailableError,
   ValidationError,
+  DuplicateDeviceError,
 } from "../../src/model/errors.js";
 import {
   type CertificatePolicy,
   type DtmBatchInput,
   type DtmCertificatePolicyId,
   type DtmDeviceGroupId,
-  DuplicateDeviceError,
   parseDtmBatchJobId,
   parseDtmCertificatePolicyId,
   parseDtmDeviceGroupId,

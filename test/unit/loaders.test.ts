@@ -10,6 +10,7 @@ function services(cache = createParsedCertificateCache(10)): Services {
   return {
     tlm: {} as TlmClient,
     iot: {} as IotClient,
+    dtm: {} as Services["dtm"],
     jobs: {} as Services["jobs"],
     jobScope: "t",
     parsedCertificates: cache,

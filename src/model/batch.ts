@@ -1,0 +1,45 @@
+/**
+ * What every batch job shows, whichever product runs it: IoT Trust Manager batch enrollment and Device
+ * Trust Manager device registration. Each product's model maps its own statuses into this one list.
+ */
+
+export const BATCH_JOB_KINDS = ["IOT_ENROLLMENT", "DTM_DEVICE_REGISTRATION"] as const;
+export type BatchJobKind = (typeof BATCH_JOB_KINDS)[number];
+
+/** The union of both products' statuses (IoT: APPROVED; DTM: PENDING and the rejection states). */
+export const BATCH_JOB_STATUSES = [
+  "PENDING",
+  "PENDING_APPROVAL",
+  "APPROVED",
+  "IN_PROGRESS",
+  "COMPLETE",
+  "FAILED",
+  "TERMINATED",
+  "PENDING_REJECTION",
+  "REJECTION_IN_PROGRESS",
+  "REJECTED",
+  "UNKNOWN",
+] as const;
+export type BatchJobStatus = (typeof BATCH_JOB_STATUSES)[number];
+
+/** No further change follows these, for either product. */
+export const TERMINAL_BATCH_JOB_STATUSES: ReadonlySet<BatchJobStatus> = new Set([
+  "COMPLETE",
+  "FAILED",
+  "TERMINATED",
+  "REJECTED",
+]);
+
+export interface BatchJob {
+  /** DigiCert's job id (a UUID). */
+  id: string;
+  kind: BatchJobKind;
+  name: string | null;
+  status: BatchJobStatus;
+  total: number | null;
+  success: number | null;
+  failed: number | null;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+  completedAt: Date | null;
+}

@@ -1,0 +1,323 @@
+import DataLoader from "dataloader";
+import type { GatewayContext } from "../context.js";
+import type { BatchUploadFile } from "../datasources/parts.js";
+import { type BatchFileRules, checkBatchFile, DTM_BATCH_FILE_LIMITS } from "../model/batch-file.js";
+import {
+  type CertificatePolicy,
+  type Device,
+  type DeviceGroup,
+  type DeviceRegistrationInput,
+  type DeviceRegistrationReport,
+  type DtmBatchInput,
+  type DtmBatchJob,
+  type DtmBatchJobId,
+  type DtmCertificatePolicyId,
+  type DtmDeviceGroupId,
+  type DtmDeviceId,
+  type DtmJobStatus,
+  checkBatchAgainstPolicy,
+  requiredTemplateColumns,
+  toCertificatePolicy,
+  toCreatedDtmBatchJobId,
+  toDevice,
+  toDeviceGroup,
+  toDeviceRegistrationReport,
+  toDtmBatchJob,
+  dtmNotFound,
+  toDtmDomainError,
+  toWireDeviceRegistration,
+  toWireDtmBatch,
+  type DtmCallContext,
+} from "../model/dtm.js";
+import {
+  UpstreamInvalidResponseError,
+  UpstreamOutcomeUnknownError,
+  ValidationError,
+} from "../model/errors.js";
+import { isUuid } from "../model/ids.js";
+import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
+
+/**
+ * Device Trust Manager use cases (GraphQL-free): register one device, create a device registration batch from an
+ * uploaded file, approve or reject it, and read devices, groups, policies, jobs and reports. Everything the gateway
+ * can check is checked before anything is sent; registering, uploading and deciding are never resent.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Single registration
+// ---------------------------------------------------------------------------------------------
+
+/** Registers one device; its id, or a typed error (DuplicateDeviceError for a name taken in the group). */
+export async function registerDevice(
+  ctx: GatewayContext,
+  input: DeviceRegistrationInput,
+): Promise<DtmDeviceId> {
+  const body = await toWireDeviceRegistration(input);
+  let wire: Awaited<ReturnType<GatewayContext["dtm"]["registerDevice"]>>;
+  try {
+    wire = await ctx.dtm.registerDevice(body);
+  } catch (error) {
+    throw toDtmDomainError(error, {
+      idempotent: false,
+      operation: "register",
+      deviceName: body.name,
+      deviceGroupId: body.device_group_id,
+    });
+  }
+  // A 2xx we cannot read after a registration: the device may exist.
+  if (!isUuid(wire?.device_id)) throw new UpstreamOutcomeUnknownError();
+  return wire.device_id.toLowerCase() as DtmDeviceId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch registration
+// ---------------------------------------------------------------------------------------------
+
+export interface CreateDeviceRegistrationBatchInput extends DtmBatchInput {
+  file: UploadedFile;
+}
+
+/**
+ * Creates a device registration batch job. Checked before the upload: every field (encryption certificate, passcode,
+ * emails), the group and the certificate policy (BATCH, assigned to the group, key generation, key type), then the
+ * whole file, streamed (CSV header against the policy's template, each row, each CSR's signature; ZIP entries).
+ * Nothing is sent when anything fails. The upload is never resent.
+ */
+export async function createDeviceRegistrationBatch(
+  ctx: GatewayContext,
+  input: CreateDeviceRegistrationBatchInput,
+  limits: Omit<BatchFileRules, "requiredColumns" | "serverSideKeyGeneration"> = DTM_BATCH_FILE_LIMITS,
+): Promise<DtmBatchJobId> {
+  const serverSide = input.serverSideKeyGeneration != null;
+  if (input.file.size > limits.maxBytes) {
+    throw new ValidationError(
+      "input.file",
+      `The data file is larger than ${Math.floor(limits.maxBytes / (1024 * 1024))} MiB.`,
+    );
+  }
+  const fields = await toWireDtmBatch(input, null, ctx.now);
+  const policy = await batchPolicy(ctx, input);
+  checkBatchAgainstPolicy({ ...input, certificatePolicyId: policy.id }, policy);
+  const known = policy.templateColumns
+    .filter((column) => !(serverSide && column.clientSideOnly))
+    .map((column) => column.name);
+  await checkBatchFile(input.file, {
+    ...limits,
+    requiredColumns: requiredTemplateColumns(policy, serverSide),
+    knownColumns: known,
+    multipleColumns: new Set(policy.templateColumns.filter((c) => c.multiple).map((c) => c.name)),
+    serverSideKeyGeneration: serverSide,
+  });
+  fields.certificate_policy_id = policy.id;
+
+  const file: BatchUploadFile = {
+    name: uploadName(input.file.name),
+    stream: chunksOf(input.file),
+    size: input.file.size,
+    ...(input.file.type ? { contentType: input.file.type } : {}),
+  };
+  let created: unknown;
+  try {
+    created = await ctx.dtm.createBatchJob({ fields, file });
+  } catch (error) {
+    throw toDtmDomainError(error, {
+      idempotent: false,
+      operation: "batchCreate",
+      deviceGroupId: input.deviceGroupId,
+      certificatePolicyId: policy.id,
+    });
+  }
+  try {
+    return toCreatedDtmBatchJobId(created);
+  } catch (error) {
+    // A 2xx we cannot read after an upload: the job may exist.
+    if (error instanceof UpstreamInvalidResponseError) throw new UpstreamOutcomeUnknownError();
+    throw error;
+  }
+}
+
+/** The policy named in the input, or the group's only BATCH policy; typed not-found errors otherwise. */
+async function batchPolicy(ctx: GatewayContext, input: DtmBatchInput): Promise<CertificatePolicy> {
+  const loaders = dtmLoaders(ctx);
+  const group = await loaders.group.load(input.deviceGroupId);
+  if (!group) throw dtmNotFound(input.deviceGroupId, "Device group");
+  if (input.certificatePolicyId != null) {
+    const policy = await loaders.policy.load(input.certificatePolicyId);
+    if (!policy) throw dtmNotFound(input.certificatePolicyId, "Certificate policy");
+    return policy;
+  }
+  const candidates = await groupPolicies(ctx, input.deviceGroupId);
+  const batch = candidates.filter((policy) => policy.managementMethods.includes("BATCH"));
+  if (batch.length !== 1) {
+    throw new ValidationError(
+      "input.certificatePolicyId",
+      batch.length === 0
+        ? "The device group has no certificate policy that allows batch registration."
+        : "The device group has several batch certificate policies: name one.",
+    );
+  }
+  return batch[0]!;
+}
+
+export type BatchDecision = "approve" | "reject";
+
+/** Approves or rejects a PENDING_APPROVAL device registration job. Never resent. */
+export async function decideDeviceRegistrationBatch<D extends BatchDecision>(
+  ctx: GatewayContext,
+  jobId: DtmBatchJobId,
+  decision: D,
+): Promise<{ kind: D; jobId: DtmBatchJobId }> {
+  try {
+    if (decision === "approve") await ctx.dtm.approveBatchJob(jobId);
+    else await ctx.dtm.rejectBatchJob(jobId);
+  } catch (error) {
+    throw toDtmDomainError(error, { idempotent: false, operation: "batchDecide", jobId });
+  }
+  dtmLoaders(ctx).job.clear(jobId);
+  return { kind: decision, jobId };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------------------------
+
+/** Statuses after which every row is processed and the report can be read. */
+const REPORT_READY: ReadonlySet<DtmJobStatus> = new Set([
+  "COMPLETE",
+  "FAILED",
+  "PENDING_APPROVAL",
+  "PENDING_REJECTION",
+  "REJECTION_IN_PROGRESS",
+  "REJECTED",
+  "TERMINATED",
+]);
+
+/**
+ * The job's per-row report, or null while rows are still being processed. Keyed by the job's state too: a
+ * subscription's context lives long, and the report changes after approval.
+ */
+export function loadDeviceRegistrationReport(
+  ctx: GatewayContext,
+  job: DtmBatchJob,
+): Promise<DeviceRegistrationReport> | null {
+  if (!REPORT_READY.has(job.status)) return null;
+  return dtmLoaders(ctx).report.load(`${job.id}|${job.status}|${job.success ?? ""}|${job.failed ?? ""}`);
+}
+
+export function loadDtmBatchJob(ctx: GatewayContext, id: DtmBatchJobId): Promise<DtmBatchJob | null> {
+  return dtmLoaders(ctx).job.load(id);
+}
+
+export function loadDevice(ctx: GatewayContext, id: DtmDeviceId): Promise<Device | null> {
+  return dtmLoaders(ctx).device.load(id);
+}
+
+export function loadDeviceGroup(ctx: GatewayContext, id: DtmDeviceGroupId): Promise<DeviceGroup | null> {
+  return dtmLoaders(ctx).group.load(id);
+}
+
+export function loadCertificatePolicy(
+  ctx: GatewayContext,
+  id: DtmCertificatePolicyId,
+): Promise<CertificatePolicy | null> {
+  return dtmLoaders(ctx).policy.load(id);
+}
+
+/** Every policy assigned to the group (a group has a handful). */
+export async function groupPolicies(
+  ctx: GatewayContext,
+  groupId: DtmDeviceGroupId,
+): Promise<CertificatePolicy[]> {
+  try {
+    const page = await ctx.dtm.listCertificatePolicies(0, 100, groupId);
+    if (!Array.isArray(page?.records)) throw new UpstreamInvalidResponseError();
+    const policies = page.records.map(toCertificatePolicy);
+    for (const policy of policies) dtmLoaders(ctx).policy.prime(policy.id, policy);
+    return policies;
+  } catch (error) {
+    throw toDtmDomainError(error, { idempotent: true, operation: "read" });
+  }
+}
+
+/** A policy's CSV template, the header row only, as DigiCert serves it. */
+export async function csvTemplate(
+  ctx: GatewayContext,
+  policyId: DtmCertificatePolicyId,
+  serverSideKeyGeneration: boolean | null,
+): Promise<string> {
+  try {
+    return await ctx.dtm.getCsvTemplate(policyId, serverSideKeyGeneration ?? undefined);
+  } catch (error) {
+    throw toDtmDomainError(error, {
+      idempotent: true,
+      operation: "template",
+      certificatePolicyId: policyId,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-request loaders (beside the use cases that need them; context.ts only holds the shared ones)
+// ---------------------------------------------------------------------------------------------
+
+interface DtmLoaders {
+  job: DataLoader<DtmBatchJobId, DtmBatchJob | null>;
+  /** Keyed by `${jobId}|${status}|${success}|${failed}`. */
+  report: DataLoader<string, DeviceRegistrationReport>;
+  device: DataLoader<DtmDeviceId, Device | null>;
+  group: DataLoader<DtmDeviceGroupId, DeviceGroup | null>;
+  policy: DataLoader<DtmCertificatePolicyId, CertificatePolicy | null>;
+}
+
+const perRequest = new WeakMap<GatewayContext, DtmLoaders>();
+
+function dtmLoaders(ctx: GatewayContext): DtmLoaders {
+  let loaders = perRequest.get(ctx);
+  if (loaders) return loaders;
+  const { dtm } = ctx;
+  loaders = {
+    job: byId(
+      async (id) => {
+        const wire = await dtm.getBatchJob(id);
+        return wire ? toDtmBatchJob(wire) : null;
+      },
+      (id) => ({ jobId: id }),
+    ),
+    report: byId(
+      async (key) =>
+        toDeviceRegistrationReport(await dtm.downloadReportJson(key.split("|")[0] as DtmBatchJobId)),
+      (key) => ({ jobId: key.split("|")[0]!, operation: "batchReport" }),
+    ),
+    device: byId(async (id) => {
+      const wire = await dtm.getDevice(id);
+      return wire ? toDevice(wire) : null;
+    }),
+    group: byId(async (id) => {
+      const wire = await dtm.getDeviceGroup(id);
+      return wire ? toDeviceGroup(wire) : null;
+    }),
+    policy: byId(async (id) => {
+      const wire = await dtm.getCertificatePolicy(id);
+      return wire ? toCertificatePolicy(wire) : null;
+    }),
+  };
+  perRequest.set(ctx, loaders);
+  return loaders;
+}
+
+/** One read per distinct key, in parallel; a failed key becomes its domain error, the others still resolve. */
+function byId<K extends string, V>(
+  load: (key: K) => Promise<V>,
+  call: (key: K) => Omit<DtmCallContext, "idempotent"> = () => ({ operation: "read" }),
+): DataLoader<K, V> {
+  return new DataLoader<K, V>((keys) =>
+    Promise.all(
+      keys.map((key) =>
+        load(key).catch((error: unknown) => {
+          const mapped = toDtmDomainError(error, { idempotent: true, operation: "read", ...call(key) });
+          return mapped instanceof Error ? mapped : new Error("load failed");
+        }),
+      ),
+    ),
+  );
+}

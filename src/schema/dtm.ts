@@ -1,0 +1,675 @@
+import { SCOPES } from "../auth/viewer.js";
+import {
+  type CertificatePolicy,
+  DEVICE_STATUSES,
+  type Device,
+  type DeviceGroup,
+  type DeviceRegistrationRow,
+  DTM_JOB_STATUSES,
+  DTM_KEY_TYPES,
+  DTM_MANAGEMENT_METHODS,
+  type DtmBatchJob,
+  type DtmBatchJobId,
+  type DtmDeviceId,
+  parseDtmCertificatePolicyId,
+  parseDtmDeviceGroupId,
+  parseDtmDeviceId,
+  REGISTRATION_ROW_STATUSES,
+  type TemplateColumn,
+  toDeviceGroupPage,
+  toDevicePage,
+  toDtmBatchJobPage,
+  toDtmDomainError,
+  toWireDeviceFilter,
+  toWireDtmBatchJobFilter,
+} from "../model/dtm.js";
+import {
+  DuplicateDeviceError,
+  InvalidBatchFileError,
+  InvalidCsrError,
+  ProfileNotFoundError,
+  RequestNotFoundError,
+  UpstreamOutcomeUnknownError,
+  ValidationError,
+} from "../model/errors.js";
+import {
+  createDeviceRegistrationBatch,
+  csvTemplate,
+  decideDeviceRegistrationBatch,
+  type BatchDecision,
+  groupPolicies,
+  loadCertificatePolicy,
+  loadDevice,
+  loadDeviceGroup,
+  loadDeviceRegistrationReport,
+  loadDtmBatchJob,
+  registerDevice,
+} from "../resolvers/dtm.js";
+import { requireScope } from "./access.js";
+import { BatchJobInterface, BatchJobKindEnum, BatchJobStatusEnum, FileRef, parseJobIdOf } from "./batch.js";
+import { builder, nodeTypeNames } from "./builder.js";
+import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
+import { offsetPage } from "./pagination.js";
+
+/*
+ * Device Trust Manager: device groups, certificate policies (with their CSV templates), devices, single
+ * registration, and batch registration jobs (DtmBatchJob, a BatchJob) with their per-row report.
+ * Devices, groups and policies need scope `devices`; batch jobs need `batch-jobs` (creating one needs both).
+ */
+
+const devices = { scope: SCOPES.devices } as const;
+const batchJobs = { scope: SCOPES.batchJobs } as const;
+
+const DtmKeyTypeEnum = builder.enumType("DtmKeyType", {
+  description: "Device Trust Manager's key types, in its own (upper-case) spelling.",
+  values: DTM_KEY_TYPES,
+});
+const DeviceStatusEnum = builder.enumType("DeviceStatus", { values: DEVICE_STATUSES });
+const DtmManagementMethodEnum = builder.enumType("DtmManagementMethod", { values: DTM_MANAGEMENT_METHODS });
+const DeviceRegistrationStatusEnum = builder.enumType("DeviceRegistrationStatus", {
+  description:
+    "What happened to one row of a batch: SUCCESS (registered), FAILED, or REJECTED (the job was).",
+  values: REGISTRATION_ROW_STATUSES,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Groups and certificate policies
+// ---------------------------------------------------------------------------------------------
+
+const TemplateColumnRef = builder.objectRef<TemplateColumn>("CsvTemplateColumn").implement({
+  description: "A column of a certificate policy's batch CSV template.",
+  fields: (t) => ({
+    name: t.exposeString("name", {
+      description: "e.g. device_name, subject.common_name, san.dns_name, csr.",
+    }),
+    required: t.exposeBoolean("required"),
+    multiple: t.exposeBoolean("multiple", { description: "The column may appear more than once." }),
+    clientSideOnly: t.exposeBoolean("clientSideOnly", { description: "Only with CSRs (the csr column)." }),
+  }),
+});
+
+const CertificatePolicyRef = builder.objectRef<CertificatePolicy>("CertificatePolicy").implement({
+  description: "A Device Trust Manager certificate (management) policy.",
+  authScopes: devices,
+  fields: (t) => ({
+    policyId: t.exposeString("id", { description: "DigiCert's id, IOT_<uuid>." }),
+    name: t.exposeString("name"),
+    status: t.exposeString("status"),
+    managementMethods: t.field({ type: [DtmManagementMethodEnum], resolve: (p) => p.managementMethods }),
+    clientSideKeyGeneration: t.exposeBoolean("clientSideKeyGeneration", {
+      description: "Batches may carry CSRs.",
+    }),
+    serverSideKeyGeneration: t.exposeBoolean("serverSideKeyGeneration", {
+      description: "DigiCert may generate the keys.",
+    }),
+    allowedKeyTypes: t.field({ type: [DtmKeyTypeEnum], resolve: (p) => p.allowedKeyTypes }),
+    defaultKeyType: t.field({ type: DtmKeyTypeEnum, nullable: true, resolve: (p) => p.defaultKeyType }),
+    approvalRequired: t.exposeBoolean("approvalRequired", {
+      description: "Batch jobs wait in PENDING_APPROVAL after processing until approved.",
+    }),
+    templateColumns: t.field({ type: [TemplateColumnRef], resolve: (p) => p.templateColumns }),
+    csvTemplate: t.string({
+      description: "The batch CSV template (its header row), as DigiCert serves it. One upstream call.",
+      args: {
+        serverSideKeyGeneration: t.arg.boolean({
+          description: "Absent: client-side (with csr) when the policy allows it.",
+        }),
+      },
+      resolve: (p, args, ctx) => csvTemplate(ctx, p.id, args.serverSideKeyGeneration ?? null),
+    }),
+  }),
+});
+
+const DeviceGroupRef = builder.objectRef<DeviceGroup>("DeviceGroup").implement({
+  description: "A Device Trust Manager device group.",
+  authScopes: devices,
+  fields: (t) => ({
+    groupId: t.exposeString("id", { description: "DigiCert's id (a UUID)." }),
+    name: t.exposeString("name"),
+    description: t.exposeString("description", { nullable: true }),
+    deviceCount: t.exposeInt("deviceCount", { nullable: true }),
+    certificatePolicies: t.field({
+      type: [CertificatePolicyRef],
+      description: "The policies assigned to the group (one upstream call).",
+      resolve: (g, _args, ctx) => groupPolicies(ctx, g.id),
+    }),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Devices
+// ---------------------------------------------------------------------------------------------
+
+const AttributeRef = builder
+  .objectRef<{ name: string; value: string }>("DeviceBootstrapAttribute")
+  .implement({
+    fields: (t) => ({ name: t.exposeString("name"), value: t.exposeString("value") }),
+  });
+
+const BootstrapRef = builder.objectRef<Device["bootstrap"][number]>("DeviceBootstrapPolicy").implement({
+  description: "A certificate policy the device was registered with.",
+  fields: (t) => ({
+    certificatePolicyId: t.exposeString("certificatePolicyId"),
+    serverSideKeyGeneration: t.exposeBoolean("serverSideKeyGeneration"),
+    keyType: t.field({ type: DtmKeyTypeEnum, nullable: true, resolve: (b) => b.keyType }),
+    attributes: t.field({
+      type: [AttributeRef],
+      description: "Certificate attributes by template column, e.g. subject.common_name.",
+      resolve: (b) => b.attributes,
+    }),
+  }),
+});
+
+export const DeviceRef = builder.objectRef<Device>("Device");
+nodeTypeNames.add("Device");
+
+builder.node(DeviceRef, {
+  description: "A device registered in Device Trust Manager.",
+  authScopes: devices,
+  id: { resolve: (d) => d.id, parse: (id) => parseDtmDeviceId(id, "id") },
+  loadOne: (id, ctx) => {
+    requireScope(ctx, SCOPES.devices);
+    return loadDevice(ctx, id);
+  },
+  fields: (t) => ({
+    deviceId: t.exposeString("id", { description: "DigiCert's id (a UUID)." }),
+    name: t.exposeString("name", { nullable: true }),
+    description: t.exposeString("description", { nullable: true }),
+    status: t.field({ type: DeviceStatusEnum, resolve: (d) => d.status }),
+    deviceGroupId: t.exposeString("deviceGroupId", { nullable: true }),
+    deviceGroup: t.field({
+      type: DeviceGroupRef,
+      nullable: true,
+      description: "Read when selected (once per group per request).",
+      resolve: (d, _args, ctx) => (d.deviceGroupId ? loadDeviceGroup(ctx, d.deviceGroupId) : null),
+    }),
+    registrationMethod: t.field({
+      type: DtmManagementMethodEnum,
+      nullable: true,
+      resolve: (d) => d.registrationMethod,
+    }),
+    bootstrap: t.field({ type: [BootstrapRef], resolve: (d) => d.bootstrap }),
+    batchJobId: t.exposeString("batchJobId", {
+      nullable: true,
+      description: "The batch job that registered it, if one did.",
+    }),
+    createdAt: t.field({ type: "DateTime", nullable: true, resolve: (d) => d.createdAt }),
+    updatedAt: t.field({ type: "DateTime", nullable: true, resolve: (d) => d.updatedAt }),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Batch jobs and their report
+// ---------------------------------------------------------------------------------------------
+
+const DeviceRegistrationRef = builder.objectRef<DeviceRegistrationRow>("DeviceRegistration").implement({
+  description: "One row of a device registration batch: what became of it (from the job's report).",
+  authScopes: batchJobs,
+  fields: (t) => ({
+    row: t.exposeInt("row", { description: "The data row, from 1 (the first row after the CSV header)." }),
+    deviceName: t.exposeString("deviceName", { nullable: true }),
+    status: t.field({ type: DeviceRegistrationStatusEnum, resolve: (r) => r.status }),
+    deviceId: t.exposeString("deviceId", {
+      nullable: true,
+      description: "Set when the row registered a device.",
+    }),
+    device: t.field({
+      type: DeviceRef,
+      nullable: true,
+      description: "The registered device, read when selected (needs scope devices).",
+      resolve: (r, _args, ctx) => {
+        if (!r.deviceId) return null;
+        requireScope(ctx, SCOPES.devices);
+        return loadDevice(ctx, r.deviceId);
+      },
+    }),
+    errorCode: t.exposeString("errorCode", {
+      nullable: true,
+      description: 'DigiCert\'s code for a failed row ("03": the device name is taken).',
+    }),
+    errorMessage: t.exposeString("errorMessage", {
+      nullable: true,
+      description: "DigiCert's reason (job data).",
+    }),
+  }),
+});
+
+export const DtmBatchJobRef = builder.objectRef<DtmBatchJob>("DtmBatchJob");
+nodeTypeNames.add("DtmBatchJob");
+
+builder.node(DtmBatchJobRef, {
+  description: "A Device Trust Manager batch device registration job.",
+  interfaces: [BatchJobInterface],
+  authScopes: batchJobs,
+  isTypeOf: (value) => (value as Partial<DtmBatchJob> | null)?.kind === "DTM_DEVICE_REGISTRATION",
+  id: { resolve: (job) => job.id, parse: (id) => parseJobIdOf(`${id}`, "DTM_DEVICE_REGISTRATION") },
+  loadOne: (id, ctx) => {
+    requireScope(ctx, SCOPES.batchJobs);
+    return loadDtmBatchJob(ctx, id);
+  },
+  fields: (t) => ({
+    deviceGroupId: t.exposeString("deviceGroupId", { nullable: true }),
+    deviceGroupName: t.exposeString("deviceGroupName", { nullable: true }),
+    certificatePolicyId: t.exposeString("certificatePolicyId", { nullable: true }),
+    certificatePolicyName: t.exposeString("certificatePolicyName", { nullable: true }),
+    approvalRequired: t.exposeBoolean("approvalRequired", {
+      description: "The job waits in PENDING_APPROVAL after processing.",
+    }),
+    serverSideKeyGeneration: t.exposeBoolean("serverSideKeyGeneration", { nullable: true }),
+    keyType: t.field({ type: DtmKeyTypeEnum, nullable: true, resolve: (job) => job.keyType }),
+    fileName: t.exposeString("fileName", { nullable: true, description: "The uploaded file's name." }),
+    fileSize: t.exposeInt("fileSize", { nullable: true, description: "Bytes." }),
+    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.startedAt }),
+    processedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.processedAt }),
+    approvedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.approvedAt }),
+    rejectedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.rejectedAt }),
+    registrations: t.field({
+      type: [DeviceRegistrationRef],
+      nullable: true,
+      description:
+        "The job's report, one entry per data row, once every row is processed (null before then). One upstream read per request.",
+      resolve: async (job, _args, ctx) => (await loadDeviceRegistrationReport(ctx, job))?.rows ?? null,
+    }),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------------------------
+
+const DeviceFilterInput = builder.inputType("DeviceFilter", {
+  fields: (t) => ({
+    name: t.string({ description: "Exact, case-insensitive." }),
+    deviceGroupId: t.string(),
+    statuses: t.field({ type: [DeviceStatusEnum] }),
+  }),
+});
+
+const BatchJobFilterInput = builder.inputType("BatchJobFilter", {
+  fields: (t) => ({
+    kind: t.field({
+      type: BatchJobKindEnum,
+      description:
+        "Default DTM_DEVICE_REGISTRATION, the only kind DigiCert lists: IoT Trust Manager has no job listing (read IoT jobs by id).",
+    }),
+    statuses: t.field({ type: [BatchJobStatusEnum] }),
+    deviceGroupId: t.string(),
+  }),
+});
+
+/** Connection results carry DigiCert's total for the filter. */
+function withTotal<T>(connection: T, total: number | null): T & { totalCount: number | null } {
+  return { ...connection, totalCount: total };
+}
+
+builder.queryFields((t) => ({
+  deviceGroups: t.field({
+    type: [DeviceGroupRef],
+    authScopes: devices,
+    description: "The device groups these credentials can use (the first 100).",
+    resolve: async (_root, _args, ctx) => {
+      try {
+        return toDeviceGroupPage(await ctx.dtm.listDeviceGroups(0, 100)).items;
+      } catch (error) {
+        throw toDtmDomainError(error, { idempotent: true, operation: "read" });
+      }
+    },
+  }),
+  deviceGroup: t.field({
+    type: DeviceGroupRef,
+    nullable: true,
+    authScopes: devices,
+    args: { id: t.arg.string({ required: true, description: "The group's id (a UUID)." }) },
+    resolve: (_root, { id }, ctx) => loadDeviceGroup(ctx, parseDtmDeviceGroupId(id, "id")),
+  }),
+  certificatePolicy: t.field({
+    type: CertificatePolicyRef,
+    nullable: true,
+    authScopes: devices,
+    args: { id: t.arg.string({ required: true, description: "IOT_<uuid>." }) },
+    resolve: (_root, { id }, ctx) => loadCertificatePolicy(ctx, parseDtmCertificatePolicyId(id, "id")),
+  }),
+  device: t.field({
+    type: DeviceRef,
+    nullable: true,
+    authScopes: devices,
+    args: { id: t.arg.string({ required: true, description: "DigiCert's device id (a UUID)." }) },
+    resolve: (_root, { id }, ctx) => loadDevice(ctx, parseDtmDeviceId(id, "id")),
+  }),
+  devices: t.connection(
+    {
+      type: DeviceRef,
+      authScopes: devices,
+      description: "Devices matching the filter, newest first; at most 100 a page.",
+      args: { filter: t.arg({ type: DeviceFilterInput }) },
+      resolve: async (_root, args, ctx) => {
+        const filter = args.filter ?? {};
+        const wire = toWireDeviceFilter({
+          name: filter.name ?? null,
+          deviceGroupId: filter.deviceGroupId
+            ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
+            : null,
+          statuses: filter.statuses ?? null,
+        });
+        let total: number | null = null;
+        const connection = await offsetPage(args, 100, async ({ offset, limit }) => {
+          try {
+            const page = toDevicePage(await ctx.dtm.listDevices(wire, offset, limit));
+            total = page.total;
+            return page.items;
+          } catch (error) {
+            throw toDtmDomainError(error, { idempotent: true, operation: "read" });
+          }
+        });
+        return withTotal(connection, total);
+      },
+    },
+    {
+      fields: (c) => ({
+        totalCount: c.int({
+          nullable: true,
+          resolve: (parent) => (parent as unknown as { totalCount: number | null }).totalCount,
+        }),
+      }),
+    },
+  ),
+  batchJobs: t.connection(
+    {
+      type: BatchJobInterface,
+      authScopes: batchJobs,
+      description: "Device Trust Manager batch jobs matching the filter, newest first; at most 100 a page.",
+      args: { filter: t.arg({ type: BatchJobFilterInput }) },
+      resolve: async (_root, args, ctx) => {
+        const filter = (args.filter ?? {}) as {
+          kind?: string | null;
+          statuses?: string[] | null;
+          deviceGroupId?: string | null;
+        };
+        if (filter.kind === "IOT_ENROLLMENT") {
+          throw new ValidationError(
+            "filter.kind",
+            "IoT Trust Manager offers no batch job listing: read an IoT job with batchJob(id).",
+          );
+        }
+        const known = new Set<string>(DTM_JOB_STATUSES);
+        const statuses = (filter.statuses ?? []).filter((status) => status !== "UNKNOWN");
+        if (statuses.some((status) => !known.has(status))) {
+          throw new ValidationError("filter.statuses", "Not a Device Trust Manager job status.");
+        }
+        const wire = toWireDtmBatchJobFilter({
+          statuses: statuses as DtmBatchJob["status"][],
+          deviceGroupId: filter.deviceGroupId
+            ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
+            : null,
+        });
+        let total: number | null = null;
+        const connection = await offsetPage(args, 100, async ({ offset, limit }) => {
+          try {
+            const page = toDtmBatchJobPage(await ctx.dtm.listBatchJobs(wire, offset, limit));
+            total = page.total;
+            return page.items;
+          } catch (error) {
+            throw toDtmDomainError(error, { idempotent: true, operation: "read" });
+          }
+        });
+        return withTotal(connection, total);
+      },
+    },
+    {
+      fields: (c) => ({
+        totalCount: c.int({
+          nullable: true,
+          resolve: (parent) => (parent as unknown as { totalCount: number | null }).totalCount,
+        }),
+      }),
+    },
+  ),
+}));
+
+// ---------------------------------------------------------------------------------------------
+// Mutations
+// ---------------------------------------------------------------------------------------------
+
+const AttributeInput = builder.inputType("DeviceAttributeInput", {
+  fields: (t) => ({
+    name: t.string({
+      required: true,
+      description: "A template column, e.g. subject.common_name or san.dns_name.",
+    }),
+    value: t.string({ required: true }),
+  }),
+});
+
+const DeviceServerSideKeyGenerationInput = builder.inputType("DeviceServerSideKeyGenerationInput", {
+  fields: (t) => ({
+    keyType: t.field({ type: DtmKeyTypeEnum, description: "Absent: the policy's default." }),
+  }),
+});
+
+const DeviceBootstrapInput = builder.inputType("DeviceBootstrapInput", {
+  description: "A certificate policy for the device: with its CSR, or with serverSideKeyGeneration.",
+  fields: (t) => ({
+    certificatePolicyId: t.string({ required: true, description: "IOT_<uuid>." }),
+    csr: t.string({ description: "PEM PKCS#10; its signature is verified before anything is sent." }),
+    serverSideKeyGeneration: t.field({ type: DeviceServerSideKeyGenerationInput }),
+    attributes: t.field({ type: [AttributeInput] }),
+  }),
+});
+
+const RegisterDeviceInput = builder.inputType("RegisterDeviceInput", {
+  fields: (t) => ({
+    name: t.string({ required: true, description: "Unique in the group (case-insensitive)." }),
+    deviceGroupId: t.string({ required: true }),
+    description: t.string(),
+    bootstrap: t.field({ type: [DeviceBootstrapInput], description: "At most 5 certificate policies." }),
+  }),
+});
+
+const DtmBatchServerSideKeyGenerationInput = builder.inputType("DtmBatchServerSideKeyGenerationInput", {
+  description: "DigiCert generates each device's key and encrypts it to `encryptionCertificate`.",
+  fields: (t) => ({
+    encryptionCertificate: t.string({
+      required: true,
+      description: "One PEM certificate with an RSA key, within its validity.",
+    }),
+    keyType: t.field({ type: DtmKeyTypeEnum, description: "Absent: the policy's default." }),
+  }),
+});
+
+const CreateDeviceRegistrationBatchInput = builder.inputType("CreateDeviceRegistrationBatchInput", {
+  fields: (t) => ({
+    name: t.string({ required: true, description: "The job's name." }),
+    deviceGroupId: t.string({ required: true }),
+    certificatePolicyId: t.string({ description: "IOT_<uuid>. Absent: the group's only BATCH policy." }),
+    file: t.field({
+      type: FileRef,
+      required: true,
+      description:
+        "The data: a CSV whose header has the policy's template columns (see CertificatePolicy.csvTemplate; with a csr column unless serverSideKeyGeneration), or a ZIP of one such CSV or of CSR files. At most 200 MiB. Checked whole before anything is sent.",
+    }),
+    serverSideKeyGeneration: t.field({
+      type: DtmBatchServerSideKeyGenerationInput,
+      description: "Present: DigiCert generates the keys (no csr column). Absent: the file carries CSRs.",
+    }),
+    keyType: t.field({ type: DtmKeyTypeEnum, description: "Client-side keys: the CSRs' key type." }),
+    emails: t.stringList({ description: "Who is told about the job (at most 50)." }),
+    externalEmails: t.stringList({ description: "External recipients of the results (at most 50)." }),
+    passcodeGenerationOption: t.boolean(),
+    passcode: t.string({ description: "4 to 64 printable characters; never echoed or logged." }),
+  }),
+});
+
+type Registered = { kind: "registered"; deviceId: DtmDeviceId };
+type Created = { kind: "created"; jobId: DtmBatchJobId };
+type Decided<K extends BatchDecision> = { kind: K; jobId: DtmBatchJobId };
+
+const DeviceRegisteredRef = builder.objectRef<Registered>("DeviceRegistered").implement({
+  authScopes: devices,
+  fields: (t) => ({
+    deviceId: t.exposeString("deviceId"),
+    device: t.field({
+      type: DeviceRef,
+      nullable: true,
+      description: "Read when selected.",
+      resolve: (r, _args, ctx) => loadDevice(ctx, r.deviceId),
+    }),
+  }),
+});
+
+/** A mutation's success: the job's id, and the job as DigiCert reports it now (read when selected). */
+function jobField<T extends { kind: string; jobId: DtmBatchJobId }>(name: string, description: string) {
+  return builder.objectRef<T>(name).implement({
+    description,
+    authScopes: batchJobs,
+    fields: (t) => ({
+      jobId: t.string({ resolve: (r) => r.jobId }),
+      job: t.field({
+        type: DtmBatchJobRef,
+        nullable: true,
+        description: "The job as DigiCert reports it now (read when selected).",
+        resolve: (r, _args, ctx) => loadDtmBatchJob(ctx, r.jobId),
+      }),
+    }),
+  });
+}
+
+const RegisterResult = resultUnion<Registered>(
+  "RegisterDeviceResult",
+  "The new device, or why not.",
+  { registered: DeviceRegisteredRef },
+  [
+    ValidationError,
+    InvalidCsrError,
+    DuplicateDeviceError,
+    ProfileNotFoundError,
+    UpstreamOutcomeUnknownError,
+    ...UPSTREAM_ERRORS,
+  ],
+);
+const CreateResult = resultUnion<Created>(
+  "CreateDeviceRegistrationBatchResult",
+  "The new job, or why not. InvalidBatchFileError: the file was refused before anything was sent, naming rows and columns.",
+  {
+    created: jobField<Created>(
+      "DeviceRegistrationBatchCreated",
+      "DigiCert accepted the file; the job runs in the background (watch it with batchJobStatusChanged).",
+    ),
+  },
+  [
+    ValidationError,
+    InvalidBatchFileError,
+    ProfileNotFoundError,
+    UpstreamOutcomeUnknownError,
+    ...UPSTREAM_ERRORS,
+  ],
+);
+const DECISION_ERRORS = [
+  ValidationError,
+  RequestNotFoundError,
+  UpstreamOutcomeUnknownError,
+  ...UPSTREAM_ERRORS,
+];
+const ApproveResult = resultUnion<Decided<"approve">>(
+  "ApproveDeviceRegistrationBatchResult",
+  "The approved job, or why not (RequestNotFoundError: no such job; ValidationError: not PENDING_APPROVAL).",
+  {
+    approve: jobField<Decided<"approve">>(
+      "DeviceRegistrationBatchApproved",
+      "DigiCert accepted the approval; the devices are registered.",
+    ),
+  },
+  DECISION_ERRORS,
+);
+const RejectResult = resultUnion<Decided<"reject">>(
+  "RejectDeviceRegistrationBatchResult",
+  "The rejected job, or why not (RequestNotFoundError: no such job; ValidationError: not PENDING_APPROVAL).",
+  {
+    reject: jobField<Decided<"reject">>(
+      "DeviceRegistrationBatchRejected",
+      "DigiCert accepted the rejection; no device is registered.",
+    ),
+  },
+  DECISION_ERRORS,
+);
+
+builder.mutationFields((t) => ({
+  registerDevice: t.field({
+    type: RegisterResult.ref,
+    authScopes: devices,
+    description:
+      "Registers one device in Device Trust Manager. Checked before anything is sent; never resent.",
+    args: { input: t.arg({ type: RegisterDeviceInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      RegisterResult.run(async () => ({
+        kind: "registered" as const,
+        deviceId: await registerDevice(ctx, {
+          name: input.name,
+          deviceGroupId: parseDtmDeviceGroupId(input.deviceGroupId, "input.deviceGroupId"),
+          description: input.description ?? null,
+          bootstrap: (input.bootstrap ?? []).map((entry, i) => ({
+            certificatePolicyId: parseDtmCertificatePolicyId(
+              entry.certificatePolicyId,
+              `input.bootstrap[${i}].certificatePolicyId`,
+            ),
+            csr: entry.csr ?? null,
+            serverSideKeyGeneration: entry.serverSideKeyGeneration
+              ? { keyType: entry.serverSideKeyGeneration.keyType ?? null }
+              : null,
+            attributes: entry.attributes ?? null,
+          })),
+        }),
+      })),
+  }),
+  createDeviceRegistrationBatch: t.field({
+    type: CreateResult.ref,
+    authScopes: batchJobs,
+    description:
+      "Creates a Device Trust Manager batch registration job from a data file sent as a multipart upload (with the header x-graphql-csrf or Authorization), streamed to disk whatever its size. Checked before anything is sent: every field, the group and policy, and the whole file (header against the policy's template, every row, every CSR's signature, ZIP entries and sizes). Needs scopes batch-jobs and devices. Never resent.",
+    args: { input: t.arg({ type: CreateDeviceRegistrationBatchInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      requireScope(ctx, SCOPES.devices);
+      return CreateResult.run(async () => ({
+        kind: "created" as const,
+        jobId: await createDeviceRegistrationBatch(ctx, {
+          name: input.name,
+          deviceGroupId: parseDtmDeviceGroupId(input.deviceGroupId, "input.deviceGroupId"),
+          certificatePolicyId: input.certificatePolicyId
+            ? parseDtmCertificatePolicyId(input.certificatePolicyId, "input.certificatePolicyId")
+            : null,
+          file: input.file,
+          serverSideKeyGeneration: input.serverSideKeyGeneration
+            ? {
+                encryptionCertificate: input.serverSideKeyGeneration.encryptionCertificate,
+                keyType: input.serverSideKeyGeneration.keyType ?? null,
+              }
+            : null,
+          keyType: input.keyType ?? null,
+          emails: input.emails ?? null,
+          externalEmails: input.externalEmails ?? null,
+          passcodeGenerationOption: input.passcodeGenerationOption ?? null,
+          passcode: input.passcode ?? null,
+        }),
+      }));
+    },
+  }),
+  approveDeviceRegistrationBatch: t.field({
+    type: ApproveResult.ref,
+    authScopes: batchJobs,
+    description: "Approves a PENDING_APPROVAL device registration job. Never resent.",
+    args: { id: t.arg.id({ required: true, description: "Global id or job id." }) },
+    resolve: (_root, { id }, ctx) =>
+      ApproveResult.run(() =>
+        decideDeviceRegistrationBatch(ctx, parseJobIdOf(String(id), "DTM_DEVICE_REGISTRATION"), "approve"),
+      ),
+  }),
+  rejectDeviceRegistrationBatch: t.field({
+    type: RejectResult.ref,
+    authScopes: batchJobs,
+    description: "Rejects a PENDING_APPROVAL device registration job; no device is registered. Never resent.",
+    args: { id: t.arg.id({ required: true, description: "Global id or job id." }) },
+    resolve: (_root, { id }, ctx) =>
+      RejectResult.run(() =>
+        decideDeviceRegistrationBatch(ctx, parseJobIdOf(String(id), "DTM_DEVICE_REGISTRATION"), "reject"),
+      ),
+  }),
+}));
