@@ -89,12 +89,9 @@ export async function createDeviceRegistrationBatch(
   limits: Omit<BatchFileRules, "requiredColumns" | "serverSideKeyGeneration"> = DTM_BATCH_FILE_LIMITS,
 ): Promise<DtmBatchJobId> {
   const serverSide = input.serverSideKeyGeneration != null;
-  if (input.file.size > limits.maxBytes) {
-    throw new ValidationError(
-      "input.file",
-      `The data file is larger than ${Math.floor(limits.maxBytes / (1024 * 1024))} MiB.`,
-    );
-  }
+  // Before any upstream read: the cheapest refusal comes first.
+  if (input.file.size > limits.maxBytes)
+    await checkBatchFile(input.file, { ...limits, requiredColumns: [], serverSideKeyGeneration: serverSide });
   const fields = await toWireDtmBatch(input, null, ctx.now);
   const policy = await batchPolicy(ctx, input);
   checkBatchAgainstPolicy({ ...input, certificatePolicyId: policy.id }, policy);

@@ -346,9 +346,10 @@ builder.queryFields((t) => ({
         const filter = args.filter ?? {};
         const wire = toWireDeviceFilter({
           name: filter.name ?? null,
-          deviceGroupId: filter.deviceGroupId
-            ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
-            : null,
+          deviceGroupId:
+            filter.deviceGroupId != null
+              ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
+              : null,
           statuses: filter.statuses ?? null,
         });
         let total: number | null = null;
@@ -398,9 +399,10 @@ builder.queryFields((t) => ({
         }
         const wire = toWireDtmBatchJobFilter({
           statuses: statuses as DtmBatchJob["status"][],
-          deviceGroupId: filter.deviceGroupId
-            ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
-            : null,
+          deviceGroupId:
+            filter.deviceGroupId != null
+              ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
+              : null,
         });
         let total: number | null = null;
         const connection = await offsetPage(args, 100, async ({ offset, limit }) => {
@@ -633,9 +635,10 @@ builder.mutationFields((t) => ({
         jobId: await createDeviceRegistrationBatch(ctx, {
           name: input.name,
           deviceGroupId: parseDtmDeviceGroupId(input.deviceGroupId, "input.deviceGroupId"),
-          certificatePolicyId: input.certificatePolicyId
-            ? parseDtmCertificatePolicyId(input.certificatePolicyId, "input.certificatePolicyId")
-            : null,
+          certificatePolicyId:
+            input.certificatePolicyId != null
+              ? parseDtmCertificatePolicyId(input.certificatePolicyId, "input.certificatePolicyId")
+              : null,
           file: input.file,
           serverSideKeyGeneration: input.serverSideKeyGeneration
             ? {

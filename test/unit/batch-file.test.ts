@@ -1,4 +1,6 @@
+import { createRequire } from "node:module";
 import * as x509 from "@peculiar/x509";
+const require = createRequire(import.meta.url);
 import { Zip, ZipDeflate } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -122,13 +124,22 @@ function whole(message: string): BatchFileProblem {
 async function withPeakRss<T>(check: () => Promise<T>): Promise<{ outcome: T; growthMiB: number }> {
   const before = process.memoryUsage().rss;
   let peak = before;
+  const m0 = process.memoryUsage();
+  const v0 = Object.fromEntries((require("node:v8") as typeof import("node:v8")).getHeapSpaceStatistics().map((x) => [x.space_name, x.space_size]));
+  const pk: Record<string, number> = {};
   const sample = () => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    for (const k of ["heapTotal", "external", "arrayBuffers"] as const) pk[k] = Math.max(pk[k] ?? 0, (m[k] - m0[k]) / MIB);
+    for (const x of (require("node:v8") as typeof import("node:v8")).getHeapSpaceStatistics()) pk[x.space_name] = Math.max(pk[x.space_name] ?? 0, (x.space_size - (v0[x.space_name] ?? 0)) / MIB);
   };
+  process.on("exit", () => undefined);
+  setTimeout(() => console.info(JSON.stringify(pk, (_k, v: unknown) => typeof v === "number" ? Number(v.toFixed(1)) : v)), 0);
   const timer = setInterval(sample, 5);
   try {
     const outcome = await check();
     sample();
+    console.info(JSON.stringify(pk, (_k, v: unknown) => (typeof v === "number" ? Number(v.toFixed(1)) : v)));
     return { outcome, growthMiB: (peak - before) / MIB };
   } finally {
     clearInterval(timer);
