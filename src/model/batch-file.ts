@@ -64,8 +64,13 @@ const TEXT_SNIFF_BYTES = 64 * 1024;
 const MAX_ROW_BYTES = 64 * 1024;
 /** Bytes handed to the CSV parser at once, so one parse step yields few rows. */
 const PARSE_PIECE_BYTES = 16 * 1024;
-/** Compressed bytes per inflate step: deflate expands at most ~1032 times, so one step makes at most ~2 MiB. */
-const INFLATE_SLICE_BYTES = 2 * 1024;
+/**
+ * Compressed bytes per inflate step: 16 KiB (fewer steps are faster), less once the data inflates a lot, so that a step
+ * makes about INFLATE_STEP_BYTES. Deflate expands at most ~1032 times: a step that suddenly does makes 16 MiB, once.
+ */
+const MAX_INFLATE_SLICE_BYTES = 16 * 1024;
+const MIN_INFLATE_SLICE_BYTES = 1024;
+const INFLATE_STEP_BYTES = MIB;
 const MAX_CSR_FILE_BYTES = 64 * 1024;
 const CSV_ENTRY = /\.csv$/i;
 const CSR_ENTRY = /\.(csr|pem|req|p10)$/i;
@@ -281,7 +286,7 @@ async function checkCsv(
         break;
       }
       checkRow(cells, rows, header, entry, inOrder);
-      await inOrder.room();
+      if (inOrder.full) await inOrder.room();
       if (problems.stopped) break;
     }
   } catch (error) {
@@ -484,8 +489,11 @@ class InOrder {
       ),
     );
   }
+  get full(): boolean {
+    return this.#queue.length > CSR_CHECKS_IN_FLIGHT;
+  }
   async room(): Promise<void> {
-    while (this.#queue.length > CSR_CHECKS_IN_FLIGHT) await this.#settleOldest();
+    while (this.full) await this.#settleOldest();
   }
   async drain(): Promise<void> {
     while (this.#queue.length > 0) await this.#settleOldest();
@@ -578,10 +586,19 @@ class ZipCheck {
     const unzip = new Unzip((file) => this.#onFile(file));
     unzip.register(SkippableInflate);
     try {
+      let slice = MAX_INFLATE_SLICE_BYTES;
       read: for await (const chunk of source) {
-        for (let at = 0; at < chunk.length; at += INFLATE_SLICE_BYTES) {
-          unzip.push(chunk.subarray(at, at + INFLATE_SLICE_BYTES));
+        for (let at = 0; at < chunk.length;) {
+          const piece = chunk.subarray(at, at + slice);
+          at += piece.length;
+          const before = this.#inflated;
+          unzip.push(piece);
           if (this.problems.stopped) break read;
+          const ratio = Math.max(1, (this.#inflated - before) / piece.length);
+          slice = Math.max(
+            MIN_INFLATE_SLICE_BYTES,
+            Math.min(MAX_INFLATE_SLICE_BYTES, Math.floor(INFLATE_STEP_BYTES / ratio)),
+          );
           // Inflate more only once the CSV checker has taken this slice's rows and few CSR checks are pending.
           await this.#csv?.channel.drained();
           await this.#csrChecks.room();

@@ -145,13 +145,6 @@ export const DTM_JOB_STATUSES = [
   "UNKNOWN",
 ] as const;
 export type DtmJobStatus = (typeof DTM_JOB_STATUSES)[number];
-/** No further change follows these. */
-export const FINAL_DTM_JOB_STATUSES: ReadonlySet<DtmJobStatus> = new Set([
-  "COMPLETE",
-  "FAILED",
-  "TERMINATED",
-  "REJECTED",
-]);
 
 export const REGISTRATION_ROW_STATUSES = ["SUCCESS", "FAILED", "REJECTED", "UNKNOWN"] as const;
 export type RegistrationRowStatus = (typeof REGISTRATION_ROW_STATUSES)[number];

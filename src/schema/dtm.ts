@@ -10,6 +10,7 @@ import {
   DTM_MANAGEMENT_METHODS,
   type DtmBatchJob,
   type DtmBatchJobId,
+  type DtmPage,
   type DtmDeviceId,
   parseDtmCertificatePolicyId,
   parseDtmDeviceGroupId,
@@ -49,7 +50,7 @@ import { requireScope } from "./access.js";
 import { BatchJobInterface, BatchJobKindEnum, BatchJobStatusEnum, FileRef, parseJobIdOf } from "./batch.js";
 import { builder, nodeTypeNames } from "./builder.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
-import { offsetPage } from "./pagination.js";
+import { offsetPage, type PageArgs } from "./pagination.js";
 
 /*
  * Device Trust Manager: device groups, certificate policies (with their CSV templates), devices, single
@@ -297,9 +298,22 @@ const BatchJobFilterInput = builder.inputType("BatchJobFilter", {
   }),
 });
 
-/** Connection results carry DigiCert's total for the filter. */
-function withTotal<T>(connection: T, total: number | null): T & { totalCount: number | null } {
-  return { ...connection, totalCount: total };
+/** A page of a Device Trust Manager listing as a connection, with DigiCert's `totalCount` for the filter. */
+async function dtmConnection<T>(
+  args: PageArgs,
+  read: (offset: number, limit: number) => Promise<DtmPage<T>>,
+) {
+  let totalCount: number | null = null;
+  const connection = await offsetPage(args, 100, async ({ offset, limit }) => {
+    try {
+      const page = await read(offset, limit);
+      totalCount = page.total;
+      return page.items;
+    } catch (error) {
+      throw toDtmDomainError(error, { idempotent: true, operation: "read" });
+    }
+  });
+  return { ...connection, totalCount };
 }
 
 builder.queryFields((t) => ({
@@ -352,17 +366,9 @@ builder.queryFields((t) => ({
               : null,
           statuses: filter.statuses ?? null,
         });
-        let total: number | null = null;
-        const connection = await offsetPage(args, 100, async ({ offset, limit }) => {
-          try {
-            const page = toDevicePage(await ctx.dtm.listDevices(wire, offset, limit));
-            total = page.total;
-            return page.items;
-          } catch (error) {
-            throw toDtmDomainError(error, { idempotent: true, operation: "read" });
-          }
-        });
-        return withTotal(connection, total);
+        return dtmConnection(args, async (offset, limit) =>
+          toDevicePage(await ctx.dtm.listDevices(wire, offset, limit)),
+        );
       },
     },
     {
@@ -404,17 +410,9 @@ builder.queryFields((t) => ({
               ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
               : null,
         });
-        let total: number | null = null;
-        const connection = await offsetPage(args, 100, async ({ offset, limit }) => {
-          try {
-            const page = toDtmBatchJobPage(await ctx.dtm.listBatchJobs(wire, offset, limit));
-            total = page.total;
-            return page.items;
-          } catch (error) {
-            throw toDtmDomainError(error, { idempotent: true, operation: "read" });
-          }
-        });
-        return withTotal(connection, total);
+        return dtmConnection(args, async (offset, limit) =>
+          toDtmBatchJobPage(await ctx.dtm.listBatchJobs(wire, offset, limit)),
+        );
       },
     },
     {
