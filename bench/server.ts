@@ -3,19 +3,56 @@
 //   tsx bench/server.ts simulator
 //   tsx bench/server.ts gateway <simulator-url>
 //   tsx bench/server.ts proxy <simulator-url>   (control: a bare undici pass-through, no GraphQL)
+// Optional flags (absent: the defaults above and below, unchanged):
+//   simulator: --dtm-step-ms N (DTM batch job step)
+//   gateway:   --job-poll-ms N (jobPolling min = max), --max-ops-per-socket N, --max-upload-bytes N,
+//              --upstream-timeout-ms N (upstream headers and body timeouts)
+//   any role:  --stats-on-sigusr2 (on SIGUSR2: a full GC when node runs with --expose-gc, then one JSON
+//              line {"memory": process.memoryUsage()} on stdout)
 import "reflect-metadata";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { Pool } from "undici";
 import { DEFAULT_API_KEY, startSimulator } from "../simulator/index.js";
 import { buildApp } from "../src/app.js";
 import { createDevIssuer, devVerifierOptions } from "../src/auth/dev.js";
 
-const [role, simulatorUrl] = process.argv.slice(2);
+const { positionals, values: flags } = parseArgs({
+  allowPositionals: true,
+  options: {
+    "dtm-step-ms": { type: "string" },
+    "job-poll-ms": { type: "string" },
+    "max-ops-per-socket": { type: "string" },
+    "max-upload-bytes": { type: "string" },
+    "upstream-timeout-ms": { type: "string" },
+    "stats-on-sigusr2": { type: "boolean" },
+  },
+});
+if (flags["stats-on-sigusr2"]) {
+  process.on("SIGUSR2", () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    process.stdout.write(`${JSON.stringify({ memory: process.memoryUsage() })}\n`);
+  });
+}
+/** A flag's whole number, or `fallback` when the flag is absent. */
+function intFlag(name: keyof typeof flags, fallback: number): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+const [role, simulatorUrl] = positionals;
 let stop: () => Promise<void>;
 if (role === "simulator") {
-  const simulator = await startSimulator({ port: 0, seedCertificates: 300, logger: false });
+  const simulator = await startSimulator({
+    port: 0,
+    seedCertificates: 300,
+    logger: false,
+    ...(flags["dtm-step-ms"] ? { dtmJobStepMs: intFlag("dtm-step-ms", 0) } : {}),
+  });
   stop = () => simulator.close();
   process.stdout.write(`${JSON.stringify({ url: simulator.url, apiKey: DEFAULT_API_KEY })}\n`);
 } else if (role === "gateway" && simulatorUrl) {
@@ -30,16 +67,24 @@ if (role === "simulator") {
       corsOrigins: [],
       introspection: true,
       maxBodyBytes: 1024 * 1024,
-      maxUploadBytes: 16 * 1024 * 1024,
+      maxUploadBytes: intFlag("max-upload-bytes", 16 * 1024 * 1024),
       rateLimitPerMinute: 10_000_000,
-      maxOperationsPerSocket: 20,
+      maxOperationsPerSocket: intFlag("max-ops-per-socket", 20),
     },
+    ...(flags["job-poll-ms"]
+      ? {
+          jobPolling: {
+            minIntervalMs: intFlag("job-poll-ms", 1_000),
+            maxIntervalMs: intFlag("job-poll-ms", 1_000),
+          },
+        }
+      : {}),
     upstream: {
       transport: {
         baseUrl: new URL(simulatorUrl),
         connectTimeoutMs: 5_000,
-        headersTimeoutMs: 30_000,
-        bodyTimeoutMs: 30_000,
+        headersTimeoutMs: intFlag("upstream-timeout-ms", 30_000),
+        bodyTimeoutMs: intFlag("upstream-timeout-ms", 30_000),
         connections: 32,
         maxResponseBytes: 32 * 1024 * 1024,
       },
