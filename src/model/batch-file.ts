@@ -69,8 +69,8 @@ const PARSE_PIECE_BYTES = 16 * 1024;
  * makes about INFLATE_STEP_BYTES. Deflate expands at most ~1032 times: a step that suddenly does makes 16 MiB, once.
  */
 const MAX_INFLATE_SLICE_BYTES = 16 * 1024;
-const MIN_INFLATE_SLICE_BYTES = 1024;
-const INFLATE_STEP_BYTES = MIB;
+const MIN_INFLATE_SLICE_BYTES = 256;
+const INFLATE_STEP_BYTES = 256 * 1024;
 const MAX_CSR_FILE_BYTES = 64 * 1024;
 const CSV_ENTRY = /\.csv$/i;
 const CSR_ENTRY = /\.(csr|pem|req|p10)$/i;
@@ -137,8 +137,9 @@ function tooLarge(maxBytes: number): BatchFileProblem {
   return whole(`The data file is larger than ${mib(maxBytes)}, the most DigiCert accepts.`);
 }
 
+/** A cap as people read it: in MiB when it is a whole number of them (DigiCert's are). */
 function mib(bytes: number): string {
-  return `${Number((bytes / MIB).toPrecision(3))} MiB`;
+  return bytes % MIB === 0 ? `${bytes / MIB} MiB` : `${bytes} bytes`;
 }
 
 async function readBatchFile(
