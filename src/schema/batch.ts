@@ -1,4 +1,4 @@
-import type { ScalarRef } from "@pothos/core";
+import type { ObjectRef, ScalarRef } from "@pothos/core";
 import { GraphQLError } from "graphql";
 import { SCOPES } from "../auth/viewer.js";
 import { iotBatchDownloadPath } from "../http/downloads.js";
@@ -442,20 +442,39 @@ const IotBatchEnrollmentCreatedRef = builder.objectRef<Created>("IotBatchEnrollm
   fields: (t) => ({ job: t.field({ type: IotBatchJobRef, resolve: (r) => r.job }) }),
 });
 
-function decidedType<K extends BatchDecision>(name: string, description: string) {
-  return builder.objectRef<Decided<K>>(name).implement({
+/**
+ * A job mutation's success object: the job's id, and the job as DigiCert reports it now (read when selected).
+ * Shared by both products' decisions (and Device Trust Manager's create).
+ */
+export function jobOutcomeType<T extends { kind: string; jobId: I }, I extends string, J extends object>(
+  name: string,
+  description: string,
+  job: ObjectRef<BuilderTypes, J>,
+  load: (ctx: GatewayContext, jobId: I) => Promise<J | null>,
+) {
+  return builder.objectRef<T>(name).implement({
     description,
     authScopes: auth,
     fields: (t) => ({
-      jobId: t.exposeString("jobId"),
+      jobId: t.string({ resolve: (r) => r.jobId }),
       job: t.field({
-        type: IotBatchJobRef,
+        type: job,
         nullable: true,
-        description: "The job as DigiCert reports it after the decision (read again when selected).",
-        resolve: (r, _args, ctx) => loadIotBatchJob(ctx, r.jobId),
+        description: "The job as DigiCert reports it now (read when selected).",
+        // Pothos cannot resolve its list-or-object conditional type for a generic J.
+        resolve: (r, _args, ctx) => load(ctx, r.jobId) as never,
       }),
     }),
   });
+}
+
+function decidedType<K extends BatchDecision>(name: string, description: string) {
+  return jobOutcomeType<Decided<K>, BatchJobId, IotBatchJob>(
+    name,
+    description,
+    IotBatchJobRef,
+    loadIotBatchJob,
+  );
 }
 
 const CreateResult = resultUnion<Created>(

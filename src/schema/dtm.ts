@@ -47,7 +47,14 @@ import {
   registerDevice,
 } from "../resolvers/dtm.js";
 import { requireScope } from "./access.js";
-import { BatchJobInterface, BatchJobKindEnum, BatchJobStatusEnum, FileRef, parseJobIdOf } from "./batch.js";
+import {
+  BatchJobInterface,
+  BatchJobKindEnum,
+  BatchJobStatusEnum,
+  FileRef,
+  jobOutcomeType,
+  parseJobIdOf,
+} from "./batch.js";
 import { builder, nodeTypeNames } from "./builder.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
 import { offsetPage, type PageArgs } from "./pagination.js";
@@ -516,21 +523,8 @@ const DeviceRegisteredRef = builder.objectRef<Registered>("DeviceRegistered").im
   }),
 });
 
-/** A mutation's success: the job's id, and the job as DigiCert reports it now (read when selected). */
 function jobField<T extends { kind: string; jobId: DtmBatchJobId }>(name: string, description: string) {
-  return builder.objectRef<T>(name).implement({
-    description,
-    authScopes: batchJobs,
-    fields: (t) => ({
-      jobId: t.string({ resolve: (r) => r.jobId }),
-      job: t.field({
-        type: DtmBatchJobRef,
-        nullable: true,
-        description: "The job as DigiCert reports it now (read when selected).",
-        resolve: (r, _args, ctx) => loadDtmBatchJob(ctx, r.jobId),
-      }),
-    }),
-  });
+  return jobOutcomeType<T, DtmBatchJobId, DtmBatchJob>(name, description, DtmBatchJobRef, loadDtmBatchJob);
 }
 
 const RegisterResult = resultUnion<Registered>(
