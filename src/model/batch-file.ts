@@ -37,7 +37,10 @@ export interface BatchFileRules {
 
 const MIB = 1024 * 1024;
 
-/** The simulator's DTM upload caps: the gateway never passes a file DigiCert would refuse for its size. */
+/**
+ * DTM's upload caps: 200 MB (documented) and the ZIP caps the simulator enforces. Rows are not capped: DigiCert
+ * documents "no limit on the number of devices per job", and the size cap bounds them anyway.
+ */
 export const DTM_BATCH_FILE_LIMITS: Readonly<{
   maxBytes: number;
   maxRows: number;
@@ -45,7 +48,7 @@ export const DTM_BATCH_FILE_LIMITS: Readonly<{
   maxInflatedBytes: number;
 }> = {
   maxBytes: 200 * MIB,
-  maxRows: 1_000_000,
+  maxRows: Number.POSITIVE_INFINITY,
   maxZipEntries: 10_000,
   maxInflatedBytes: 256 * MIB,
 };
