@@ -90,39 +90,71 @@ export function createContext(
   return { viewer, tlm, iot, dtm, jobs, jobScope, idempotency, idempotencyScope, loaders, logger, now };
 }
 
-export function createLoaders({ tlm, iot, parsedCertificates }: Services): Loaders {
-  return {
-    enrollmentProfile: lookup(
+/** One request's loaders, each built on first use: most operations, and every subscription, use few or none. */
+export function createLoaders(services: Services): Loaders {
+  return new RequestLoaders(services);
+}
+
+class RequestLoaders implements Loaders {
+  #enrollmentProfile?: Loaders["enrollmentProfile"];
+  #deviceCertificate?: Loaders["deviceCertificate"];
+  #profile?: Loaders["profile"];
+  #certificate?: Loaders["certificate"];
+  #additionalFormats?: Loaders["additionalFormats"];
+  #x509?: Loaders["x509"];
+
+  constructor(private readonly services: Services) {}
+
+  get enrollmentProfile() {
+    const { iot } = this.services;
+    return (this.#enrollmentProfile ??= lookup(
       (id) => iot.getEnrollmentProfile(id),
       toEnrollmentProfile,
       (id) => ({ profileId: id }),
-    ),
-    deviceCertificate: lookup(
+    ));
+  }
+
+  get deviceCertificate() {
+    const { iot } = this.services;
+    return (this.#deviceCertificate ??= lookup(
       (ref) => iot.getCertificate(ref),
       toDeviceCertificate,
       (ref) => ({ serialNumber: ref }),
-    ),
-    profile: lookup(
+    ));
+  }
+
+  get profile() {
+    const { tlm } = this.services;
+    return (this.#profile ??= lookup(
       (id) => tlm.getProfile(id),
       toProfile,
       (id) => ({ profileId: id }),
-    ),
-    certificate: lookup(
+    ));
+  }
+
+  get certificate() {
+    const { tlm } = this.services;
+    return (this.#certificate ??= lookup(
       (serial) => tlm.getCertificate(serial),
       toCertificate,
       (serial) => ({ serialNumber: serial }),
-    ),
-    additionalFormats: new DataLoader((serials) =>
+    ));
+  }
+
+  get additionalFormats() {
+    const { tlm } = this.services;
+    return (this.#additionalFormats ??= new DataLoader((serials) =>
       settle(
         serials,
         async (serial) => toAdditionalFormats(await tlm.getAdditionalFormats(serial)),
-        (serial) => ({
-          idempotent: true,
-          serialNumber: serial,
-        }),
+        (serial) => ({ idempotent: true, serialNumber: serial }),
       ),
-    ),
-    x509: new DataLoader(async (pems) => {
+    ));
+  }
+
+  get x509() {
+    const { parsedCertificates } = this.services;
+    return (this.#x509 ??= new DataLoader(async (pems) => {
       // Parsing is CPU-bound: yield once so batches queued in the same tick (profiles) send first.
       await nextTurn();
       return settle(
@@ -139,8 +171,8 @@ export function createLoaders({ tlm, iot, parsedCertificates }: Services): Loade
         },
         () => ({ idempotent: true }),
       );
-    }),
-  };
+    }));
+  }
 }
 
 /** A loader of objects a read may not find (`get` answers null), mapped from DigiCert's JSON. */
