@@ -31,6 +31,7 @@ import { useRateLimit } from "./plugins/use-rate-limit.js";
 import { type BatchJob, TERMINAL_BATCH_JOB_STATUSES } from "./model/batch.js";
 import { parseJobKey } from "./subscriptions/job-key.js";
 import { readBatchJob } from "./resolvers/batch-jobs.js";
+import { createReportCache } from "./resolvers/dtm.js";
 import { schema } from "./schema/index.js";
 import { JobWatcher } from "./subscriptions/job-watcher.js";
 import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
@@ -252,6 +253,7 @@ function createTenants(config: AppConfig) {
   const pools: Pool[] = [sharedPool];
   const parsedCertificates = createParsedCertificateCache();
   const idempotency = new IdempotencyStore();
+  const reports = createReportCache();
   const services = new Map<string, Services>();
   // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${kind}|${jobId}`
   // (see jobKey), polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
@@ -279,6 +281,7 @@ function createTenants(config: AppConfig) {
       parsedCertificates,
       idempotency,
       idempotencyScope: tenant,
+      reports,
     });
   }
   return {
@@ -300,6 +303,7 @@ function createTenants(config: AppConfig) {
         parsedCertificates,
         idempotency,
         idempotencyScope: `${viewer.tenant}:${fingerprintOf(callerApiKey)}`,
+        reports,
       };
     },
     async close() {

@@ -6,6 +6,7 @@ import type { DtmClient } from "./datasources/dtm/client.js";
 import type { IotClient } from "./datasources/iot/client.js";
 import type { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
+import type { ReportCache } from "./resolvers/dtm.js";
 import type { IdempotencyStore } from "./resolvers/idempotency.js";
 import type { JobWatcher } from "./subscriptions/job-watcher.js";
 import {
@@ -53,6 +54,8 @@ export interface GatewayContext {
   idempotency: IdempotencyStore;
   /** The tenant (and, in pass-through mode, the caller's DigiCert key): keys never cross it. */
   idempotencyScope: string;
+  /** App-wide: DTM job reports by tenant (idempotencyScope) and job state. */
+  reports: ReportCache;
   loaders: Loaders;
   logger: Logger;
   /** The request's clock, so every field of one response agrees on "now". */
@@ -70,6 +73,7 @@ export interface Services {
   jobScope: string | null;
   idempotency: IdempotencyStore;
   idempotencyScope: string;
+  reports: ReportCache;
   /** Parsed certificates by PEM. Certificates are public and immutable, and parsing is pure. */
   parsedCertificates: LRUCache<string, ParsedCertificate>;
 }
@@ -85,9 +89,22 @@ export function createContext(
   logger: Logger,
   now = new Date(),
 ): GatewayContext {
-  const { tlm, iot, dtm, jobs, jobScope, idempotency, idempotencyScope } = services;
+  const { tlm, iot, dtm, jobs, jobScope, idempotency, idempotencyScope, reports } = services;
   const loaders = createLoaders(services);
-  return { viewer, tlm, iot, dtm, jobs, jobScope, idempotency, idempotencyScope, loaders, logger, now };
+  return {
+    viewer,
+    tlm,
+    iot,
+    dtm,
+    jobs,
+    jobScope,
+    idempotency,
+    idempotencyScope,
+    reports,
+    loaders,
+    logger,
+    now,
+  };
 }
 
 /** One request's loaders, each built on first use: most operations, and every subscription, use few or none. */

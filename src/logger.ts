@@ -16,6 +16,12 @@ const REDACT = [
   "*.passphrase",
   "csr",
   "*.csr",
+  "passcode",
+  "*.passcode",
+  "password",
+  "*.password",
+  "pkcs12Password",
+  "*.pkcs12Password",
 ];
 
 export function createLogger(level: string): Logger {

@@ -901,7 +901,7 @@ export interface DtmCallContext {
   jobId?: string;
 }
 
-/** RequestNotFoundError (name and code kept) worded for a DTM batch job. */
+/** RequestNotFoundError (name and code kept) worded for a batch job (of either product). */
 export function dtmBatchJobNotFound(jobId: string): RequestNotFoundError {
   const error = new RequestNotFoundError(jobId);
   error.message = `No batch job has id ${jobId}.`;
@@ -927,6 +927,12 @@ export function toDtmDomainError(error: unknown, call: DtmCallContext): unknown 
   if (error.hasCode(DUPLICATE_DEVICE_CODE)) return new DuplicateDeviceError(call.deviceName ?? null);
   if (status === 400) return fromBadRequest(error, call);
   if (status === 403 || status === 404) {
+    if (call.jobId && call.operation === "batchReport") {
+      // The job was just read: its report, not the job, is missing.
+      const error = new RequestNotFoundError(call.jobId);
+      error.message = `Batch job ${call.jobId} has no report.`;
+      return error;
+    }
     if (call.jobId) return dtmBatchJobNotFound(call.jobId);
     if (call.certificatePolicyId && call.operation === "template") {
       return dtmNotFound(call.certificatePolicyId, "Certificate policy");

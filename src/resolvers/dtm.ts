@@ -1,4 +1,6 @@
 import DataLoader from "dataloader";
+import { LRUCache } from "lru-cache";
+import type { DtmClient } from "../datasources/dtm/client.js";
 import type { GatewayContext } from "../context.js";
 import type { BatchUploadFile } from "../datasources/parts.js";
 import { type BatchFileRules, checkBatchFile, DTM_BATCH_FILE_LIMITS } from "../model/batch-file.js";
@@ -190,15 +192,39 @@ const REPORT_READY: ReadonlySet<DtmJobStatus> = new Set([
 ]);
 
 /**
- * The job's per-row report, or null while rows are still being processed. Keyed by the job's state too: a
- * subscription's context lives long, and the report changes after approval.
+ * The job's per-row report, or null while rows are still being processed. Shared by every request and subscriber of
+ * the tenant (`ctx.reports`): a report is fixed for a given job state, so one download serves everyone watching it.
  */
-export function loadDeviceRegistrationReport(
+export async function loadDeviceRegistrationReport(
   ctx: GatewayContext,
   job: DtmBatchJob,
-): Promise<DeviceRegistrationReport> | null {
+): Promise<DeviceRegistrationReport | null> {
   if (!REPORT_READY.has(job.status)) return null;
-  return dtmLoaders(ctx).report.load(`${job.id}|${job.status}|${job.success ?? ""}|${job.failed ?? ""}`);
+  const key = `${ctx.idempotencyScope}|${job.id}|${job.status}|${job.success ?? ""}|${job.failed ?? ""}`;
+  try {
+    const report = await ctx.reports.fetch(key, { context: { dtm: ctx.dtm, jobId: job.id } });
+    if (!report) throw new UpstreamInvalidResponseError();
+    return report;
+  } catch (error) {
+    throw toDtmDomainError(error, { idempotent: true, operation: "batchReport", jobId: job.id });
+  }
+}
+
+/** Reports by tenant and job state, bounded by rows held; concurrent reads of one key share one download. */
+export type ReportCache = LRUCache<
+  string,
+  DeviceRegistrationReport,
+  { dtm: DtmClient; jobId: DtmBatchJobId }
+>;
+
+export function createReportCache(maxRows = 200_000): ReportCache {
+  return new LRUCache({
+    maxSize: maxRows,
+    sizeCalculation: (report) => report.rows.length + 1,
+    ttl: 10 * 60_000,
+    fetchMethod: async (_key, _stale, { context }) =>
+      toDeviceRegistrationReport(await context.dtm.downloadReportJson(context.jobId)),
+  });
 }
 
 export function loadDtmBatchJob(ctx: GatewayContext, id: DtmBatchJobId): Promise<DtmBatchJob | null> {
@@ -259,8 +285,6 @@ export async function csvTemplate(
 
 interface DtmLoaders {
   job: DataLoader<DtmBatchJobId, DtmBatchJob | null>;
-  /** Keyed by `${jobId}|${status}|${success}|${failed}`. */
-  report: DataLoader<string, DeviceRegistrationReport>;
   device: DataLoader<DtmDeviceId, Device | null>;
   group: DataLoader<DtmDeviceGroupId, DeviceGroup | null>;
   policy: DataLoader<DtmCertificatePolicyId, CertificatePolicy | null>;
@@ -279,11 +303,6 @@ function dtmLoaders(ctx: GatewayContext): DtmLoaders {
         return wire ? toDtmBatchJob(wire) : null;
       },
       (id) => ({ jobId: id }),
-    ),
-    report: byId(
-      async (key) =>
-        toDeviceRegistrationReport(await dtm.downloadReportJson(key.split("|")[0] as DtmBatchJobId)),
-      (key) => ({ jobId: key.split("|")[0]!, operation: "batchReport" }),
     ),
     device: byId(async (id) => {
       const wire = await dtm.getDevice(id);

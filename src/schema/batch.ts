@@ -132,23 +132,6 @@ const BatchJobRowErrorRef = builder.objectRef<RowError>("BatchJobRowError").impl
   }),
 });
 
-const BatchJobReportRef = builder
-  .objectRef<{ failureReason: string | null; rowErrors: RowError[] }>("BatchJobReport")
-  .implement({
-    description: "What went wrong, as DigiCert reports it on the job.",
-    fields: (t) => ({
-      failureReason: t.exposeString("failureReason", {
-        nullable: true,
-        description: "Why the whole job failed (FAILED jobs).",
-      }),
-      rowErrors: t.field({
-        type: [BatchJobRowErrorRef],
-        description: "The failed rows DigiCert lists (the first 100 or so).",
-        resolve: (r) => r.rowErrors,
-      }),
-    }),
-  });
-
 /** The shared fields' shape: IoT jobs carry their row errors; DTM jobs' come from their report. */
 type AnyBatchJob = BatchJob & { failureReason?: string | null; rowErrors?: RowError[] };
 
@@ -163,6 +146,25 @@ async function reportRowErrors(ctx: GatewayContext, job: AnyBatchJob): Promise<R
       message: row.errorMessage ?? row.errorCode ?? "Failed.",
     }));
 }
+
+// The job itself: each field reads only what it needs (failureReason reads nothing more).
+const BatchJobReportRef = builder.objectRef<AnyBatchJob>("BatchJobReport").implement({
+  description: "What went wrong, as DigiCert reports it on the job.",
+  fields: (t) => ({
+    failureReason: t.string({
+      nullable: true,
+      description: "Why the whole job failed (FAILED jobs).",
+      resolve: (job) => job.failureReason ?? null,
+    }),
+    rowErrors: t.field({
+      type: [BatchJobRowErrorRef],
+      nullable: true,
+      description:
+        "The failed rows. IoT jobs: those DigiCert lists on the job (the first 100 or so). Device Trust Manager jobs: from the job's report, once every row is processed (empty before then; null, with an error, when the report cannot be read).",
+      resolve: (job, _args, ctx) => reportRowErrors(ctx, job),
+    }),
+  }),
+});
 
 export const BatchJobInterface = builder.interfaceRef<AnyBatchJob>("BatchJob").implement({
   description:
@@ -183,12 +185,8 @@ export const BatchJobInterface = builder.interfaceRef<AnyBatchJob>("BatchJob").i
     completedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.completedAt }),
     report: t.field({
       type: BatchJobReportRef,
-      description:
-        "Why the job or its rows failed. For Device Trust Manager jobs the row errors come from the job's report (read when selected, once every row is processed).",
-      resolve: async (job, _args, ctx) => ({
-        failureReason: job.failureReason ?? null,
-        rowErrors: await reportRowErrors(ctx, job),
-      }),
+      description: "Why the job or its rows failed.",
+      resolve: (job) => job,
     }),
   }),
 });

@@ -117,7 +117,9 @@ const CertificatePolicyRef = builder.objectRef<CertificatePolicy>("CertificatePo
     }),
     templateColumns: t.field({ type: [TemplateColumnRef], resolve: (p) => p.templateColumns }),
     csvTemplate: t.string({
-      description: "The batch CSV template (its header row), as DigiCert serves it. One upstream call.",
+      nullable: true,
+      description:
+        "The batch CSV template (its header row), as DigiCert serves it. One upstream call; null (with an error) when DigiCert serves none, e.g. for a policy without BATCH.",
       args: {
         serverSideKeyGeneration: t.arg.boolean({
           description: "Absent: client-side (with csr) when the policy allows it.",
@@ -406,9 +408,12 @@ builder.queryFields((t) => ({
           );
         }
         const known = new Set<string>(DTM_JOB_STATUSES);
-        const statuses = (filter.statuses ?? []).filter((status) => status !== "UNKNOWN");
-        if (statuses.some((status) => !known.has(status))) {
-          throw new ValidationError("filter.statuses", "Not a Device Trust Manager job status.");
+        const statuses = filter.statuses ?? [];
+        if (statuses.some((status) => status === "UNKNOWN" || !known.has(status))) {
+          throw new ValidationError(
+            "filter.statuses",
+            "Filter by Device Trust Manager job statuses (UNKNOWN is not one DigiCert can filter by).",
+          );
         }
         const wire = toWireDtmBatchJobFilter({
           statuses: statuses as DtmBatchJob["status"][],

@@ -1,6 +1,7 @@
 import { SCOPES } from "../auth/viewer.js";
 import type { GatewayContext } from "../context.js";
-import { RequestNotFoundError, ValidationError } from "../model/errors.js";
+import { dtmBatchJobNotFound } from "../model/dtm.js";
+import { ValidationError } from "../model/errors.js";
 import type { BatchJob } from "../model/batch.js";
 import { jobKey } from "../subscriptions/job-key.js";
 import { loadBatchJob } from "../resolvers/batch-jobs.js";
@@ -28,7 +29,7 @@ async function watchKeys(
     refs.map(async ({ id, ref }) => {
       // A bare job id names no product: the job's first read says which (and that it exists).
       const kind = ref.kind ?? (await loadBatchJob(ctx, ref))?.kind;
-      if (!kind) throw new RequestNotFoundError(id);
+      if (!kind) throw dtmBatchJobNotFound(id);
       byKey.set(jobKey(tenant, kind, ref.id), id);
     }),
   );
@@ -37,7 +38,8 @@ async function watchKeys(
 
 /** The watcher's not-found names the tenant in its key: callers get the job id they sent instead. */
 function notFound(error: unknown, byKey: Map<string, string>): unknown {
-  return error instanceof JobNotFoundError ? new RequestNotFoundError(byKey.get(error.key) ?? "") : error;
+  if (!(error instanceof JobNotFoundError)) return error;
+  return dtmBatchJobNotFound(byKey.get(error.key) ?? "");
 }
 
 /**

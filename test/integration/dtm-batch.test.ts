@@ -423,6 +423,74 @@ describe("one poller per job", () => {
   });
 });
 
+describe("reports", () => {
+  it("are read once per job state however many subscribers select them, and list failed rows", async () => {
+    // Row 3 repeats row 1's device name: DigiCert fails it with code 03.
+    const csv = await clientCsv("dup", 3);
+    const duplicated = csv.replace(/\r\ndup-3,/, "\r\ndup-1,");
+    const created = await create(
+      { name: "Duplicate row", deviceGroupId: G.factoryLine, certificatePolicyId: P.bootstrapClient },
+      duplicated,
+    );
+    const id = created.job!.id;
+    stack.simulator.resetCounters();
+    const query = `subscription($id: ID!) { batchJobStatusChanged(id: $id) {
+      status report { failureReason rowErrors { uniqueIdentifier message } } } }`;
+    const client = wsClient();
+    const watchers = Array.from(
+      { length: 10 },
+      () =>
+        new Promise<any[]>((resolve, reject) => {
+          const seen: any[] = [];
+          client.subscribe<any>(
+            { query, variables: { id } },
+            {
+              next: (value) =>
+                value.errors ? reject(new Error(JSON.stringify(value.errors))) : seen.push(value.data),
+              error: reject,
+              complete: () => resolve(seen),
+            },
+          );
+        }),
+    );
+    const results = await Promise.all(watchers);
+    await client.dispose();
+    for (const seen of results) {
+      const last = seen.at(-1).batchJobStatusChanged;
+      expect(last.status).toBe("COMPLETE");
+      expect(last.report.rowErrors).toEqual([
+        { uniqueIdentifier: "Row 3 (dup-1)", message: expect.stringContaining("already exists") },
+      ]);
+    }
+    expect(stack.simulator.requestCount(`GET ${JOBS}/:id/download/report`)).toBe(1);
+  });
+
+  it("a report that cannot be read fails only its own field, not the job", async () => {
+    const created = await create(
+      { name: "No report", deviceGroupId: G.factoryLine, certificatePolicyId: P.bootstrapClient },
+      await clientCsv("noreport", 1),
+    );
+    await watchOverSse(created.job!.id);
+    stack.simulator.injectFault({ route: `GET ${JOBS}/:id/download/report`, kind: "status", status: 404 });
+    try {
+      const res = await stack.gql<any>(
+        `query($id: ID!) { batchJob(id: $id) { status report { failureReason rowErrors { message } } } }`,
+        { id: created.job!.id },
+      );
+      expect(res.data!.batchJob).toEqual({
+        status: "COMPLETE",
+        report: { failureReason: null, rowErrors: null },
+      });
+      expect(res.errors?.[0]).toMatchObject({
+        path: ["batchJob", "report", "rowErrors"],
+        extensions: { code: "REQUEST_NOT_FOUND" },
+      });
+    } finally {
+      stack.simulator.clearFaults();
+    }
+  });
+});
+
 describe("bad files are refused with typed errors, and nothing is created", () => {
   const client = { name: "Bad file", deviceGroupId: G.factoryLine, certificatePolicyId: P.bootstrapClient };
 

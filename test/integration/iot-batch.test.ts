@@ -974,6 +974,7 @@ describe("the documented JSON download", () => {
       tlm: {} as TlmClient,
       iot,
       dtm: {} as Services["dtm"],
+      reports: {} as Services["reports"],
       jobs: {} as Services["jobs"],
       jobScope: "default",
       idempotency: new IdempotencyStore(),

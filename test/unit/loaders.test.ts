@@ -11,6 +11,7 @@ function services(cache = createParsedCertificateCache(10)): Services {
     tlm: {} as TlmClient,
     iot: {} as IotClient,
     dtm: {} as Services["dtm"],
+    reports: {} as Services["reports"],
     jobs: {} as Services["jobs"],
     jobScope: "t",
     parsedCertificates: cache,
