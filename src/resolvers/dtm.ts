@@ -92,15 +92,16 @@ export async function createDeviceRegistrationBatch(
 ): Promise<DtmBatchJobId> {
   const serverSide = input.serverSideKeyGeneration != null;
   // Before any upstream read: the cheapest refusal comes first.
-  if (input.file.size > limits.maxBytes)
+  if (input.file.size > limits.maxBytes) {
     await checkBatchFile(input.file, { ...limits, requiredColumns: [], serverSideKeyGeneration: serverSide });
+  }
   const fields = await toWireDtmBatch(input, null, ctx.now);
   const policy = await batchPolicy(ctx, input);
   checkBatchAgainstPolicy({ ...input, certificatePolicyId: policy.id }, policy);
   const known = policy.templateColumns
     .filter((column) => !(serverSide && column.clientSideOnly))
     .map((column) => column.name);
-  await checkBatchFile(input.file, {
+  const { format } = await checkBatchFile(input.file, {
     ...limits,
     requiredColumns: requiredTemplateColumns(policy, serverSide),
     knownColumns: known,
@@ -110,7 +111,8 @@ export async function createDeviceRegistrationBatch(
   fields.certificate_policy_id = policy.id;
 
   const file: BatchUploadFile = {
-    name: uploadName(input.file.name),
+    // DigiCert tells CSV from ZIP by the name: it follows what the file is, whatever it was called.
+    name: `${uploadName(input.file.name).replace(/\.[^.]*$/, "")}.${format.toLowerCase()}`,
     stream: chunksOf(input.file),
     size: input.file.size,
     ...(input.file.type ? { contentType: input.file.type } : {}),

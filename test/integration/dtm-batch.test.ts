@@ -287,6 +287,18 @@ describe("client-side batch registration, watched live", () => {
   });
 });
 
+describe("file names", () => {
+  it("are sent with the extension of what the file is, so DigiCert reads a CSV called devices.txt", async () => {
+    const created = await create(
+      { name: "Named txt", deviceGroupId: G.factoryLine, certificatePolicyId: P.bootstrapClient },
+      await clientCsv("named-txt", 1),
+      "devices.txt",
+    );
+    expect(created.__typename).toBe("DeviceRegistrationBatchCreated");
+    expect((await readJob(created.job!.id)).fileName).toBe("devices.csv");
+  });
+});
+
 describe("server-side batch registration", () => {
   it("needs an encryption certificate and no csr column, and runs to COMPLETE", async () => {
     const encryptionCertificate = await rsaCertificate();
