@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { LRUCache } from "lru-cache";
 import type { AddressInfo } from "node:net";
 import { GraphQLError } from "graphql";
 import { createYoga, type Plugin, maskError as yogaMaskError } from "graphql-yoga";
@@ -254,6 +255,7 @@ function createTenants(config: AppConfig) {
   const parsedCertificates = createParsedCertificateCache();
   const idempotency = new IdempotencyStore();
   const reports = createReportCache();
+  const jobKinds = new LRUCache<string, Promise<BatchJob["kind"] | null>>({ max: 50_000 });
   const services = new Map<string, Services>();
   // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${kind}|${jobId}`
   // (see jobKey), polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
@@ -282,6 +284,7 @@ function createTenants(config: AppConfig) {
       idempotency,
       idempotencyScope: tenant,
       reports,
+      jobKinds,
     });
   }
   return {
@@ -304,6 +307,7 @@ function createTenants(config: AppConfig) {
         idempotency,
         idempotencyScope: `${viewer.tenant}:${fingerprintOf(callerApiKey)}`,
         reports,
+        jobKinds,
       };
     },
     async close() {

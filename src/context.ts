@@ -15,7 +15,7 @@ import {
   toAdditionalFormats,
   toCertificate,
 } from "./model/certificate.js";
-import type { BatchJob } from "./model/batch.js";
+import type { BatchJob, BatchJobKind } from "./model/batch.js";
 import { UpstreamInvalidResponseError } from "./model/errors.js";
 import type { SerialNumber, Uuid } from "./model/ids.js";
 import {
@@ -56,6 +56,8 @@ export interface GatewayContext {
   idempotencyScope: string;
   /** App-wide: DTM job reports by tenant (idempotencyScope) and job state. */
   reports: ReportCache;
+  /** App-wide: which product runs a job, by tenant (idempotencyScope) and bare job id. */
+  jobKinds: LRUCache<string, Promise<BatchJobKind | null>>;
   loaders: Loaders;
   logger: Logger;
   /** The request's clock, so every field of one response agrees on "now". */
@@ -74,6 +76,7 @@ export interface Services {
   idempotency: IdempotencyStore;
   idempotencyScope: string;
   reports: ReportCache;
+  jobKinds: LRUCache<string, Promise<BatchJobKind | null>>;
   /** Parsed certificates by PEM. Certificates are public and immutable, and parsing is pure. */
   parsedCertificates: LRUCache<string, ParsedCertificate>;
 }
@@ -89,7 +92,7 @@ export function createContext(
   logger: Logger,
   now = new Date(),
 ): GatewayContext {
-  const { tlm, iot, dtm, jobs, jobScope, idempotency, idempotencyScope, reports } = services;
+  const { tlm, iot, dtm, jobs, jobScope, idempotency, idempotencyScope, reports, jobKinds } = services;
   const loaders = createLoaders(services);
   return {
     viewer,
@@ -101,6 +104,7 @@ export function createContext(
     idempotency,
     idempotencyScope,
     reports,
+    jobKinds,
     loaders,
     logger,
     now,

@@ -18,20 +18,52 @@ export type JobRef =
   | { kind: null; id: string };
 
 /**
- * The job through the request's loaders; for a bare id both products are asked at once and the one that has it
- * answers. Null when neither has it; an error only when no answer was found and a read failed.
+ * The job through the request's loaders. A bare id is read from the product remembered for it (`ctx.jobKinds`), else
+ * from both at once. Null when neither has it; an error only when no answer was found and a read failed.
  */
 export async function loadBatchJob(ctx: GatewayContext, ref: JobRef): Promise<BatchJob | null> {
-  if (ref.kind === "IOT_ENROLLMENT") return loadIotBatchJob(ctx, ref.id);
-  if (ref.kind === "DTM_DEVICE_REGISTRATION") return loadDtmBatchJob(ctx, ref.id);
+  // A failed lookup by another request is not this one's failure: it reads both products instead.
+  const kind = ref.kind ?? (await ctx.jobKinds.get(kindKey(ctx, ref.id))?.catch(() => null)) ?? null;
+  if (kind === "IOT_ENROLLMENT") return loadIotBatchJob(ctx, ref.id as BatchJobId);
+  if (kind === "DTM_DEVICE_REGISTRATION") return loadDtmBatchJob(ctx, ref.id as DtmBatchJobId);
+  const job = await loadEither(ctx, ref.id);
+  if (job) ctx.jobKinds.set(kindKey(ctx, ref.id), Promise.resolve(job.kind));
+  return job;
+}
+
+/**
+ * Which product runs the job: from the reference, from memory, or from one first read shared by every concurrent
+ * caller (null: neither product has it). A job id belongs to one product for good, so what is kept never goes stale;
+ * "not found" and failures are not kept.
+ */
+export function batchJobKind(ctx: GatewayContext, ref: JobRef): Promise<BatchJobKind | null> {
+  if (ref.kind) return Promise.resolve(ref.kind);
+  const key = kindKey(ctx, ref.id);
+  let kind = ctx.jobKinds.get(key);
+  if (!kind) {
+    kind = loadEither(ctx, ref.id).then((job) => job?.kind ?? null);
+    ctx.jobKinds.set(key, kind);
+    const forget = () => void (ctx.jobKinds.get(key) === kind && ctx.jobKinds.delete(key));
+    kind.then((found) => found ?? forget(), forget);
+  }
+  return kind;
+}
+
+/** Both products asked at once; the one that has the job answers. */
+async function loadEither(ctx: GatewayContext, id: string): Promise<BatchJob | null> {
   const answers = await Promise.allSettled([
-    loadIotBatchJob(ctx, ref.id as BatchJobId),
-    loadDtmBatchJob(ctx, ref.id as DtmBatchJobId),
+    loadIotBatchJob(ctx, id as BatchJobId),
+    loadDtmBatchJob(ctx, id as DtmBatchJobId),
   ]);
   for (const answer of answers) if (answer.status === "fulfilled" && answer.value) return answer.value;
   const failed = answers.find((answer) => answer.status === "rejected");
   if (failed) throw failed.reason;
   return null;
+}
+
+/** Kept per tenant: another tenant's answer for the same id says nothing about this one's. */
+function kindKey(ctx: GatewayContext, id: string): string {
+  return `${ctx.idempotencyScope}|${id}`;
 }
 
 /**

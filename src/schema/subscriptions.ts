@@ -4,7 +4,7 @@ import { dtmBatchJobNotFound } from "../model/dtm.js";
 import { ValidationError } from "../model/errors.js";
 import type { BatchJob } from "../model/batch.js";
 import { jobKey } from "../subscriptions/job-key.js";
-import { loadBatchJob } from "../resolvers/batch-jobs.js";
+import { batchJobKind } from "../resolvers/batch-jobs.js";
 import { JobNotFoundError } from "../subscriptions/job-watcher.js";
 import { BatchJobInterface, parseJobRef } from "./batch.js";
 import { builder } from "./builder.js";
@@ -28,7 +28,7 @@ async function watchKeys(
   await Promise.all(
     refs.map(async ({ id, ref }) => {
       // A bare job id names no product: the job's first read says which (and that it exists).
-      const kind = ref.kind ?? (await loadBatchJob(ctx, ref))?.kind;
+      const kind = await batchJobKind(ctx, ref);
       if (!kind) throw dtmBatchJobNotFound(id);
       byKey.set(jobKey(tenant, kind, ref.id), id);
     }),

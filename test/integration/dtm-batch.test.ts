@@ -435,6 +435,23 @@ describe("one poller per job", () => {
   });
 });
 
+describe("bare job ids", () => {
+  it("are resolved to their product once, however many subscribe at the same time", async () => {
+    const created = await create(
+      { name: "Bare watchers", deviceGroupId: G.factoryLine, certificatePolicyId: P.bootstrapClient },
+      await clientCsv("bare-watch", 1),
+    );
+    stack.simulator.resetCounters();
+    const client = wsClient();
+    const all = Array.from({ length: 20 }, () => watchOverWebSocket(client, created.jobId!));
+    const seen = await Promise.all(all);
+    await client.dispose();
+    for (const statuses of seen) expect(statuses.at(-1)).toBe("COMPLETE");
+    // One read of each product to learn which runs the job; the rest is the one poller's.
+    expect(stack.simulator.requestCount("GET /iot/api/v1/batch-enroll/:job_id")).toBe(1);
+  });
+});
+
 describe("reports", () => {
   it("are read once per job state however many subscribers select them, and list failed rows", async () => {
     // Row 3 repeats row 1's device name: DigiCert fails it with code 03.

@@ -975,6 +975,7 @@ describe("the documented JSON download", () => {
       iot,
       dtm: {} as Services["dtm"],
       reports: {} as Services["reports"],
+      jobKinds: {} as Services["jobKinds"],
       jobs: {} as Services["jobs"],
       jobScope: "default",
       idempotency: new IdempotencyStore(),

@@ -12,6 +12,7 @@ function services(cache = createParsedCertificateCache(10)): Services {
     iot: {} as IotClient,
     dtm: {} as Services["dtm"],
     reports: {} as Services["reports"],
+    jobKinds: {} as Services["jobKinds"],
     jobs: {} as Services["jobs"],
     jobScope: "t",
     parsedCertificates: cache,
