@@ -17,9 +17,10 @@ import type {
 } from "../datasources/dtm/wire.js";
 import { checkedCsr } from "./enrollment.js";
 import {
+  CertificatePolicyNotFoundError,
+  DeviceGroupNotFoundError,
   DuplicateDeviceError,
   InvalidCsrError,
-  ProfileNotFoundError,
   RequestNotFoundError,
   UpstreamInvalidResponseError,
   ValidationError,
@@ -908,11 +909,12 @@ export function dtmBatchJobNotFound(jobId: string): RequestNotFoundError {
   return error;
 }
 
-/** ProfileNotFoundError (name and code kept) worded for a certificate policy or a device group. */
-export function dtmNotFound(id: string, what: "Certificate policy" | "Device group"): ProfileNotFoundError {
-  const error = new ProfileNotFoundError(id);
-  error.message = `${what} ${id} does not exist or this gateway's DigiCert credentials cannot use it.`;
-  return error;
+/** The not-found error for a certificate policy or a device group. */
+export function dtmNotFound(
+  id: string,
+  what: "Certificate policy" | "Device group",
+): CertificatePolicyNotFoundError | DeviceGroupNotFoundError {
+  return what === "Device group" ? new DeviceGroupNotFoundError(id) : new CertificatePolicyNotFoundError(id);
 }
 
 /**

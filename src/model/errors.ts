@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   "UPSTREAM_INVALID_RESPONSE",
   "FORBIDDEN",
   "DUPLICATE_DEVICE",
+  "DEVICE_GROUP_NOT_FOUND",
+  "CERTIFICATE_POLICY_NOT_FOUND",
   "INVALID_BATCH_FILE",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -158,6 +160,28 @@ export class DuplicateDeviceError extends DomainError {
       deviceName
         ? `A device named ${JSON.stringify(deviceName)} already exists in the device group.`
         : "A device of that name already exists in the device group.",
+    );
+  }
+}
+
+/** A Device Trust Manager device group that does not exist or that the gateway's credentials cannot use. */
+export class DeviceGroupNotFoundError extends DomainError {
+  override readonly name = "DeviceGroupNotFoundError";
+  readonly code = "DEVICE_GROUP_NOT_FOUND";
+  constructor(readonly deviceGroupId: string) {
+    super(
+      `Device group ${deviceGroupId} does not exist or this gateway's DigiCert credentials cannot use it.`,
+    );
+  }
+}
+
+/** A Device Trust Manager certificate policy that does not exist or that the gateway's credentials cannot use. */
+export class CertificatePolicyNotFoundError extends DomainError {
+  override readonly name = "CertificatePolicyNotFoundError";
+  readonly code = "CERTIFICATE_POLICY_NOT_FOUND";
+  constructor(readonly certificatePolicyId: string) {
+    super(
+      `Certificate policy ${certificatePolicyId} does not exist or this gateway's DigiCert credentials cannot use it.`,
     );
   }
 }

@@ -55,6 +55,15 @@ export async function registerDevice(
   input: DeviceRegistrationInput,
 ): Promise<DtmDeviceId> {
   const body = await toWireDeviceRegistration(input);
+  // The group and each policy are read first: a wrong id is a typed not-found, and nothing is sent.
+  const policyIds = (input.bootstrap ?? []).map((entry) => entry.certificatePolicyId);
+  const [group, ...policies] = await Promise.all([
+    loadDeviceGroup(ctx, input.deviceGroupId),
+    ...policyIds.map((id) => loadCertificatePolicy(ctx, id)),
+  ]);
+  if (!group) throw dtmNotFound(input.deviceGroupId, "Device group");
+  const missing = policyIds.find((_id, i) => !policies[i]);
+  if (missing) throw dtmNotFound(missing, "Certificate policy");
   let wire: Awaited<ReturnType<GatewayContext["dtm"]["registerDevice"]>>;
   try {
     wire = await ctx.dtm.registerDevice(body);

@@ -4,6 +4,8 @@ import {
   CertificateNotFoundError,
   type DomainError,
   type BatchFileProblem,
+  CertificatePolicyNotFoundError,
+  DeviceGroupNotFoundError,
   DuplicateCertificateError,
   DuplicateDeviceError,
   ERROR_CODES,
@@ -121,6 +123,21 @@ builder.objectType(UpstreamInvalidResponseError, {
 builder.objectType(DuplicateDeviceError, {
   ...errorOptions(DuplicateDeviceError, "A device of this name already exists in the device group."),
   fields: (t) => ({ deviceName: t.exposeString("deviceName", { nullable: true }) }),
+});
+
+builder.objectType(DeviceGroupNotFoundError, {
+  ...errorOptions(
+    DeviceGroupNotFoundError,
+    "The device group does not exist or is not available to this gateway.",
+  ),
+  fields: (t) => ({ deviceGroupId: t.exposeString("deviceGroupId") }),
+});
+builder.objectType(CertificatePolicyNotFoundError, {
+  ...errorOptions(
+    CertificatePolicyNotFoundError,
+    "The certificate policy does not exist or is not available to this gateway.",
+  ),
+  fields: (t) => ({ certificatePolicyId: t.exposeString("certificatePolicyId") }),
 });
 
 const BatchFileProblemRef = builder.objectRef<BatchFileProblem>("BatchFileProblem").implement({

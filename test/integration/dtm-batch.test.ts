@@ -599,6 +599,8 @@ describe("single device registration", () => {
     __typename
     ... on DeviceRegistered { deviceId device { name status bootstrap { certificatePolicyId serverSideKeyGeneration } } }
     ... on DuplicateDeviceError { code deviceName }
+    ... on DeviceGroupNotFoundError { deviceGroupId }
+    ... on CertificatePolicyNotFoundError { certificatePolicyId }
     ... on ValidationError { field }
     ... on Error { code message }
   } }`;
@@ -631,6 +633,31 @@ describe("single device registration", () => {
       code: "DUPLICATE_DEVICE",
       deviceName: "single-1",
     });
+  });
+
+  it("names an unknown group or policy as typed not-found errors, and sends nothing", async () => {
+    stack.simulator.resetCounters();
+    const { pem } = await generateCsr({ subject: "CN=single-3.example.com" });
+    const unknownGroup = await stack.gql<any>(REGISTER, {
+      input: { name: "single-3", deviceGroupId: "00000000-0000-4000-8000-000000000001" },
+    });
+    expect(unknownGroup.data.registerDevice).toMatchObject({
+      __typename: "DeviceGroupNotFoundError",
+      code: "DEVICE_GROUP_NOT_FOUND",
+      deviceGroupId: "00000000-0000-4000-8000-000000000001",
+    });
+    const unknownPolicy = await stack.gql<any>(REGISTER, {
+      input: {
+        name: "single-3",
+        deviceGroupId: G.fieldSensors,
+        bootstrap: [{ certificatePolicyId: "IOT_00000000-0000-4000-8000-000000000002", csr: pem }],
+      },
+    });
+    expect(unknownPolicy.data.registerDevice).toMatchObject({
+      __typename: "CertificatePolicyNotFoundError",
+      certificatePolicyId: "IOT_00000000-0000-4000-8000-000000000002",
+    });
+    expect(stack.simulator.requestCount("POST /devicetrustmanager/api/v4/device/registration")).toBe(0);
   });
 
   it("refuses a bad CSR before anything is sent", async () => {

@@ -14,7 +14,7 @@ import {
 } from "../../src/datasources/errors.js";
 import {
   InvalidCsrError,
-  ProfileNotFoundError,
+  CertificatePolicyNotFoundError,
   RequestNotFoundError,
   UpstreamAuthenticationError,
   UpstreamInvalidResponseError,
@@ -719,7 +719,7 @@ describe("toDtmDomainError", () => {
       operation: "template",
       certificatePolicyId: CLIENT_POLICY,
     });
-    expect(policy).toBeInstanceOf(ProfileNotFoundError);
+    expect(policy).toBeInstanceOf(CertificatePolicyNotFoundError);
     expect((policy as Error).message).toContain("Certificate policy");
     expect(
       (
