@@ -32,6 +32,7 @@ import { type DtmBatchJob, type DtmBatchJobId, parseDtmBatchJobId } from "../mod
 import { type JobRef, loadBatchJob } from "../resolvers/batch-jobs.js";
 import { loadDeviceRegistrationReport } from "../resolvers/dtm.js";
 import { requireScope } from "./access.js";
+import { decodeGlobalId } from "./global-id.js";
 import { type BuilderTypes, builder, nodeTypeNames } from "./builder.js";
 import { ChainCertificateRef } from "./certificate.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
@@ -349,15 +350,14 @@ const JOB_TYPES: Record<string, BatchJob["kind"]> = {
  */
 export function parseJobRef(id: string, field = "id"): JobRef {
   if (UUID.test(id)) return { kind: null, id: id.toLowerCase() };
-  const text = id.length <= 512 ? Buffer.from(id, "base64").toString("utf8") : "";
-  const match = /^([A-Za-z][A-Za-z0-9]*):(.+)$/s.exec(text);
-  const kind = match ? JOB_TYPES[match[1]!] : undefined;
-  if (!match || !kind || Buffer.from(text).toString("base64") !== id) {
+  const global = decodeGlobalId(id);
+  const kind = global ? JOB_TYPES[global.typename] : undefined;
+  if (!global || !kind) {
     throw new ValidationError(field, "Expected a batch job's global id, or its job id (a UUID).");
   }
   return kind === "IOT_ENROLLMENT"
-    ? { kind, id: parseBatchJobId(match[2]!, field) }
-    : { kind, id: parseDtmBatchJobId(match[2]!, field) };
+    ? { kind, id: parseBatchJobId(global.id, field) }
+    : { kind, id: parseDtmBatchJobId(global.id, field) };
 }
 
 interface JobIdOf {

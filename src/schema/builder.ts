@@ -5,6 +5,7 @@ import type { Scope } from "../auth/viewer.js";
 import { ForbiddenError, ValidationError } from "../model/errors.js";
 import type { GatewayContext } from "../context.js";
 import type { SerialNumber, Uuid } from "../model/ids.js";
+import { decodeGlobalId } from "./global-id.js";
 
 /** The one builder. Types live in the domain files beside this one; index.ts loads them. */
 export const builder = new SchemaBuilder<{
@@ -29,7 +30,7 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: () => new ForbiddenError(),
   },
   relay: {
-    decodeGlobalID: (globalID) => decodeGlobalId(globalID),
+    decodeGlobalID: (globalID) => decodeNodeId(globalID),
     clientMutationId: "omit",
     cursorType: "String",
     edgesFieldOptions: { nullable: false },
@@ -45,13 +46,12 @@ export const nodeTypeNames = new Set<string>();
  * Global ids are base64 of "Type:id". Anything else, or a type that is not a Node, is a
  * VALIDATION_FAILED naming `id`, and the message never repeats the input.
  */
-function decodeGlobalId(globalID: string): { typename: string; id: string } {
-  const text = globalID.length <= 512 ? Buffer.from(globalID, "base64").toString("utf8") : "";
-  const match = /^([A-Za-z][A-Za-z0-9]*):(.+)$/s.exec(text);
-  if (!match || !nodeTypeNames.has(match[1]!) || Buffer.from(text).toString("base64") !== globalID) {
+function decodeNodeId(globalID: string): { typename: string; id: string } {
+  const global = decodeGlobalId(globalID);
+  if (!global || !nodeTypeNames.has(global.typename)) {
     throw new ValidationError("id", "Not a global id issued by this API.");
   }
-  return { typename: match[1]!, id: match[2]! };
+  return global;
 }
 
 /** The builder's resolved type parameters, for helpers that take refs. */

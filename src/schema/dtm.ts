@@ -57,6 +57,7 @@ import {
   parseJobIdOf,
 } from "./batch.js";
 import { builder, nodeTypeNames } from "./builder.js";
+import { ownId } from "./global-id.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
 import { offsetPage, type PageArgs } from "./pagination.js";
 
@@ -101,7 +102,10 @@ const CertificatePolicyRef = builder.objectRef<CertificatePolicy>("CertificatePo
   description: "A Device Trust Manager certificate (management) policy.",
   authScopes: devices,
   fields: (t) => ({
-    policyId: t.exposeString("id", { description: "DigiCert's id, IOT_<uuid>." }),
+    id: t.exposeID("id", {
+      description: "DigiCert's id, IOT_<uuid>; what certificatePolicyId arguments take.",
+    }),
+    policyId: t.exposeString("id", { description: "DigiCert's id, IOT_<uuid>; the same as id." }),
     name: t.exposeString("name"),
     status: t.exposeString("status"),
     managementMethods: t.field({ type: [DtmManagementMethodEnum], resolve: (p) => p.managementMethods }),
@@ -135,7 +139,8 @@ const DeviceGroupRef = builder.objectRef<DeviceGroup>("DeviceGroup").implement({
   description: "A Device Trust Manager device group.",
   authScopes: devices,
   fields: (t) => ({
-    groupId: t.exposeString("id", { description: "DigiCert's id (a UUID)." }),
+    id: t.exposeID("id", { description: "DigiCert's id (a UUID); what deviceGroupId arguments take." }),
+    groupId: t.exposeString("id", { description: "DigiCert's id (a UUID); the same as id." }),
     name: t.exposeString("name"),
     description: t.exposeString("description", { nullable: true }),
     deviceCount: t.exposeInt("deviceCount", { nullable: true }),
@@ -357,8 +362,10 @@ builder.queryFields((t) => ({
     type: DeviceRef,
     nullable: true,
     authScopes: devices,
-    args: { id: t.arg.string({ required: true, description: "DigiCert's device id (a UUID)." }) },
-    resolve: (_root, { id }, ctx) => loadDevice(ctx, parseDtmDeviceId(id, "id")),
+    args: {
+      id: t.arg.id({ required: true, description: "The device's global id, or DigiCert's id (a UUID)." }),
+    },
+    resolve: (_root, { id }, ctx) => loadDevice(ctx, parseDtmDeviceId(ownId(String(id), "Device"), "id")),
   }),
   devices: t.connection(
     {

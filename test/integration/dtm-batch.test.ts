@@ -660,6 +660,20 @@ describe("single device registration", () => {
     expect(stack.simulator.requestCount("POST /devicetrustmanager/api/v4/device/registration")).toBe(0);
   });
 
+  it("reads a device by its global id or DigiCert's id, and refuses another type's global id", async () => {
+    const list = await stack.gql<any>(`{ devices(first: 1) { edges { node { id deviceId name } } } }`);
+    const { id, deviceId, name } = list.data.devices.edges[0].node;
+    for (const argument of [id, deviceId]) {
+      const res = await stack.gql<any>(`query($id: ID!) { device(id: $id) { name } }`, { id: argument });
+      expect(res.data.device).toEqual({ name });
+    }
+    stack.simulator.resetCounters();
+    const other = Buffer.from(`DtmBatchJob:${deviceId}`).toString("base64");
+    const refused = await stack.gql<any>(`query($id: ID!) { device(id: $id) { name } }`, { id: other });
+    expect(refused.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+    expect(stack.simulator.requestCounts()).toEqual({});
+  });
+
   it("refuses a bad CSR before anything is sent", async () => {
     stack.simulator.resetCounters();
     const res = await stack.gql<any>(REGISTER, {

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import * as x509 from "@peculiar/x509";
 import { unzipSync } from "fflate";
 import { graphql } from "graphql";
+import { LRUCache } from "lru-cache";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { IOT_PROFILE_IDS } from "../../simulator/index.js";
@@ -975,7 +976,7 @@ describe("the documented JSON download", () => {
       iot,
       dtm: {} as Services["dtm"],
       reports: {} as Services["reports"],
-      jobKinds: {} as Services["jobKinds"],
+      jobKinds: new LRUCache({ max: 10 }),
       jobs: {} as Services["jobs"],
       jobScope: "default",
       idempotency: new IdempotencyStore(),

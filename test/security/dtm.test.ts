@@ -65,7 +65,7 @@ describe("hostile ids never reach an upstream URL", () => {
     "device, group, policy and job lookups refuse %j with no upstream request",
     async (id) => {
       for (const query of [
-        `query($id: String!) { device(id: $id) { name } }`,
+        `query($id: ID!) { device(id: $id) { name } }`,
         `query($id: String!) { deviceGroup(id: $id) { name } }`,
         `query($id: String!) { certificatePolicy(id: $id) { name } }`,
         `query($id: String!) { devices(first: 1, filter: { deviceGroupId: $id }) { totalCount } }`,
