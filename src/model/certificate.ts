@@ -6,6 +6,7 @@ import type {
 } from "../datasources/tlm/wire.js";
 import { UpstreamInvalidResponseError } from "./errors.js";
 import { isSerialNumber, isUuid, type RequestId, type SerialNumber, type Uuid } from "./ids.js";
+import { toDate } from "./json.js";
 
 export const CERTIFICATE_STATUSES = [
   "ISSUED",
@@ -142,10 +143,4 @@ function toStatus(value: string | undefined): CertificateStatus {
 function toRevocationReason(value: string | undefined): RevocationReason | null {
   const upper = value?.toUpperCase();
   return (REVOCATION_REASONS as readonly string[]).includes(upper ?? "") ? (upper as RevocationReason) : null;
-}
-
-function toDate(value: string | undefined): Date | null {
-  if (!value) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
 }

@@ -28,6 +28,7 @@ import {
 import type { BatchJob } from "./batch.js";
 import { type CallContext, toDomainError } from "./upstream-errors.js";
 import { type Brand, iotIdAs, isIotId, isUuid, uuidAs } from "./ids.js";
+import { count, toDate } from "./json.js";
 import { type ParsedCertificate, parseCertificatePem, X509ParseError } from "./x509.js";
 
 /**
@@ -168,16 +169,6 @@ function known<T extends string>(values: unknown, read: (value: unknown) => T | 
     if (item && !out.includes(item)) out.push(item);
   }
   return out;
-}
-
-function toDate(value: unknown): Date | null {
-  if (typeof value !== "string" || value === "") return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
-function count(value: unknown): number | null {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : null;
 }
 
 function str(value: unknown): string | null {

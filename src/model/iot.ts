@@ -1,6 +1,7 @@
 import { inspect } from "node:util";
 import { UpstreamHttpError } from "../datasources/errors.js";
 import type { BatchJob } from "./batch.js";
+import { count, toDate } from "./json.js";
 import type {
   WireBatchCertificateFormat,
   WireBatchDownload,
@@ -468,12 +469,6 @@ export function toDeviceCertificate(wire: WireDeviceCertificate): DeviceCertific
           }
         : null,
   };
-}
-
-function toDate(value: string | undefined): Date | null {
-  if (!value) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
 }
 
 export interface DeviceCertificateFilter {
@@ -989,8 +984,6 @@ export function toIotBatchJob(wire: WireBatchJob): IotBatchJob {
   if (typeof wire?.job_id !== "string" || !isUuid(wire.job_id) || typeof wire.status !== "string") {
     throw new UpstreamInvalidResponseError();
   }
-  const count = (value: unknown) =>
-    typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : null;
   const profileId = wire.enrollment_profile?.id;
   return {
     id: wire.job_id.toLowerCase() as BatchJobId,
