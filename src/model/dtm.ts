@@ -18,14 +18,13 @@ import type {
 import { checkedCsr } from "./enrollment.js";
 import {
   CertificatePolicyNotFoundError,
-  DeviceGroupNotFoundError,
   DuplicateDeviceError,
   InvalidCsrError,
   RequestNotFoundError,
   UpstreamInvalidResponseError,
   ValidationError,
 } from "./errors.js";
-import type { BatchJob } from "./batch.js";
+import { type BatchJob, batchJobNotFound } from "./batch.js";
 import { type CallContext, toDomainError } from "./upstream-errors.js";
 import { type Brand, iotIdAs, isIotId, isUuid, uuidAs } from "./ids.js";
 import { count, toDate } from "./json.js";
@@ -893,21 +892,6 @@ export interface DtmCallContext {
   jobId?: string;
 }
 
-/** RequestNotFoundError (name and code kept) worded for a batch job (of either product). */
-export function dtmBatchJobNotFound(jobId: string): RequestNotFoundError {
-  const error = new RequestNotFoundError(jobId);
-  error.message = `No batch job has id ${jobId}.`;
-  return error;
-}
-
-/** The not-found error for a certificate policy or a device group. */
-export function dtmNotFound(
-  id: string,
-  what: "Certificate policy" | "Device group",
-): CertificatePolicyNotFoundError | DeviceGroupNotFoundError {
-  return what === "Device group" ? new DeviceGroupNotFoundError(id) : new CertificatePolicyNotFoundError(id);
-}
-
 /**
  * Maps a DTM datasource failure to the domain error a caller can act on: code "03" (409) as DuplicateDeviceError,
  * `invalid_request` with its leading field as the input path, 403/404 as "not found" for what the call was about,
@@ -926,9 +910,9 @@ export function toDtmDomainError(error: unknown, call: DtmCallContext): unknown 
       error.message = `Batch job ${call.jobId} has no report.`;
       return error;
     }
-    if (call.jobId) return dtmBatchJobNotFound(call.jobId);
+    if (call.jobId) return batchJobNotFound(call.jobId);
     if (call.certificatePolicyId && call.operation === "template") {
-      return dtmNotFound(call.certificatePolicyId, "Certificate policy");
+      return new CertificatePolicyNotFoundError(call.certificatePolicyId);
     }
   }
   if (status === 413) {

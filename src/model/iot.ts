@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { UpstreamHttpError } from "../datasources/errors.js";
-import type { BatchJob } from "./batch.js";
+import { type BatchJob, batchJobNotFound } from "./batch.js";
 import { count, toDate } from "./json.js";
 import type {
   WireBatchCertificateFormat,
@@ -38,7 +38,6 @@ import {
   InvalidCsrError,
   ProfileNotFoundError,
   RenewalNotAllowedError,
-  RequestNotFoundError,
   UpstreamInvalidResponseError,
   ValidationError,
 } from "./errors.js";
@@ -1177,13 +1176,6 @@ export interface IotCallContext {
 export function deviceCertificateNotFound(ref: string): CertificateNotFoundError {
   const error = new CertificateNotFoundError(ref);
   error.message = `No device certificate has id or serial number ${ref}.`;
-  return error;
-}
-
-/** RequestNotFoundError (name and code REQUEST_NOT_FOUND kept) worded for a batch job. */
-export function batchJobNotFound(jobId: string): RequestNotFoundError {
-  const error = new RequestNotFoundError(jobId);
-  error.message = `No batch job has id ${jobId}.`;
   return error;
 }
 

@@ -25,13 +25,14 @@ import {
   toDeviceGroup,
   toDeviceRegistrationReport,
   toDtmBatchJob,
-  dtmNotFound,
   toDtmDomainError,
   toWireDeviceRegistration,
   toWireDtmBatch,
   type DtmCallContext,
 } from "../model/dtm.js";
 import {
+  CertificatePolicyNotFoundError,
+  DeviceGroupNotFoundError,
   UpstreamInvalidResponseError,
   UpstreamOutcomeUnknownError,
   ValidationError,
@@ -61,9 +62,9 @@ export async function registerDevice(
     loadDeviceGroup(ctx, input.deviceGroupId),
     ...policyIds.map((id) => loadCertificatePolicy(ctx, id)),
   ]);
-  if (!group) throw dtmNotFound(input.deviceGroupId, "Device group");
+  if (!group) throw new DeviceGroupNotFoundError(input.deviceGroupId);
   const missing = policyIds.find((_id, i) => !policies[i]);
-  if (missing) throw dtmNotFound(missing, "Certificate policy");
+  if (missing) throw new CertificatePolicyNotFoundError(missing);
   let wire: Awaited<ReturnType<GatewayContext["dtm"]["registerDevice"]>>;
   try {
     wire = await ctx.dtm.registerDevice(body);
@@ -150,10 +151,10 @@ export async function createDeviceRegistrationBatch(
 async function batchPolicy(ctx: GatewayContext, input: DtmBatchInput): Promise<CertificatePolicy> {
   const loaders = dtmLoaders(ctx);
   const group = await loaders.group.load(input.deviceGroupId);
-  if (!group) throw dtmNotFound(input.deviceGroupId, "Device group");
+  if (!group) throw new DeviceGroupNotFoundError(input.deviceGroupId);
   if (input.certificatePolicyId != null) {
     const policy = await loaders.policy.load(input.certificatePolicyId);
-    if (!policy) throw dtmNotFound(input.certificatePolicyId, "Certificate policy");
+    if (!policy) throw new CertificatePolicyNotFoundError(input.certificatePolicyId);
     return policy;
   }
   const candidates = await groupPolicies(ctx, input.deviceGroupId);

@@ -1,8 +1,7 @@
 import { SCOPES } from "../auth/viewer.js";
 import type { GatewayContext } from "../context.js";
-import { dtmBatchJobNotFound } from "../model/dtm.js";
 import { ValidationError } from "../model/errors.js";
-import type { BatchJob } from "../model/batch.js";
+import { type BatchJob, batchJobNotFound } from "../model/batch.js";
 import { jobKey } from "../subscriptions/job-key.js";
 import { batchJobKind } from "../resolvers/batch-jobs.js";
 import { JobNotFoundError } from "../subscriptions/job-watcher.js";
@@ -29,7 +28,7 @@ async function watchKeys(
     refs.map(async ({ id, ref }) => {
       // A bare job id names no product: the job's first read says which (and that it exists).
       const kind = await batchJobKind(ctx, ref);
-      if (!kind) throw dtmBatchJobNotFound(id);
+      if (!kind) throw batchJobNotFound(id);
       byKey.set(jobKey(tenant, kind, ref.id), id);
     }),
   );
@@ -39,7 +38,7 @@ async function watchKeys(
 /** The watcher's not-found names the tenant in its key: callers get the job id they sent instead. */
 function notFound(error: unknown, byKey: Map<string, string>): unknown {
   if (!(error instanceof JobNotFoundError)) return error;
-  return dtmBatchJobNotFound(byKey.get(error.key) ?? "");
+  return batchJobNotFound(byKey.get(error.key) ?? "");
 }
 
 /**
