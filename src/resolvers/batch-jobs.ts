@@ -2,10 +2,10 @@ import type { GatewayContext } from "../context.js";
 import type { DtmClient } from "../datasources/dtm/client.js";
 import type { IotClient } from "../datasources/iot/client.js";
 import type { BatchJob, BatchJobKind } from "../model/batch.js";
-import { type DtmBatchJobId, toDtmBatchJob, toDtmDomainError } from "../model/dtm.js";
-import { type BatchJobId, toIotBatchJob, toIotDomainError } from "../model/iot.js";
-import { loadDtmBatchJob } from "./dtm.js";
-import { loadIotBatchJob } from "./iot-batch.js";
+import type { DtmBatchJobId } from "../model/dtm.js";
+import type { BatchJobId } from "../model/iot.js";
+import { loadDtmBatchJob, readDtmBatchJob } from "./dtm.js";
+import { loadIotBatchJob, readIotBatchJob } from "./iot-batch.js";
 
 /**
  * Batch jobs of either product, read by a reference that may or may not say which product runs the job (a global id
@@ -18,17 +18,14 @@ export type JobRef =
   | { kind: null; id: string };
 
 /**
- * The job through the request's loaders. A bare id is read from the product remembered for it (`ctx.jobKinds`), else
- * from both at once. Null when neither has it; an error only when no answer was found and a read failed.
+ * The job through the request's loaders, from the product that runs it (`batchJobKind`). Null when neither product has
+ * it; an error when no answer was found and a read failed.
  */
 export async function loadBatchJob(ctx: GatewayContext, ref: JobRef): Promise<BatchJob | null> {
-  // A failed lookup by another request is not this one's failure: it reads both products instead.
-  const kind = ref.kind ?? (await ctx.jobKinds.get(kindKey(ctx, ref.id))?.catch(() => null)) ?? null;
+  const kind = await batchJobKind(ctx, ref);
   if (kind === "IOT_ENROLLMENT") return loadIotBatchJob(ctx, ref.id as BatchJobId);
   if (kind === "DTM_DEVICE_REGISTRATION") return loadDtmBatchJob(ctx, ref.id as DtmBatchJobId);
-  const job = await loadEither(ctx, ref.id);
-  if (job) ctx.jobKinds.set(kindKey(ctx, ref.id), Promise.resolve(job.kind));
-  return job;
+  return null;
 }
 
 /**
@@ -70,23 +67,12 @@ function kindKey(ctx: GatewayContext, id: string): string {
  * One fresh read of a job, with no request and no loader: what the subscription poller uses, with the tenant's own
  * clients. Null when DigiCert has no such job for these credentials.
  */
-export async function readBatchJob(
+export function readBatchJob(
   clients: { iot: IotClient; dtm: DtmClient },
   kind: BatchJobKind,
   id: string,
 ): Promise<BatchJob | null> {
-  if (kind === "IOT_ENROLLMENT") {
-    try {
-      const wire = await clients.iot.getBatchJob(id as BatchJobId);
-      return wire ? toIotBatchJob(wire) : null;
-    } catch (error) {
-      throw toIotDomainError(error, { idempotent: true, operation: "read", jobId: id });
-    }
-  }
-  try {
-    const wire = await clients.dtm.getBatchJob(id as DtmBatchJobId);
-    return wire ? toDtmBatchJob(wire) : null;
-  } catch (error) {
-    throw toDtmDomainError(error, { idempotent: true, operation: "read", jobId: id });
-  }
+  return kind === "IOT_ENROLLMENT"
+    ? readIotBatchJob(clients.iot, id as BatchJobId)
+    : readDtmBatchJob(clients.dtm, id as DtmBatchJobId);
 }

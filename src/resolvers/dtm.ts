@@ -38,6 +38,7 @@ import {
   ValidationError,
 } from "../model/errors.js";
 import { isUuid } from "../model/ids.js";
+import type { BatchDecision } from "./iot-batch.js";
 import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
 
 /**
@@ -149,13 +150,16 @@ export async function createDeviceRegistrationBatch(
 
 /** The policy named in the input, or the group's only BATCH policy; typed not-found errors otherwise. */
 async function batchPolicy(ctx: GatewayContext, input: DtmBatchInput): Promise<CertificatePolicy> {
-  const loaders = dtmLoaders(ctx);
-  const group = await loaders.group.load(input.deviceGroupId);
+  const policyId = input.certificatePolicyId ?? null;
+  // Read together: the group's check does not wait for the policy's.
+  const [group, named] = await Promise.all([
+    loadDeviceGroup(ctx, input.deviceGroupId),
+    policyId === null ? null : loadCertificatePolicy(ctx, policyId),
+  ]);
   if (!group) throw new DeviceGroupNotFoundError(input.deviceGroupId);
-  if (input.certificatePolicyId != null) {
-    const policy = await loaders.policy.load(input.certificatePolicyId);
-    if (!policy) throw new CertificatePolicyNotFoundError(input.certificatePolicyId);
-    return policy;
+  if (policyId !== null) {
+    if (!named) throw new CertificatePolicyNotFoundError(policyId);
+    return named;
   }
   const candidates = await groupPolicies(ctx, input.deviceGroupId);
   const batch = candidates.filter((policy) => policy.managementMethods.includes("BATCH"));
@@ -169,8 +173,6 @@ async function batchPolicy(ctx: GatewayContext, input: DtmBatchInput): Promise<C
   }
   return batch[0]!;
 }
-
-export type BatchDecision = "approve" | "reject";
 
 /** Approves or rejects a PENDING_APPROVAL device registration job. Never resent. */
 export async function decideDeviceRegistrationBatch<D extends BatchDecision>(
@@ -237,6 +239,19 @@ export function createReportCache(maxRows = 200_000): ReportCache {
     fetchMethod: async (_key, _stale, { context }) =>
       toDeviceRegistrationReport(await context.dtm.downloadReportJson(context.jobId)),
   });
+}
+
+/**
+ * One read of the job with these clients, no loader (the request's loader and the subscription poller both use it);
+ * null when DigiCert knows none with this id for these credentials.
+ */
+export async function readDtmBatchJob(dtm: DtmClient, jobId: DtmBatchJobId): Promise<DtmBatchJob | null> {
+  try {
+    const wire = await dtm.getBatchJob(jobId);
+    return wire ? toDtmBatchJob(wire) : null;
+  } catch (error) {
+    throw toDtmDomainError(error, { idempotent: true, operation: "read", jobId });
+  }
 }
 
 export function loadDtmBatchJob(ctx: GatewayContext, id: DtmBatchJobId): Promise<DtmBatchJob | null> {
@@ -309,13 +324,7 @@ function dtmLoaders(ctx: GatewayContext): DtmLoaders {
   if (loaders) return loaders;
   const { dtm } = ctx;
   loaders = {
-    job: byId(
-      async (id) => {
-        const wire = await dtm.getBatchJob(id);
-        return wire ? toDtmBatchJob(wire) : null;
-      },
-      (id) => ({ jobId: id }),
-    ),
+    job: byId((id) => readDtmBatchJob(dtm, id)),
     device: byId(async (id) => {
       const wire = await dtm.getDevice(id);
       return wire ? toDevice(wire) : null;

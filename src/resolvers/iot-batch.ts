@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
 import type { GatewayContext } from "../context.js";
-import type { BatchUploadFile } from "../datasources/iot/client.js";
+import type { BatchUploadFile, IotClient } from "../datasources/iot/client.js";
 import {
   ProfileNotFoundError,
   UpstreamInvalidResponseError,
@@ -114,6 +114,19 @@ export async function decideIotBatchJob<D extends BatchDecision>(
   }
   batchLoaders(ctx).job.clear(jobId);
   return { kind: decision, jobId };
+}
+
+/**
+ * One read of the job with these clients, no loader (the request's loader and the subscription poller both use it);
+ * null when DigiCert knows none with this id for these credentials.
+ */
+export async function readIotBatchJob(iot: IotClient, jobId: BatchJobId): Promise<IotBatchJob | null> {
+  try {
+    const wire = await iot.getBatchJob(jobId);
+    return wire ? toIotBatchJob(wire) : null;
+  } catch (error) {
+    throw toIotDomainError(error, { idempotent: true, operation: "read", jobId });
+  }
 }
 
 /** The job, or null when DigiCert knows none with this id (for this tenant). */
@@ -260,12 +273,7 @@ function batchLoaders(ctx: GatewayContext): BatchLoaders {
   let loaders = perRequest.get(ctx);
   if (!loaders) {
     loaders = {
-      job: new DataLoader((ids) =>
-        settle(ids, async (id) => {
-          const wire = await ctx.iot.getBatchJob(id);
-          return wire ? toIotBatchJob(wire) : null;
-        }),
-      ),
+      job: new DataLoader((ids) => settle(ids, (id) => readIotBatchJob(ctx.iot, id))),
       download: new DataLoader((ids) =>
         settle(
           ids,

@@ -12,6 +12,7 @@ import {
   type DtmBatchJobId,
   type DtmPage,
   type DtmDeviceId,
+  parseDtmBatchJobId,
   parseDtmCertificatePolicyId,
   parseDtmDeviceGroupId,
   parseDtmDeviceId,
@@ -38,7 +39,6 @@ import {
   createDeviceRegistrationBatch,
   csvTemplate,
   decideDeviceRegistrationBatch,
-  type BatchDecision,
   groupPolicies,
   loadCertificatePolicy,
   loadDevice,
@@ -47,6 +47,7 @@ import {
   loadDtmBatchJob,
   registerDevice,
 } from "../resolvers/dtm.js";
+import type { BatchDecision } from "../resolvers/iot-batch.js";
 import { requireScope } from "./access.js";
 import {
   BatchJobInterface,
@@ -258,7 +259,7 @@ builder.node(DtmBatchJobRef, {
   interfaces: [BatchJobInterface],
   authScopes: batchJobs,
   isTypeOf: (value) => (value as Partial<DtmBatchJob> | null)?.kind === "DTM_DEVICE_REGISTRATION",
-  id: { resolve: (job) => job.id, parse: (id) => parseJobIdOf(`${id}`, "DTM_DEVICE_REGISTRATION") },
+  id: { resolve: (job) => job.id, parse: (id) => parseDtmBatchJobId(id, "id") },
   loadOne: (id, ctx) => {
     requireScope(ctx, SCOPES.batchJobs);
     return loadDtmBatchJob(ctx, id);
@@ -283,7 +284,7 @@ builder.node(DtmBatchJobRef, {
       type: [DeviceRegistrationRef],
       nullable: true,
       description:
-        "The job's report, one entry per data row, once every row is processed (null before then). One upstream read per request.",
+        "The job's report, one entry per data row, once every row is processed (null before then). Read once per job state, shared by every request and subscriber of the tenant.",
       resolve: async (job, _args, ctx) => (await loadDeviceRegistrationReport(ctx, job))?.rows ?? null,
     }),
   }),
