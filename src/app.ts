@@ -282,7 +282,7 @@ function createTenants(config: AppConfig) {
       jobScope: tenant,
       parsedCertificates,
       idempotency,
-      idempotencyScope: tenant,
+      tenantScope: tenant,
       reports,
       jobKinds,
     });
@@ -305,7 +305,7 @@ function createTenants(config: AppConfig) {
         jobScope: null,
         parsedCertificates,
         idempotency,
-        idempotencyScope: `${viewer.tenant}:${fingerprintOf(callerApiKey)}`,
+        tenantScope: `${viewer.tenant}:${fingerprintOf(callerApiKey)}`,
         reports,
         jobKinds,
       };

@@ -50,13 +50,16 @@ export interface GatewayContext {
   dtm: DtmClient;
   jobs: JobWatcher<BatchJob>;
   jobScope: string | null;
-  /** Remembers enrollment results by the caller's idempotency key, within `idempotencyScope`. */
+  /** Remembers enrollment results by the caller's idempotency key, within `tenantScope`. */
   idempotency: IdempotencyStore;
-  /** The tenant (and, in pass-through mode, the caller's DigiCert key): keys never cross it. */
-  idempotencyScope: string;
-  /** App-wide: DTM job reports by tenant (idempotencyScope) and job state. */
+  /**
+   * The tenant (and, in pass-through mode, the caller's DigiCert key): every app-wide store below keys by it, so
+   * nothing kept for one caller's credentials is served to another's.
+   */
+  tenantScope: string;
+  /** App-wide: DTM job reports by tenant (tenantScope) and job state. */
   reports: ReportCache;
-  /** App-wide: which product runs a job, by tenant (idempotencyScope) and bare job id. */
+  /** App-wide: which product runs a job, by tenant (tenantScope) and bare job id. */
   jobKinds: LRUCache<string, Promise<BatchJobKind | null>>;
   loaders: Loaders;
   logger: Logger;
@@ -74,7 +77,7 @@ export interface Services {
   /** The tenant jobs are watched in; null in pass-through mode (the gateway has no key to poll with). */
   jobScope: string | null;
   idempotency: IdempotencyStore;
-  idempotencyScope: string;
+  tenantScope: string;
   reports: ReportCache;
   jobKinds: LRUCache<string, Promise<BatchJobKind | null>>;
   /** Parsed certificates by PEM. Certificates are public and immutable, and parsing is pure. */
@@ -92,7 +95,7 @@ export function createContext(
   logger: Logger,
   now = new Date(),
 ): GatewayContext {
-  const { tlm, iot, dtm, jobs, jobScope, idempotency, idempotencyScope, reports, jobKinds } = services;
+  const { tlm, iot, dtm, jobs, jobScope, idempotency, tenantScope, reports, jobKinds } = services;
   const loaders = createLoaders(services);
   return {
     viewer,
@@ -102,7 +105,7 @@ export function createContext(
     jobs,
     jobScope,
     idempotency,
-    idempotencyScope,
+    tenantScope,
     reports,
     jobKinds,
     loaders,

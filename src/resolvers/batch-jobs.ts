@@ -60,7 +60,7 @@ async function loadEither(ctx: GatewayContext, id: string): Promise<BatchJob | n
 
 /** Kept per tenant: another tenant's answer for the same id says nothing about this one's. */
 function kindKey(ctx: GatewayContext, id: string): string {
-  return `${ctx.idempotencyScope}|${id}`;
+  return `${ctx.tenantScope}|${id}`;
 }
 
 /**

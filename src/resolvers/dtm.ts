@@ -214,7 +214,7 @@ export async function loadDeviceRegistrationReport(
   job: DtmBatchJob,
 ): Promise<DeviceRegistrationReport | null> {
   if (!REPORT_READY.has(job.status)) return null;
-  const key = `${ctx.idempotencyScope}|${job.id}|${job.status}|${job.success ?? ""}|${job.failed ?? ""}`;
+  const key = `${ctx.tenantScope}|${job.id}|${job.status}|${job.success ?? ""}|${job.failed ?? ""}`;
   try {
     const report = await ctx.reports.fetch(key, { context: { dtm: ctx.dtm, jobId: job.id } });
     if (!report) throw new UpstreamInvalidResponseError();

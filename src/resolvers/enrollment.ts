@@ -66,7 +66,7 @@ function once(
 ): Promise<EnrollmentOutcome> {
   if (idempotencyKey === null || idempotencyKey === undefined) return issue();
   const key = parseIdempotencyKey(idempotencyKey);
-  return ctx.idempotency.run(ctx.idempotencyScope, key, fingerprintOf(request), issue);
+  return ctx.idempotency.run(ctx.tenantScope, key, fingerprintOf(request), issue);
 }
 
 /** Pickup only reads the request's state: safe to repeat, so it is reported as idempotent. */

@@ -123,7 +123,7 @@ async function once(
     return { kind: "enrolled", ...(await issue()) };
   const key = parseIdempotencyKey(idempotencyKey);
   let delivered: PrivateKeyMaterial | null = null;
-  const stored = await ctx.idempotency.run(ctx.idempotencyScope, key, fingerprintOf(request), async () => {
+  const stored = await ctx.idempotency.run(ctx.tenantScope, key, fingerprintOf(request), async () => {
     const outcome = await issue();
     delivered = outcome.privateKey;
     return { ...outcome, privateKey: null, privateKeyDelivered: outcome.privateKey !== null };

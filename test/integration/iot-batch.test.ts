@@ -980,7 +980,7 @@ describe("the documented JSON download", () => {
       jobs: {} as Services["jobs"],
       jobScope: "default",
       idempotency: new IdempotencyStore(),
-      idempotencyScope: "default",
+      tenantScope: "default",
       parsedCertificates: createParsedCertificateCache(),
     };
     const viewer = {

@@ -17,7 +17,7 @@ function services(cache = createParsedCertificateCache(10)): Services {
     jobScope: "t",
     parsedCertificates: cache,
     idempotency: new IdempotencyStore(),
-    idempotencyScope: "t",
+    tenantScope: "t",
   };
 }
 
