@@ -20,6 +20,7 @@ import { IdempotencyStore } from "../../src/resolvers/idempotency.js";
 import { schema } from "../../src/schema/index.js";
 import { generateCsr, selfSignedCertificate } from "../helpers/pki.js";
 import { type GqlResult, type Stack, startStack } from "../helpers/stack.js";
+import { DOC_FILE, DOCUMENTED_DOWNLOAD } from "../helpers/iot-docs.js";
 
 const run = promisify(execFile);
 
@@ -904,38 +905,6 @@ describe("the download route GET /downloads/iot-batch/{jobId}", () => {
 // ---------------------------------------------------------------------------------------------
 // The documented JSON download
 // ---------------------------------------------------------------------------------------------
-
-/** The example response of shared/digicert-docs/iot-trust-manager-batch-download-certificates.txt, verbatim. */
-const DOCUMENTED_DOWNLOAD = `{
-    "job_id": "e6006353-ba03-4909-afc8-c611f00d7644",
-    "chain": [
-        {
-            "cert_type": "intermediate",
-            "blob": "MIID5DCCAsy...N/mqQ==",
-            "common_name": "ICA RSA"
-        },
-        {
-            "cert_type": "root",
-            "blob": "MIIDxDC...fL+7bk=",
-            "common_name": "RSA Root"
-        }
-    ],
-    "certificates": [
-        {
-            "id": "60f0f385-9afa-464b-9811-d337245c4363",
-            "unique_identifier": "Line #0000001",
-            "body": "-----BEGIN CERTIFICATE-----\\nMIID...K8FhP\\n-----END CERTIFICATE-----\\n",
-            "private_key": "MIAGCSq...tLQo="
-        },
-        {
-            "id": "9766ee7c-62d5-47f4-b4cf-475409c62eea",
-            "unique_identifier": "Line #0000002",
-            "body": "-----BEGIN CERTIFICATE-----\\nMIID...3KFxa\\n-----END CERTIFICATE-----\\n",
-            "private_key": "MIAGCSq...LQo="
-        }
-    ]
-}`;
-const DOC_FILE = "/work/shared/digicert-docs/iot-trust-manager-batch-download-certificates.txt";
 
 describe("the documented JSON download", () => {
   it.skipIf(!existsSync(DOC_FILE))(

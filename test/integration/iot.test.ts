@@ -100,6 +100,23 @@ function openssl(args: string[], input?: Buffer): Buffer {
   return execFileSync("openssl", args, { input, stdio: ["pipe", "pipe", "pipe"] });
 }
 
+/** `openssl smime -decrypt` of a base64 DER P7M with the test's encryption key, as DigiCert's docs show. */
+function smimeDecrypt(base64: string, fileName: string): Buffer {
+  const p7m = join(dir, fileName);
+  writeFileSync(p7m, Buffer.from(base64, "base64"));
+  return openssl([
+    "smime",
+    "-decrypt",
+    "-binary",
+    "-inform",
+    "DER",
+    "-in",
+    p7m,
+    "-inkey",
+    encryption.keyFile,
+  ]);
+}
+
 /** The SPKI (PEM) of a private key file or of a certificate, as openssl prints it. */
 function publicKeyOfKey(file: string, inform = "PEM") {
   return openssl(["pkey", "-inform", inform, "-in", file, "-pubout"]).toString();
@@ -198,19 +215,7 @@ describe("IoT Trust Manager through GraphQL", () => {
       }),
     );
     expect(result.privateKey?.__typename).toBe("EncryptedCertificateBundle");
-    const p7m = join(dir, "bundle.p7m");
-    writeFileSync(p7m, Buffer.from(result.privateKey!.base64!, "base64"));
-    const zip = openssl([
-      "smime",
-      "-decrypt",
-      "-binary",
-      "-inform",
-      "DER",
-      "-in",
-      p7m,
-      "-inkey",
-      encryption.keyFile,
-    ]);
+    const zip = smimeDecrypt(result.privateKey!.base64!, "bundle.p7m");
     const files = unzipSync(new Uint8Array(zip));
     const names = Object.keys(files);
     const keyName = names.find((n) => /key/i.test(n))!;
@@ -229,19 +234,7 @@ describe("IoT Trust Manager through GraphQL", () => {
       }),
     );
     expect(result.privateKey?.__typename).toBe("EncryptedPrivateKey");
-    const p7m = join(dir, "key.p7m");
-    writeFileSync(p7m, Buffer.from(result.privateKey!.base64!, "base64"));
-    const keyPem = openssl([
-      "smime",
-      "-decrypt",
-      "-binary",
-      "-inform",
-      "DER",
-      "-in",
-      p7m,
-      "-inkey",
-      encryption.keyFile,
-    ]);
+    const keyPem = smimeDecrypt(result.privateKey!.base64!, "key.p7m");
     const keyFile = join(dir, "only.key");
     writeFileSync(keyFile, keyPem);
     expect(publicKeyOfKey(keyFile)).toBe(publicKeyOfCert(result.certificate.pem));
