@@ -270,22 +270,26 @@ function createTenants(config: AppConfig) {
     maxIntervalMs: config.jobPolling?.maxIntervalMs ?? 15_000,
     maxConsecutiveErrors: 5,
   });
+  /** One set of clients on `http`, with the app-wide stores; `tenantScope` keys those stores. */
+  const servicesOn = (http: UpstreamClient, tenantScope: string, jobScope: string | null): Services => ({
+    tlm: new TlmClient(http),
+    iot: new IotClient(http),
+    dtm: new DtmClient(http),
+    jobs,
+    jobScope,
+    parsedCertificates,
+    idempotency,
+    tenantScope,
+    reports,
+    jobKinds,
+  });
   for (const [tenant, credentials] of tenants) {
     const pool = credentials.kind === "apiKey" ? sharedPool : createUpstreamPool(transport, credentials);
     if (pool !== sharedPool) pools.push(pool);
-    const http = new UpstreamClient({ ...transport, credentials }, logger, pool);
-    services.set(tenant, {
-      tlm: new TlmClient(http),
-      iot: new IotClient(http),
-      dtm: new DtmClient(http),
-      jobs,
-      jobScope: tenant,
-      parsedCertificates,
-      idempotency,
-      tenantScope: tenant,
-      reports,
-      jobKinds,
-    });
+    services.set(
+      tenant,
+      servicesOn(new UpstreamClient({ ...transport, credentials }, logger, pool), tenant, tenant),
+    );
   }
   return {
     /** The viewer's tenant's services; null when this gateway does not serve that tenant. */
@@ -294,21 +298,9 @@ function createTenants(config: AppConfig) {
       if (!callerApiKey || callerApiKey.length > 512 || /[\s\u0000-\u001f]/.test(callerApiKey)) return null;
       const credentials = { kind: "apiKey" as const, apiKey: callerApiKey };
       const http = new UpstreamClient({ ...transport, credentials }, logger, sharedPool);
-      const tlm = new TlmClient(http);
-      // Keys are scoped by tenant and by a digest of the caller's DigiCert key (never the key itself).
-      return {
-        tlm,
-        iot: new IotClient(http),
-        dtm: new DtmClient(http),
-        jobs,
-        // Pass-through callers bring their own key per request: the gateway has none to poll with.
-        jobScope: null,
-        parsedCertificates,
-        idempotency,
-        tenantScope: `${viewer.tenant}:${fingerprintOf(callerApiKey)}`,
-        reports,
-        jobKinds,
-      };
+      // Scoped by tenant and by a digest of the caller's DigiCert key (never the key itself). Pass-through
+      // callers bring their own key per request: the gateway has none to poll jobs with (jobScope null).
+      return servicesOn(http, `${viewer.tenant}:${fingerprintOf(callerApiKey)}`, null);
     },
     async close() {
       await jobs.close();
