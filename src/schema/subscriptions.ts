@@ -32,7 +32,7 @@ async function watchKeys(
       byKey.set(jobKey(tenant, kind, ref.id), id);
     }),
   );
-  return { keys: [...new Set(byKey.keys())], byKey };
+  return { keys: [...byKey.keys()], byKey };
 }
 
 /** The watcher's not-found names the tenant in its key: callers get the job id they sent instead. */
