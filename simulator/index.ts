@@ -7,7 +7,7 @@ import { DTM_DEVICE_GROUPS, DTM_POLICIES } from "./dtm/policies.js";
 import { seedDtmDevices } from "./dtm/seed.js";
 import { IOT_PROFILES } from "./iot/profiles.js";
 import { seedIotCertificates } from "./iot/seed.js";
-import type { UploadLimits } from "./iot/upload.js";
+import type { UploadLimits } from "./upload.js";
 import { registerDtmRoutes } from "./routes/dtm.js";
 import { registerIotRoutes } from "./routes/iot.js";
 import { registerTlmRoutes } from "./routes/tlm.js";

@@ -10,6 +10,7 @@ import {
   type SubjectValues,
 } from "./ca.js";
 import { RESTRICTED_DTM_OBJECTS } from "./dtm/ids.js";
+import { ACCOUNT_ID } from "./ids.js";
 import type { Caller } from "./server.js";
 import {
   addValidity,
@@ -40,7 +41,6 @@ export const PROFILE_IDS: {
   desktopClient: "37881f30-4830-4622-9269-a08a4bb29609",
 });
 
-export const ACCOUNT_ID = "1d20c325-a69a-44ef-b668-6ee30630798d";
 const ENGINEERING = { id: "ac2f50a9-3e90-4556-a8ad-e3dde96778ed", name: "Engineering" };
 const IOT = { id: "0fb50ee0-1974-487c-9861-251bf8fac1ec", name: "IoT Operations" };
 const TLS_TEMPLATE = {

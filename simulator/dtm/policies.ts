@@ -1,7 +1,7 @@
 import type * as x509 from "@peculiar/x509";
 import { describeKey } from "../ca.js";
 import { CERTIFICATE_FIELD_TARGETS } from "../iot/profiles.js";
-import { ACCOUNT_ID } from "../seed.js";
+import { ACCOUNT_ID } from "../ids.js";
 import { DTM_IDS } from "./ids.js";
 
 // Device Trust Manager's seeded division, device groups and certificate (management) policies. DTM spells key types in

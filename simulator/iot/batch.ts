@@ -43,7 +43,7 @@ import type {
   IotBatchJob,
   IotCertificateRecord,
 } from "./types.js";
-import { isZip, readCsv, readMultipart, unzipBounded, type UploadLimits } from "./upload.js";
+import { isZip, readCsv, readMultipart, unzipBounded, type UploadLimits } from "../upload.js";
 
 // Batch enrollment. The public docs give the download path, approve/reject and the statuses, but no path for creating a
 // job or reading its status [?]. CHOSEN [I] (see simulator/NOTES-iot-batch-paths.md to correct them):

@@ -1,5 +1,5 @@
 import { ApiError } from "../errors.js";
-import { DtmBatches, type DtmBatchOptions } from "../dtm/batch.js";
+import { DtmBatches, type DtmBatchOptions } from "../dtm/batch/routes.js";
 import { deviceJson, newDevice } from "../dtm/devices.js";
 import { dtmErrorBody, duplicateName } from "../dtm/errors.js";
 import {

@@ -17,7 +17,8 @@ import { parseCsr } from "../csr.js";
 import { checkSubject, csrSans, csrSubjectValues, DNS_NAME, subjectJson, validSan } from "../names.js";
 import { ApiError } from "../errors.js";
 import { asObject, bodyObject, type JsonObject, paging, UUID } from "../request.js";
-import { ACCOUNT_ID, profileJson } from "../seed.js";
+import { ACCOUNT_ID } from "../ids.js";
+import { profileJson } from "../seed.js";
 import type { ApiRequest, ApiResponse, Caller, SimulatorServer } from "../server.js";
 import {
   addValidity,

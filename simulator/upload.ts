@@ -1,3 +1,6 @@
+// Multipart uploads and batch data files, shared by IoT batch enrollment (iot/batch.ts) and DTM batch jobs
+// (dtm/batch/): the multipart reader (a file part may stream to disk), ZIP inflation and CSV parsing, every size
+// bounded by UploadLimits. It knows no product: it imports only node, busboy, csv-parse, fflate and ./errors.js.
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { unlink } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
@@ -5,9 +8,7 @@ import busboy from "busboy";
 import { parse as parseCsvStream } from "csv-parse";
 import { parse as parseCsv } from "csv-parse/sync";
 import { Unzip, UnzipInflate } from "fflate";
-import { ApiError } from "../errors.js";
-
-// Multipart upload and data-file parsing for batch enrollment, with every size bounded.
+import { ApiError } from "./errors.js";
 
 export interface UploadLimits {
   /** Largest data file (and request body, plus a little for the other parts). The real service allows 200 MB [C]. */
