@@ -1,5 +1,4 @@
 import { createServer, type Server } from "node:http";
-import { LRUCache } from "lru-cache";
 import type { AddressInfo } from "node:net";
 import { GraphQLError } from "graphql";
 import { createYoga, type Plugin, maskError as yogaMaskError } from "graphql-yoga";
@@ -7,22 +6,24 @@ import type { Pool } from "undici";
 import { AuthenticationError, createTokenVerifier, type TokenVerifierOptions } from "./auth/verify.js";
 import type { Viewer } from "./auth/viewer.js";
 import type { Defences, UpstreamConfig } from "./config.js";
+import { createContext, type GatewayContext, type Services } from "./context.js";
 import {
-  createContext,
-  createParsedCertificateCache,
-  type GatewayContext,
-  type Services,
-} from "./context.js";
-import { UpstreamBodyError, UpstreamHttpError, UpstreamTransportError } from "./datasources/errors.js";
+  toUpstreamDomainError,
+  UpstreamBodyError,
+  UpstreamHttpError,
+  UpstreamTransportError,
+} from "./datasources/errors.js";
 import { createUpstreamPool, UpstreamClient } from "./datasources/http.js";
 import { DtmClient } from "./datasources/dtm/client.js";
 import { IotClient } from "./datasources/iot/client.js";
 import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import { DomainError, ValidationError } from "./model/errors.js";
-import { toDomainError } from "./model/upstream-errors.js";
 import { createDownloadHandler, DOWNLOADS_BASE_PATH } from "./http/downloads.js";
-import { fingerprintOf, IdempotencyStore } from "./resolvers/idempotency.js";
+import { fingerprintOf, IdempotencyStore } from "./stores/idempotency.js";
+import { createJobKindCache } from "./stores/job-kinds.js";
+import { createParsedCertificateCache } from "./stores/parsed-certificates.js";
+import { createReportCache } from "./stores/reports.js";
 import { browserDefences } from "./plugins/browser.js";
 import { limitRequestBody } from "./plugins/use-body-limit.js";
 import { useStreamedUploads } from "./plugins/use-streamed-uploads.js";
@@ -32,7 +33,6 @@ import { useRateLimit } from "./plugins/use-rate-limit.js";
 import { type BatchJob, TERMINAL_BATCH_JOB_STATUSES } from "./model/batch.js";
 import { parseJobKey } from "./subscriptions/job-key.js";
 import { readBatchJob } from "./resolvers/batch-jobs.js";
-import { createReportCache } from "./resolvers/dtm.js";
 import { schema } from "./schema/index.js";
 import { JobWatcher } from "./subscriptions/job-watcher.js";
 import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
@@ -255,7 +255,7 @@ function createTenants(config: AppConfig) {
   const parsedCertificates = createParsedCertificateCache();
   const idempotency = new IdempotencyStore();
   const reports = createReportCache();
-  const jobKinds = new LRUCache<string, Promise<BatchJob["kind"] | null>>({ max: 50_000 });
+  const jobKinds = createJobKindCache();
   const services = new Map<string, Services>();
   // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${kind}|${jobId}`
   // (see jobKey), polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
@@ -319,7 +319,7 @@ function maskError(error: unknown, message: string, isDev: boolean | undefined, 
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   let domain: unknown = original;
   if (UPSTREAM_FAILURES.some((cls) => original instanceof cls)) {
-    domain = toDomainError(original, { idempotent: true });
+    domain = toUpstreamDomainError(original, true);
   }
   if (domain instanceof DomainError) {
     const base = error instanceof GraphQLError ? error : undefined;

@@ -1,9 +1,11 @@
-// Pieces both the IoT and DTM clients need: a streamed multipart body, bounded JSON reading of a
-// streamed answer, and safe header reading.
+// Pieces the product clients share: what they need from the upstream, reads whose "absent" answer is normal, a
+// streamed multipart body, bounded JSON reading of a streamed answer, safe header reading, streamed downloads.
 import { randomBytes } from "node:crypto";
-import { UpstreamBodyError, UpstreamHttpError } from "./errors.js";
+import { nullWhenHidden, UpstreamBodyError } from "./errors.js";
 import {
   readBounded,
+  type UpstreamRequest,
+  type UpstreamResponse,
   type UpstreamRawBody,
   type UpstreamStreamRequest,
   type UpstreamStreamResponse,
@@ -133,15 +135,48 @@ export function streamThrough(
   return http.stream(req);
 }
 
+/** A file as DigiCert sends it (a batch download, a job report), streamed. */
+export interface FileDownload {
+  /** One of the types the call allows, else `application/octet-stream`. */
+  contentType: string;
+  /** Bytes, when DigiCert sent a Content-Length. */
+  contentLength: number | null;
+  /** The file name from Content-Disposition, reduced to [A-Za-z0-9._-], or null. */
+  fileName: string | null;
+  /** Headers safe to forward: content-type, and content-length / content-disposition when known. */
+  headers: Record<string, string>;
+  /** Unread; consume it or end it early with `return()`, or the connection stays busy. */
+  body: AsyncIterable<Uint8Array>;
+}
+
+/** A streamed answer as a download: its type kept only when one of `types`, its length and name only when safe. */
+export function toFileDownload(res: UpstreamStreamResponse, types: readonly string[]): FileDownload {
+  const mediaType = header(res.headers, "content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+  const contentType = types.includes(mediaType) ? mediaType : "application/octet-stream";
+  const lengthText = header(res.headers, "content-length")?.trim();
+  const contentLength = lengthText && /^\d{1,15}$/.test(lengthText) ? Number(lengthText) : null;
+  const fileName = safeFileName(header(res.headers, "content-disposition"));
+  const headers: Record<string, string> = { "content-type": contentType };
+  if (contentLength !== null) headers["content-length"] = String(contentLength);
+  if (fileName) headers["content-disposition"] = `attachment; filename="${fileName}"`;
+  return { contentType, contentLength, fileName, headers, body: res.body };
+}
+
 /**
- * A read whose "absent" answer is normal: 404, and 403 (another tenant's resource, which the caller
- * must not learn exists), become null.
+ * What a product client needs from the upstream: `UpstreamClient.request`, and for multipart uploads and file
+ * downloads a `stream` (not buffered, no body-size cap on 2xx).
  */
-export async function nullWhenHidden<T>(read: () => Promise<T>): Promise<T | null> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof UpstreamHttpError && (error.status === 403 || error.status === 404)) return null;
-    throw error;
-  }
+export interface ProductUpstream {
+  request(req: UpstreamRequest): Promise<UpstreamResponse>;
+  stream?(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse>;
+}
+
+/** A read whose "absent" answer (403, 404) is normal: DigiCert's JSON read by `map`, or null. */
+export async function readOrNull<W, T>(
+  http: Pick<ProductUpstream, "request">,
+  req: UpstreamRequest,
+  map: (wire: W) => T,
+): Promise<T | null> {
+  const res = await nullWhenHidden(() => http.request(req));
+  return res ? map(res.json as W) : null;
 }

@@ -11,7 +11,7 @@ import {
   UpstreamUnavailableError,
   ValidationError,
 } from "../model/errors.js";
-import { type BatchJobId, parseBatchJobId, toIotDomainError } from "../model/iot.js";
+import { type BatchJobId, parseBatchJobId } from "../model/iot/ids.js";
 import { extensionFor } from "../resolvers/iot-batch.js";
 
 /** Where the gateway serves files; GraphQL's `download.url` points here. */
@@ -153,8 +153,8 @@ export function createDownloadHandler(options: DownloadHandlerOptions): Download
     }
   }
 
-  function sendUpstreamFailure(res: ServerResponse, error: unknown, jobId: BatchJobId): void {
-    const domain = toIotDomainError(error, { idempotent: true, operation: "batchDownload", jobId });
+  /** `domain` is what the IoT datasource threw: a domain error, or anything else (masked as 502). */
+  function sendUpstreamFailure(res: ServerResponse, domain: unknown, jobId: BatchJobId): void {
     if (domain instanceof RequestNotFoundError) {
       sendError(res, 404, domain.code, domain.message);
     } else if (domain instanceof ValidationError) {
@@ -176,7 +176,7 @@ export function createDownloadHandler(options: DownloadHandlerOptions): Download
     } else if (domain instanceof DomainError) {
       sendError(res, 502, domain.code, domain.message);
     } else {
-      logger.error({ err: error, jobId }, "download failed");
+      logger.error({ err: domain, jobId }, "download failed");
       sendError(res, 500, "INTERNAL_SERVER_ERROR", "Unexpected error.");
     }
   }

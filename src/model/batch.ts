@@ -1,5 +1,3 @@
-import { RequestNotFoundError } from "./errors.js";
-
 /**
  * What every batch job shows, whichever product runs it: IoT Trust Manager batch enrollment and Device
  * Trust Manager device registration. Each product's model maps its own statuses into this one list.
@@ -44,11 +42,4 @@ export interface BatchJob {
   createdAt: Date | null;
   updatedAt: Date | null;
   completedAt: Date | null;
-}
-
-/** RequestNotFoundError (name and code REQUEST_NOT_FOUND kept) worded for a batch job of either product. */
-export function batchJobNotFound(jobId: string): RequestNotFoundError {
-  const error = new RequestNotFoundError(jobId);
-  error.message = `No batch job has id ${jobId}.`;
-  return error;
 }

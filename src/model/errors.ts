@@ -58,18 +58,48 @@ export class ProfileNotFoundError extends DomainError {
 }
 
 export class CertificateNotFoundError extends DomainError {
-  override readonly name = "CertificateNotFoundError";
+  override readonly name: string = "CertificateNotFoundError";
   readonly code = "CERTIFICATE_NOT_FOUND";
-  constructor(readonly serialNumber: string) {
-    super(`No certificate has serial number ${serialNumber}.`);
+  constructor(
+    readonly serialNumber: string,
+    message = `No certificate has serial number ${serialNumber}.`,
+  ) {
+    super(message);
+  }
+}
+
+/** An IoT device certificate, by id or serial; shown to GraphQL as CertificateNotFoundError (same code). */
+export class DeviceCertificateNotFoundError extends CertificateNotFoundError {
+  override readonly name = "DeviceCertificateNotFoundError";
+  constructor(ref: string) {
+    super(ref, `No device certificate has id or serial number ${ref}.`);
   }
 }
 
 export class RequestNotFoundError extends DomainError {
-  override readonly name = "RequestNotFoundError";
+  override readonly name: string = "RequestNotFoundError";
   readonly code = "REQUEST_NOT_FOUND";
-  constructor(readonly requestId: string) {
-    super(`No pending certificate request has id ${requestId}.`);
+  constructor(
+    readonly requestId: string,
+    message = `No pending certificate request has id ${requestId}.`,
+  ) {
+    super(message);
+  }
+}
+
+/** No batch job of either product has this id (for these credentials); shown to GraphQL as RequestNotFoundError. */
+export class BatchJobNotFoundError extends RequestNotFoundError {
+  override readonly name = "BatchJobNotFoundError";
+  constructor(readonly jobId: string) {
+    super(jobId, `No batch job has id ${jobId}.`);
+  }
+}
+
+/** The job exists (it was just read) but DigiCert has no report for it; shown to GraphQL as RequestNotFoundError. */
+export class BatchReportNotFoundError extends RequestNotFoundError {
+  override readonly name = "BatchReportNotFoundError";
+  constructor(readonly jobId: string) {
+    super(jobId, `Batch job ${jobId} has no report.`);
   }
 }
 
@@ -92,8 +122,11 @@ export class AlreadyRevokedError extends DomainError {
 export class RenewalNotAllowedError extends DomainError {
   override readonly name = "RenewalNotAllowedError";
   readonly code = "RENEWAL_NOT_ALLOWED";
-  constructor(readonly serialNumber: string) {
-    super(`Certificate ${serialNumber} cannot be renewed now (outside its profile's renewal window).`);
+  constructor(
+    readonly serialNumber: string,
+    message = `Certificate ${serialNumber} cannot be renewed now (outside its profile's renewal window).`,
+  ) {
+    super(message);
   }
 }
 

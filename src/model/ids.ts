@@ -1,3 +1,4 @@
+/** Identifiers shared by the products, validated and branded: only these reach an upstream URL. Imports the model only. */
 import { ValidationError } from "./errors.js";
 
 /** Identifiers that passed validation; only these reach an upstream URL. */

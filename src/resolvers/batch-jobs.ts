@@ -1,21 +1,51 @@
+/**
+ * Batch jobs of either product (GraphQL-free), read by a reference that may or may not say which product runs the
+ * job (a global id does; DigiCert's bare job id does not), and approved or rejected the same way for both.
+ *
+ * Layer: may import context, loaders, stores, datasources (types), model and batch-file; never schema.
+ */
 import type { GatewayContext } from "../context.js";
 import type { DtmClient } from "../datasources/dtm/client.js";
 import type { IotClient } from "../datasources/iot/client.js";
 import type { BatchJob, BatchJobKind } from "../model/batch.js";
-import type { DtmBatchJobId } from "../model/dtm.js";
-import type { BatchJobId } from "../model/iot.js";
-import { loadDtmBatchJob, readDtmBatchJob } from "./dtm.js";
-import { loadIotBatchJob, readIotBatchJob } from "./iot-batch.js";
+import type { DtmBatchJobId } from "../model/dtm/ids.js";
+import type { BatchJobId } from "../model/iot/ids.js";
 
-/**
- * Batch jobs of either product, read by a reference that may or may not say which product runs the job (a global id
- * does; DigiCert's bare job id does not).
- */
+/** A job reference: a product and its id, or a bare id of either product. */
 export type JobRef =
   | { kind: "IOT_ENROLLMENT"; id: BatchJobId }
   | { kind: "DTM_DEVICE_REGISTRATION"; id: DtmBatchJobId }
   /** A bare job id (a UUID, lower case): either product's. */
   | { kind: null; id: string };
+
+export type BatchDecision = "approve" | "reject";
+
+/** The job id type of each product. */
+export interface JobIdOf {
+  IOT_ENROLLMENT: BatchJobId;
+  DTM_DEVICE_REGISTRATION: DtmBatchJobId;
+}
+
+/**
+ * Approves or rejects a PENDING_APPROVAL job of either product (DigiCert answers 204). Never resent: a failure that
+ * may have reached DigiCert is outcome unknown. The request's copy of the job is dropped, so a field read after
+ * this reads it again.
+ */
+export async function decideBatchJob<K extends BatchJobKind, D extends BatchDecision>(
+  ctx: GatewayContext,
+  kind: K,
+  jobId: JobIdOf[K],
+  decision: D,
+): Promise<{ kind: D; jobId: JobIdOf[K] }> {
+  if (kind === "IOT_ENROLLMENT") {
+    await ctx.services.iot.decideBatchJob(jobId as BatchJobId, decision);
+    ctx.loaders.iotBatchJob.clear(jobId as BatchJobId);
+  } else {
+    await ctx.services.dtm.decideBatchJob(jobId as DtmBatchJobId, decision);
+    ctx.loaders.dtmBatchJob.clear(jobId as DtmBatchJobId);
+  }
+  return { kind: decision, jobId };
+}
 
 /**
  * The job through the request's loaders, from the product that runs it (`batchJobKind`). Null when neither product has
@@ -23,8 +53,8 @@ export type JobRef =
  */
 export async function loadBatchJob(ctx: GatewayContext, ref: JobRef): Promise<BatchJob | null> {
   const kind = await batchJobKind(ctx, ref);
-  if (kind === "IOT_ENROLLMENT") return loadIotBatchJob(ctx, ref.id as BatchJobId);
-  if (kind === "DTM_DEVICE_REGISTRATION") return loadDtmBatchJob(ctx, ref.id as DtmBatchJobId);
+  if (kind === "IOT_ENROLLMENT") return ctx.loaders.iotBatchJob.load(ref.id as BatchJobId);
+  if (kind === "DTM_DEVICE_REGISTRATION") return ctx.loaders.dtmBatchJob.load(ref.id as DtmBatchJobId);
   return null;
 }
 
@@ -35,12 +65,14 @@ export async function loadBatchJob(ctx: GatewayContext, ref: JobRef): Promise<Ba
  */
 export function batchJobKind(ctx: GatewayContext, ref: JobRef): Promise<BatchJobKind | null> {
   if (ref.kind) return Promise.resolve(ref.kind);
-  const key = kindKey(ctx, ref.id);
-  let kind = ctx.jobKinds.get(key);
+  const { jobKinds, tenantScope } = ctx.services;
+  // Kept per tenant: another tenant's answer for the same id says nothing about this one's.
+  const key = `${tenantScope}|${ref.id}`;
+  let kind = jobKinds.get(key);
   if (!kind) {
     kind = loadEither(ctx, ref.id).then((job) => job?.kind ?? null);
-    ctx.jobKinds.set(key, kind);
-    const forget = () => void (ctx.jobKinds.get(key) === kind && ctx.jobKinds.delete(key));
+    jobKinds.set(key, kind);
+    const forget = () => void (jobKinds.get(key) === kind && jobKinds.delete(key));
     kind.then((found) => found ?? forget(), forget);
   }
   return kind;
@@ -49,18 +81,13 @@ export function batchJobKind(ctx: GatewayContext, ref: JobRef): Promise<BatchJob
 /** Both products asked at once; the one that has the job answers. */
 async function loadEither(ctx: GatewayContext, id: string): Promise<BatchJob | null> {
   const answers = await Promise.allSettled([
-    loadIotBatchJob(ctx, id as BatchJobId),
-    loadDtmBatchJob(ctx, id as DtmBatchJobId),
+    ctx.loaders.iotBatchJob.load(id as BatchJobId),
+    ctx.loaders.dtmBatchJob.load(id as DtmBatchJobId),
   ]);
   for (const answer of answers) if (answer.status === "fulfilled" && answer.value) return answer.value;
   const failed = answers.find((answer) => answer.status === "rejected");
   if (failed) throw failed.reason;
   return null;
-}
-
-/** Kept per tenant: another tenant's answer for the same id says nothing about this one's. */
-function kindKey(ctx: GatewayContext, id: string): string {
-  return `${ctx.tenantScope}|${id}`;
 }
 
 /**
@@ -73,6 +100,6 @@ export function readBatchJob(
   id: string,
 ): Promise<BatchJob | null> {
   return kind === "IOT_ENROLLMENT"
-    ? readIotBatchJob(clients.iot, id as BatchJobId)
-    : readDtmBatchJob(clients.dtm, id as DtmBatchJobId);
+    ? clients.iot.getBatchJob(id as BatchJobId)
+    : clients.dtm.getBatchJob(id as DtmBatchJobId);
 }

@@ -1,51 +1,33 @@
-import DataLoader from "dataloader";
-import { LRUCache } from "lru-cache";
-import type { DtmClient } from "../datasources/dtm/client.js";
+/**
+ * Device Trust Manager use cases (GraphQL-free): register one device, create a device registration batch from an
+ * uploaded file, and read devices, groups, policies, jobs and reports (approve and reject: ./batch-jobs.ts). Everything the gateway
+ * can check is checked before anything is sent; registering, uploading and deciding are never resent.
+ *
+ * Layer: may import context, loaders, stores, datasources (types), model and batch-file; never schema.
+ */
 import type { GatewayContext } from "../context.js";
 import type { BatchUploadFile } from "../datasources/parts.js";
-import { type BatchFileRules, checkBatchFile, DTM_BATCH_FILE_LIMITS } from "../model/batch-file.js";
-import {
-  type CertificatePolicy,
-  type Device,
-  type DeviceGroup,
-  type DeviceRegistrationInput,
-  type DeviceRegistrationReport,
-  type DtmBatchInput,
-  type DtmBatchJob,
-  type DtmBatchJobId,
-  type DtmCertificatePolicyId,
-  type DtmDeviceGroupId,
-  type DtmDeviceId,
-  type DtmJobStatus,
-  checkBatchAgainstPolicy,
-  requiredTemplateColumns,
-  toCertificatePolicy,
-  toCreatedDtmBatchJobId,
-  toDevice,
-  toDeviceGroup,
-  toDeviceRegistrationReport,
-  toDtmBatchJob,
-  toDtmDomainError,
-  toWireDeviceRegistration,
-  toWireDtmBatch,
-  type DtmCallContext,
-} from "../model/dtm.js";
+import { type BatchFileRules, checkBatchFile, DTM_BATCH_FILE_LIMITS } from "../batch-file/check.js";
+import { checkBatchAgainstPolicy, type DtmBatchInput, toWireDtmBatch } from "../model/dtm/batch-input.js";
+import type { DeviceRegistrationReport, DtmBatchJob, DtmBatchJobFilter } from "../model/dtm/batch-job.js";
+import type { Device, DeviceFilter } from "../model/dtm/device.js";
+import type { DtmJobStatus } from "../model/dtm/enums.js";
+import type {
+  DtmBatchJobId,
+  DtmCertificatePolicyId,
+  DtmDeviceGroupId,
+  DtmDeviceId,
+} from "../model/dtm/ids.js";
+import { type CertificatePolicy, type DeviceGroup, requiredTemplateColumns } from "../model/dtm/policy.js";
+import { type DeviceRegistrationInput, toWireDeviceRegistration } from "../model/dtm/registration.js";
 import {
   CertificatePolicyNotFoundError,
   DeviceGroupNotFoundError,
   UpstreamInvalidResponseError,
-  UpstreamOutcomeUnknownError,
   ValidationError,
 } from "../model/errors.js";
-import { isUuid } from "../model/ids.js";
-import type { BatchDecision } from "./iot-batch.js";
+import type { Page } from "../model/read.js";
 import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
-
-/**
- * Device Trust Manager use cases (GraphQL-free): register one device, create a device registration batch from an
- * uploaded file, approve or reject it, and read devices, groups, policies, jobs and reports. Everything the gateway
- * can check is checked before anything is sent; registering, uploading and deciding are never resent.
- */
 
 // ---------------------------------------------------------------------------------------------
 // Single registration
@@ -60,26 +42,13 @@ export async function registerDevice(
   // The group and each policy are read first: a wrong id is a typed not-found, and nothing is sent.
   const policyIds = (input.bootstrap ?? []).map((entry) => entry.certificatePolicyId);
   const [group, ...policies] = await Promise.all([
-    loadDeviceGroup(ctx, input.deviceGroupId),
-    ...policyIds.map((id) => loadCertificatePolicy(ctx, id)),
+    ctx.loaders.deviceGroup.load(input.deviceGroupId),
+    ...policyIds.map((id) => ctx.loaders.certificatePolicy.load(id)),
   ]);
   if (!group) throw new DeviceGroupNotFoundError(input.deviceGroupId);
   const missing = policyIds.find((_id, i) => !policies[i]);
   if (missing) throw new CertificatePolicyNotFoundError(missing);
-  let wire: Awaited<ReturnType<GatewayContext["dtm"]["registerDevice"]>>;
-  try {
-    wire = await ctx.dtm.registerDevice(body);
-  } catch (error) {
-    throw toDtmDomainError(error, {
-      idempotent: false,
-      operation: "register",
-      deviceName: body.name,
-      deviceGroupId: body.device_group_id,
-    });
-  }
-  // A 2xx we cannot read after a registration: the device may exist.
-  if (!isUuid(wire?.device_id)) throw new UpstreamOutcomeUnknownError();
-  return wire.device_id.toLowerCase() as DtmDeviceId;
+  return ctx.services.dtm.registerDevice(body);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -128,24 +97,7 @@ export async function createDeviceRegistrationBatch(
     size: input.file.size,
     ...(input.file.type ? { contentType: input.file.type } : {}),
   };
-  let created: unknown;
-  try {
-    created = await ctx.dtm.createBatchJob({ fields, file });
-  } catch (error) {
-    throw toDtmDomainError(error, {
-      idempotent: false,
-      operation: "batchCreate",
-      deviceGroupId: input.deviceGroupId,
-      certificatePolicyId: policy.id,
-    });
-  }
-  try {
-    return toCreatedDtmBatchJobId(created);
-  } catch (error) {
-    // A 2xx we cannot read after an upload: the job may exist.
-    if (error instanceof UpstreamInvalidResponseError) throw new UpstreamOutcomeUnknownError();
-    throw error;
-  }
+  return ctx.services.dtm.createBatchJob({ fields, file });
 }
 
 /** The policy named in the input, or the group's only BATCH policy; typed not-found errors otherwise. */
@@ -153,8 +105,8 @@ async function batchPolicy(ctx: GatewayContext, input: DtmBatchInput): Promise<C
   const policyId = input.certificatePolicyId ?? null;
   // Read together: the group's check does not wait for the policy's.
   const [group, named] = await Promise.all([
-    loadDeviceGroup(ctx, input.deviceGroupId),
-    policyId === null ? null : loadCertificatePolicy(ctx, policyId),
+    ctx.loaders.deviceGroup.load(input.deviceGroupId),
+    policyId === null ? null : ctx.loaders.certificatePolicy.load(policyId),
   ]);
   if (!group) throw new DeviceGroupNotFoundError(input.deviceGroupId);
   if (policyId !== null) {
@@ -174,22 +126,6 @@ async function batchPolicy(ctx: GatewayContext, input: DtmBatchInput): Promise<C
   return batch[0]!;
 }
 
-/** Approves or rejects a PENDING_APPROVAL device registration job. Never resent. */
-export async function decideDeviceRegistrationBatch<D extends BatchDecision>(
-  ctx: GatewayContext,
-  jobId: DtmBatchJobId,
-  decision: D,
-): Promise<{ kind: D; jobId: DtmBatchJobId }> {
-  try {
-    if (decision === "approve") await ctx.dtm.approveBatchJob(jobId);
-    else await ctx.dtm.rejectBatchJob(jobId);
-  } catch (error) {
-    throw toDtmDomainError(error, { idempotent: false, operation: "batchDecide", jobId });
-  }
-  dtmLoaders(ctx).job.clear(jobId);
-  return { kind: decision, jobId };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reads
 // ---------------------------------------------------------------------------------------------
@@ -207,70 +143,17 @@ const REPORT_READY: ReadonlySet<DtmJobStatus> = new Set([
 
 /**
  * The job's per-row report, or null while rows are still being processed. Shared by every request and subscriber of
- * the tenant (`ctx.reports`): a report is fixed for a given job state, so one download serves everyone watching it.
+ * the tenant (`ctx.services.reports`): a report is fixed for a given job state, so one download serves everyone watching it.
  */
 export async function loadDeviceRegistrationReport(
   ctx: GatewayContext,
   job: DtmBatchJob,
 ): Promise<DeviceRegistrationReport | null> {
   if (!REPORT_READY.has(job.status)) return null;
-  const key = `${ctx.tenantScope}|${job.id}|${job.status}|${job.success ?? ""}|${job.failed ?? ""}`;
-  try {
-    const report = await ctx.reports.fetch(key, { context: { dtm: ctx.dtm, jobId: job.id } });
-    if (!report) throw new UpstreamInvalidResponseError();
-    return report;
-  } catch (error) {
-    throw toDtmDomainError(error, { idempotent: true, operation: "batchReport", jobId: job.id });
-  }
-}
-
-/** Reports by tenant and job state, bounded by rows held; concurrent reads of one key share one download. */
-export type ReportCache = LRUCache<
-  string,
-  DeviceRegistrationReport,
-  { dtm: DtmClient; jobId: DtmBatchJobId }
->;
-
-export function createReportCache(maxRows = 200_000): ReportCache {
-  return new LRUCache({
-    maxSize: maxRows,
-    sizeCalculation: (report) => report.rows.length + 1,
-    ttl: 10 * 60_000,
-    fetchMethod: async (_key, _stale, { context }) =>
-      toDeviceRegistrationReport(await context.dtm.downloadReportJson(context.jobId)),
-  });
-}
-
-/**
- * One read of the job with these clients, no loader (the request's loader and the subscription poller both use it);
- * null when DigiCert knows none with this id for these credentials.
- */
-export async function readDtmBatchJob(dtm: DtmClient, jobId: DtmBatchJobId): Promise<DtmBatchJob | null> {
-  try {
-    const wire = await dtm.getBatchJob(jobId);
-    return wire ? toDtmBatchJob(wire) : null;
-  } catch (error) {
-    throw toDtmDomainError(error, { idempotent: true, operation: "read", jobId });
-  }
-}
-
-export function loadDtmBatchJob(ctx: GatewayContext, id: DtmBatchJobId): Promise<DtmBatchJob | null> {
-  return dtmLoaders(ctx).job.load(id);
-}
-
-export function loadDevice(ctx: GatewayContext, id: DtmDeviceId): Promise<Device | null> {
-  return dtmLoaders(ctx).device.load(id);
-}
-
-export function loadDeviceGroup(ctx: GatewayContext, id: DtmDeviceGroupId): Promise<DeviceGroup | null> {
-  return dtmLoaders(ctx).group.load(id);
-}
-
-export function loadCertificatePolicy(
-  ctx: GatewayContext,
-  id: DtmCertificatePolicyId,
-): Promise<CertificatePolicy | null> {
-  return dtmLoaders(ctx).policy.load(id);
+  const key = `${ctx.services.tenantScope}|${job.id}|${job.status}|${job.success ?? ""}|${job.failed ?? ""}`;
+  const report = await ctx.services.reports.fetch(key, { context: { dtm: ctx.services.dtm, jobId: job.id } });
+  if (!report) throw new UpstreamInvalidResponseError();
+  return report;
 }
 
 /** Every policy assigned to the group (a group has a handful). */
@@ -278,15 +161,9 @@ export async function groupPolicies(
   ctx: GatewayContext,
   groupId: DtmDeviceGroupId,
 ): Promise<CertificatePolicy[]> {
-  try {
-    const page = await ctx.dtm.listCertificatePolicies(0, 100, groupId);
-    if (!Array.isArray(page?.records)) throw new UpstreamInvalidResponseError();
-    const policies = page.records.map(toCertificatePolicy);
-    for (const policy of policies) dtmLoaders(ctx).policy.prime(policy.id, policy);
-    return policies;
-  } catch (error) {
-    throw toDtmDomainError(error, { idempotent: true, operation: "read" });
-  }
+  const { items } = await ctx.services.dtm.listCertificatePolicies(0, 100, groupId);
+  for (const policy of items) ctx.loaders.certificatePolicy.prime(policy.id, policy);
+  return items;
 }
 
 /** A policy's CSV template, the header row only, as DigiCert serves it. */
@@ -295,66 +172,22 @@ export async function csvTemplate(
   policyId: DtmCertificatePolicyId,
   serverSideKeyGeneration: boolean | null,
 ): Promise<string> {
-  try {
-    return await ctx.dtm.getCsvTemplate(policyId, serverSideKeyGeneration ?? undefined);
-  } catch (error) {
-    throw toDtmDomainError(error, {
-      idempotent: true,
-      operation: "template",
-      certificatePolicyId: policyId,
-    });
-  }
+  return ctx.services.dtm.getCsvTemplate(policyId, serverSideKeyGeneration ?? undefined);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Per-request loaders (beside the use cases that need them; context.ts only holds the shared ones)
-// ---------------------------------------------------------------------------------------------
-
-interface DtmLoaders {
-  job: DataLoader<DtmBatchJobId, DtmBatchJob | null>;
-  device: DataLoader<DtmDeviceId, Device | null>;
-  group: DataLoader<DtmDeviceGroupId, DeviceGroup | null>;
-  policy: DataLoader<DtmCertificatePolicyId, CertificatePolicy | null>;
+/** Devices matching `filter`, newest first. */
+export function listDevices(ctx: GatewayContext, filter: DeviceFilter) {
+  return (offset: number, limit: number): Promise<Page<Device>> =>
+    ctx.services.dtm.listDevices(filter, offset, limit);
 }
 
-const perRequest = new WeakMap<GatewayContext, DtmLoaders>();
-
-function dtmLoaders(ctx: GatewayContext): DtmLoaders {
-  let loaders = perRequest.get(ctx);
-  if (loaders) return loaders;
-  const { dtm } = ctx;
-  loaders = {
-    job: byId((id) => readDtmBatchJob(dtm, id)),
-    device: byId(async (id) => {
-      const wire = await dtm.getDevice(id);
-      return wire ? toDevice(wire) : null;
-    }),
-    group: byId(async (id) => {
-      const wire = await dtm.getDeviceGroup(id);
-      return wire ? toDeviceGroup(wire) : null;
-    }),
-    policy: byId(async (id) => {
-      const wire = await dtm.getCertificatePolicy(id);
-      return wire ? toCertificatePolicy(wire) : null;
-    }),
-  };
-  perRequest.set(ctx, loaders);
-  return loaders;
+/** Device registration jobs matching `filter`, newest first. */
+export function listDtmBatchJobs(ctx: GatewayContext, filter: DtmBatchJobFilter) {
+  return (offset: number, limit: number): Promise<Page<DtmBatchJob>> =>
+    ctx.services.dtm.listBatchJobs(filter, offset, limit);
 }
 
-/** One read per distinct key, in parallel; a failed key becomes its domain error, the others still resolve. */
-function byId<K extends string, V>(
-  load: (key: K) => Promise<V>,
-  call: (key: K) => Omit<DtmCallContext, "idempotent"> = () => ({ operation: "read" }),
-): DataLoader<K, V> {
-  return new DataLoader<K, V>((keys) =>
-    Promise.all(
-      keys.map((key) =>
-        load(key).catch((error: unknown) => {
-          const mapped = toDtmDomainError(error, { idempotent: true, operation: "read", ...call(key) });
-          return mapped instanceof Error ? mapped : new Error("load failed");
-        }),
-      ),
-    ),
-  );
+/** The device groups these credentials can use (the first 100). */
+export async function listDeviceGroups(ctx: GatewayContext): Promise<DeviceGroup[]> {
+  return (await ctx.services.dtm.listDeviceGroups(0, 100)).items;
 }

@@ -1,34 +1,24 @@
-import DataLoader from "dataloader";
-import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
-import type { GatewayContext } from "../context.js";
-import type { BatchUploadFile, IotClient } from "../datasources/iot/client.js";
-import {
-  ProfileNotFoundError,
-  UpstreamInvalidResponseError,
-  UpstreamOutcomeUnknownError,
-  ValidationError,
-} from "../model/errors.js";
-import {
-  type BatchCertificateFormat,
-  type BatchJobId,
-  type BatchServerSideKeyGenerationInput,
-  checkBatchAgainstProfile,
-  type IotBatchDownload,
-  type IotBatchEnrollmentInput,
-  type IotBatchJob,
-  type KeyGeneration,
-  parseIotProfileId,
-  toBatchDownload,
-  toIotBatchJob,
-  toIotDomainError,
-  toWireBatchEnrollment,
-} from "../model/iot.js";
-
 /**
  * IoT batch enrollment use cases (GraphQL-free): create a job from an uploaded data file, approve or
  * reject it, read it, and read its JSON download. Everything the gateway can check is checked before
  * the upload is sent; creating and deciding are never resent.
+ *
+ * Layer: may import context, loaders, stores, datasources (types), model and batch-file; never schema.
  */
+import type { GatewayContext } from "../context.js";
+import type { BatchUploadFile } from "../datasources/iot/client.js";
+import { ProfileNotFoundError, ValidationError } from "../model/errors.js";
+import {
+  checkBatchAgainstProfile,
+  type BatchServerSideKeyGenerationInput,
+  type IotBatchDownload,
+  type IotBatchEnrollmentInput,
+  type IotBatchJob,
+  toWireBatchEnrollment,
+} from "../model/iot/batch-job.js";
+import type { BatchCertificateFormat, KeyGeneration } from "../model/iot/enums.js";
+import { parseIotProfileId } from "../model/iot/ids.js";
+import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
 
 export interface CreateIotBatchEnrollmentInput {
   enrollmentProfileId: string;
@@ -76,62 +66,9 @@ export async function createIotBatchEnrollment(
     size: input.file.size,
     ...(input.file.type ? { contentType: input.file.type } : {}),
   };
-  let wire: Awaited<ReturnType<GatewayContext["iot"]["createBatchEnrollment"]>>;
-  try {
-    wire = await ctx.iot.createBatchEnrollment({ fields, file });
-  } catch (error) {
-    throw toIotDomainError(error, {
-      idempotent: false,
-      operation: "batchCreate",
-      profileId: enrollmentProfileId,
-    });
-  }
-  let job: IotBatchJob;
-  try {
-    job = toIotBatchJob(wire);
-  } catch (error) {
-    // A 2xx we cannot read after a create: the job may exist.
-    if (error instanceof UpstreamInvalidResponseError) throw new UpstreamOutcomeUnknownError();
-    throw error;
-  }
-  batchLoaders(ctx).job.prime(job.id, job);
+  const job = await ctx.services.iot.createBatchEnrollment({ fields, file });
+  ctx.loaders.iotBatchJob.prime(job.id, job);
   return job;
-}
-
-export type BatchDecision = "approve" | "reject";
-
-/** Approves or rejects a PENDING_APPROVAL job (DigiCert answers 204). Never resent. */
-export async function decideIotBatchJob<D extends BatchDecision>(
-  ctx: GatewayContext,
-  jobId: BatchJobId,
-  decision: D,
-): Promise<{ kind: D; jobId: BatchJobId }> {
-  try {
-    if (decision === "approve") await ctx.iot.approveBatchJob(jobId);
-    else await ctx.iot.rejectBatchJob(jobId);
-  } catch (error) {
-    throw toIotDomainError(error, { idempotent: false, operation: "batchDecide", jobId });
-  }
-  batchLoaders(ctx).job.clear(jobId);
-  return { kind: decision, jobId };
-}
-
-/**
- * One read of the job with these clients, no loader (the request's loader and the subscription poller both use it);
- * null when DigiCert knows none with this id for these credentials.
- */
-export async function readIotBatchJob(iot: IotClient, jobId: BatchJobId): Promise<IotBatchJob | null> {
-  try {
-    const wire = await iot.getBatchJob(jobId);
-    return wire ? toIotBatchJob(wire) : null;
-  } catch (error) {
-    throw toIotDomainError(error, { idempotent: true, operation: "read", jobId });
-  }
-}
-
-/** The job, or null when DigiCert knows none with this id (for this tenant). */
-export function loadIotBatchJob(ctx: GatewayContext, jobId: BatchJobId): Promise<IotBatchJob | null> {
-  return batchLoaders(ctx).job.load(jobId);
 }
 
 /**
@@ -143,7 +80,7 @@ export async function loadIotBatchJsonDownload(
   job: IotBatchJob,
 ): Promise<IotBatchDownload | null> {
   if (job.status !== "COMPLETE" || job.certificateFormat !== "JSON") return null;
-  return batchLoaders(ctx).download.load(job.id);
+  return ctx.loaders.iotBatchDownload.load(job.id);
 }
 
 export interface BatchDownloadLink {
@@ -256,49 +193,4 @@ async function readHead(file: UploadedFile, max: number): Promise<Uint8Array> {
     await reader.cancel().catch(() => undefined);
   }
   return Buffer.concat(chunks).subarray(0, max);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Per-request loaders (context.ts is shared; these live beside the use cases that need them)
-// ---------------------------------------------------------------------------------------------
-
-interface BatchLoaders {
-  job: DataLoader<BatchJobId, IotBatchJob | null>;
-  download: DataLoader<BatchJobId, IotBatchDownload>;
-}
-
-const perRequest = new WeakMap<GatewayContext, BatchLoaders>();
-
-function batchLoaders(ctx: GatewayContext): BatchLoaders {
-  let loaders = perRequest.get(ctx);
-  if (!loaders) {
-    loaders = {
-      job: new DataLoader((ids) => settle(ids, (id) => readIotBatchJob(ctx.iot, id))),
-      download: new DataLoader((ids) =>
-        settle(
-          ids,
-          async (id) => toBatchDownload(await ctx.iot.downloadBatchCertificatesJson(id)),
-          "batchDownload",
-        ),
-      ),
-    };
-    perRequest.set(ctx, loaders);
-  }
-  return loaders;
-}
-
-/** One read per id, in parallel; a failed id becomes its domain error, the others still resolve. */
-function settle<V>(
-  ids: readonly BatchJobId[],
-  load: (id: BatchJobId) => Promise<V>,
-  operation: "read" | "batchDownload" = "read",
-): Promise<(V | Error)[]> {
-  return Promise.all(
-    ids.map((id) =>
-      load(id).catch((error: unknown) => {
-        const mapped = toIotDomainError(error, { idempotent: true, operation, jobId: id });
-        return mapped instanceof Error ? mapped : new Error("load failed");
-      }),
-    ),
-  );
 }

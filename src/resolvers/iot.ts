@@ -1,35 +1,32 @@
-import { SCOPES } from "../auth/viewer.js";
-import type { GatewayContext } from "../context.js";
-import type { RevocationReason } from "../model/certificate.js";
-import {
-  ForbiddenError,
-  ProfileNotFoundError,
-  UpstreamInvalidResponseError,
-  UpstreamOutcomeUnknownError,
-} from "../model/errors.js";
-import {
-  checkAgainstProfile,
-  type DeviceCertificateRef,
-  type DeviceEnrollmentOutcome,
-  deviceCertificateNotFound,
-  type IotCallContext,
-  type IotEnrollmentInput,
-  type IotRenewalInput,
-  type PrivateKeyMaterial,
-  toDeviceEnrollmentOutcome,
-  toEnrollmentFields,
-  toIotDomainError,
-  toWireIotEnrollment,
-  toWireIotRenewal,
-  toWireIotRevocationReason,
-} from "../model/iot.js";
-import { fingerprintOf, parseIdempotencyKey } from "./idempotency.js";
-
 /**
  * IoT Trust Manager use cases (GraphQL-free). Everything that can be checked is checked before
  * DigiCert is called: the input, then the enrollment profile and its specification. A call that
  * issues a certificate is never retried, and a private key is returned once, never stored.
+ *
+ * Layer: may import context, loaders, stores, datasources (types), model and batch-file; never schema.
  */
+import { SCOPES } from "../auth/viewer.js";
+import type { GatewayContext } from "../context.js";
+import { DeviceCertificateNotFoundError, ForbiddenError, ProfileNotFoundError } from "../model/errors.js";
+import type { Page } from "../model/read.js";
+import type { RevocationReason } from "../model/tlm/certificate.js";
+import {
+  checkIotRevocationReason,
+  type DeviceCertificate,
+  type DeviceCertificateFilter,
+} from "../model/iot/certificate.js";
+import type { DeviceEnrollmentOutcome } from "../model/iot/enrollment.js";
+import {
+  checkAgainstProfile,
+  type IotEnrollmentInput,
+  type IotRenewalInput,
+  toWireIotEnrollment,
+  toWireIotRenewal,
+} from "../model/iot/enrollment-input.js";
+import type { DeviceCertificateRef } from "../model/iot/ids.js";
+import type { PrivateKeyMaterial } from "../model/iot/private-key.js";
+import type { EnrollmentProfile } from "../model/iot/profile.js";
+import { fingerprintOf, parseIdempotencyKey } from "../stores/idempotency.js";
 
 export type DeviceEnrolled = DeviceEnrollmentOutcome & { kind: "enrolled" };
 
@@ -43,16 +40,12 @@ export async function enrollDeviceCertificate(
   const body = await toWireIotEnrollment(input);
   const profile = await ctx.loaders.enrollmentProfile.load(input.enrollmentProfileId);
   if (!profile) throw new ProfileNotFoundError(input.enrollmentProfileId);
-  const specification = await upstream(() => ctx.iot.getEnrollmentSpecification(profile.id), {
-    idempotent: true,
-    operation: "read",
-    profileId: profile.id,
-  });
-  await checkAgainstProfile(input, profile, toEnrollmentFields(specification));
+  const specification = await ctx.services.iot.getEnrollmentSpecification(profile.id);
+  await checkAgainstProfile(input, profile, specification);
   const format = input.serverSideKeyGeneration?.privateKeyFormat ?? null;
-  const call: IotCallContext = { idempotent: false, operation: "enroll", profileId: profile.id };
-  const enroll = async () => readOutcome(await upstream(() => ctx.iot.enrollCertificate(body), call), format);
-  return once(ctx, input.idempotencyKey, { op: "enrollDeviceCertificate", body }, enroll);
+  return once(ctx, input.idempotencyKey, { op: "enrollDeviceCertificate", body }, () =>
+    ctx.services.iot.enrollCertificate(body, format),
+  );
 }
 
 export async function renewDeviceCertificate(
@@ -64,10 +57,9 @@ export async function renewDeviceCertificate(
     throw new ForbiddenError();
   const body = await toWireIotRenewal(input);
   const format = input.serverSideKeyGeneration?.privateKeyFormat ?? null;
-  const call: IotCallContext = { idempotent: false, operation: "renew", certificate: ref };
-  const renew = async () =>
-    readOutcome(await upstream(() => ctx.iot.renewCertificate(ref, body), call), format);
-  return once(ctx, input.idempotencyKey, { op: "renewDeviceCertificate", ref, body }, renew);
+  return once(ctx, input.idempotencyKey, { op: "renewDeviceCertificate", ref, body }, () =>
+    ctx.services.iot.renewCertificate(ref, body, format),
+  );
 }
 
 export async function revokeDeviceCertificate(
@@ -75,42 +67,17 @@ export async function revokeDeviceCertificate(
   ref: DeviceCertificateRef,
   reason: RevocationReason,
 ): Promise<{ kind: "revoked"; ref: DeviceCertificateRef }> {
-  const wireReason = toWireIotRevocationReason(reason);
+  checkIotRevocationReason(reason);
   const existing = await ctx.loaders.deviceCertificate.load(ref);
-  if (!existing) throw deviceCertificateNotFound(ref);
-  await upstream(() => ctx.iot.revokeCertificate(existing.id, wireReason), {
-    idempotent: false,
-    operation: "revoke",
-    certificate: ref,
-  });
+  if (!existing) throw new DeviceCertificateNotFoundError(ref);
+  await ctx.services.iot.revokeCertificate(existing.id, reason);
   ctx.loaders.deviceCertificate.clear(ref);
   return { kind: "revoked", ref: existing.id };
 }
 
-async function upstream<T>(fn: () => Promise<T>, call: IotCallContext): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw toIotDomainError(error, call);
-  }
-}
-
-/** A 2xx we cannot read after an issue means the certificate may exist: outcome unknown, not failure. */
-function readOutcome(
-  wire: Parameters<typeof toDeviceEnrollmentOutcome>[0],
-  format: Parameters<typeof toDeviceEnrollmentOutcome>[1],
-) {
-  try {
-    return toDeviceEnrollmentOutcome(wire, format);
-  } catch (error) {
-    if (error instanceof UpstreamInvalidResponseError) throw new UpstreamOutcomeUnknownError();
-    throw error;
-  }
-}
-
 /**
  * With an idempotency key, a repeat returns the first outcome without issuing again. The stored copy
- * never holds the private key (issue 5: keys never reach a cache): only the first call gets it, and
+ * never holds the private key (keys never reach a cache): only the first call gets it, and
  * a repeat says the key was already delivered.
  */
 async function once(
@@ -123,10 +90,34 @@ async function once(
     return { kind: "enrolled", ...(await issue()) };
   const key = parseIdempotencyKey(idempotencyKey);
   let delivered: PrivateKeyMaterial | null = null;
-  const stored = await ctx.idempotency.run(ctx.tenantScope, key, fingerprintOf(request), async () => {
+  const { idempotency, tenantScope } = ctx.services;
+  const stored = await idempotency.run(tenantScope, key, fingerprintOf(request), async () => {
     const outcome = await issue();
     delivered = outcome.privateKey;
     return { ...outcome, privateKey: null, privateKeyDelivered: outcome.privateKey !== null };
   });
   return { kind: "enrolled", ...stored, privateKey: delivered };
+}
+
+/** The fields an enrollment under the profile sends: from the profile when it came with them, else one read. */
+export async function enrollmentFields(ctx: GatewayContext, profile: EnrollmentProfile) {
+  return profile.fields ?? ctx.services.iot.getEnrollmentSpecification(profile.id);
+}
+
+/** IoT enrollment profiles, in DigiCert's order. */
+export function listEnrollmentProfiles(ctx: GatewayContext) {
+  return async (offset: number, limit: number): Promise<Page<EnrollmentProfile>> => {
+    const page = await ctx.services.iot.listEnrollmentProfiles(offset, limit);
+    for (const p of page.items) ctx.loaders.enrollmentProfile.prime(p.id, p);
+    return page;
+  };
+}
+
+/** IoT certificates matching `filter`. */
+export function listDeviceCertificates(ctx: GatewayContext, filter: DeviceCertificateFilter) {
+  return async (offset: number, limit: number): Promise<Page<DeviceCertificate>> => {
+    const page = await ctx.services.iot.listCertificates(filter, offset, limit);
+    for (const c of page.items) ctx.loaders.deviceCertificate.prime(c.id, c);
+    return page;
+  };
 }

@@ -4,14 +4,13 @@ import {
   type ChainEntry,
   REVOCATION_REASONS,
   type Revocation,
-  toCertificate,
-} from "../model/certificate.js";
+} from "../model/tlm/certificate.js";
 import { SCOPES } from "../auth/viewer.js";
-import { ValidationError } from "../model/errors.js";
+import { listCertificates } from "../resolvers/certificates.js";
 import { parseSerialNumber } from "../model/ids.js";
 import { requireScope } from "./access.js";
 import { builder, nodeTypeNames } from "./builder.js";
-import { offsetPage } from "./pagination.js";
+import { totalCountConnection, totalCountField } from "./pagination.js";
 import { BusinessUnitRef, ProfileRef } from "./profile.js";
 import { X509Ref } from "./x509.js";
 
@@ -119,49 +118,9 @@ builder.queryFields((t) => ({
       authScopes: { scope: SCOPES.readCertificates },
       description: `Certificates matching the filter, newest first (certificate-search); at most ${MAX_PAGE} a page.`,
       args: { filter: t.arg({ type: CertificateFilterInput }) },
-      resolve: async (_root, args, ctx) => {
-        const filter = args.filter ?? {};
-        if (filter.thumbprint && !/^[0-9A-Fa-f]{64}$/.test(filter.thumbprint)) {
-          throw new ValidationError(
-            "filter.thumbprint",
-            "A thumbprint is 64 hexadecimal characters (SHA-256).",
-          );
-        }
-        for (const key of ["seatId", "commonName"] as const) {
-          const value = filter[key];
-          if (value !== null && value !== undefined && !/^[^\u0000-\u001f\u007f]{1,255}$/.test(value)) {
-            throw new ValidationError(`filter.${key}`, "Must be 1 to 255 printable characters.");
-          }
-        }
-        let totalCount = 0;
-        const connection = await offsetPage(args, MAX_PAGE, async ({ offset, limit }) => {
-          const page = await ctx.tlm.searchCertificates(
-            {
-              profile_id: filter.profileId ?? undefined,
-              seat_id: filter.seatId ?? undefined,
-              common_name: filter.commonName ?? undefined,
-              status: filter.status ?? undefined,
-              serial_number: filter.serialNumber ?? undefined,
-              thumbprint: filter.thumbprint?.toUpperCase(),
-            },
-            offset,
-            limit,
-          );
-          totalCount = page.total;
-          const certificates = page.items.map(toCertificate);
-          for (const c of certificates) ctx.loaders.certificate.prime(c.serialNumber, c);
-          return certificates;
-        });
-        return { ...connection, totalCount };
-      },
+      resolve: (_root, args, ctx) =>
+        totalCountConnection(args, MAX_PAGE, listCertificates(ctx, args.filter ?? {})),
     },
-    {
-      fields: (c) => ({
-        totalCount: c.int({
-          description: "Matches across all pages.",
-          resolve: (parent) => (parent as unknown as { totalCount: number }).totalCount,
-        }),
-      }),
-    },
+    totalCountField({ nullable: false, description: "Matches across all pages." }),
   ),
 }));

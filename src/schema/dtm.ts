@@ -1,66 +1,57 @@
 import { SCOPES } from "../auth/viewer.js";
+import type { DeviceRegistrationRow, DtmBatchJob } from "../model/dtm/batch-job.js";
+import type { Device } from "../model/dtm/device.js";
 import {
-  type CertificatePolicy,
   DEVICE_STATUSES,
-  type Device,
-  type DeviceGroup,
-  type DeviceRegistrationRow,
   DTM_JOB_STATUSES,
   DTM_KEY_TYPES,
   DTM_MANAGEMENT_METHODS,
-  type DtmBatchJob,
+  REGISTRATION_ROW_STATUSES,
+} from "../model/dtm/enums.js";
+import {
   type DtmBatchJobId,
-  type DtmPage,
   type DtmDeviceId,
   parseDtmBatchJobId,
   parseDtmCertificatePolicyId,
   parseDtmDeviceGroupId,
   parseDtmDeviceId,
-  REGISTRATION_ROW_STATUSES,
-  type TemplateColumn,
-  toDeviceGroupPage,
-  toDevicePage,
-  toDtmBatchJobPage,
-  toDtmDomainError,
-  toWireDeviceFilter,
-  toWireDtmBatchJobFilter,
-} from "../model/dtm.js";
+} from "../model/dtm/ids.js";
+import type { CertificatePolicy, DeviceGroup, TemplateColumn } from "../model/dtm/policy.js";
 import {
   DuplicateDeviceError,
   InvalidBatchFileError,
   InvalidCsrError,
   CertificatePolicyNotFoundError,
   DeviceGroupNotFoundError,
-  RequestNotFoundError,
   UpstreamOutcomeUnknownError,
   ValidationError,
 } from "../model/errors.js";
 import {
   createDeviceRegistrationBatch,
   csvTemplate,
-  decideDeviceRegistrationBatch,
   groupPolicies,
-  loadCertificatePolicy,
-  loadDevice,
-  loadDeviceGroup,
+  listDeviceGroups,
+  listDevices,
+  listDtmBatchJobs,
   loadDeviceRegistrationReport,
-  loadDtmBatchJob,
   registerDevice,
 } from "../resolvers/dtm.js";
-import type { BatchDecision } from "../resolvers/iot-batch.js";
 import { requireScope } from "./access.js";
 import {
   BatchJobInterface,
   BatchJobKindEnum,
   BatchJobStatusEnum,
   FileRef,
+  decisionMutations,
   jobOutcomeType,
-  parseJobIdOf,
 } from "./batch.js";
 import { builder, nodeTypeNames } from "./builder.js";
 import { ownId } from "./global-id.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
-import { offsetPage, type PageArgs } from "./pagination.js";
+import { totalCountConnection, totalCountField } from "./pagination.js";
+
+/** Device Trust Manager listings answer at most this many a page. */
+const MAX_PAGE = 100;
 
 /*
  * Device Trust Manager: device groups, certificate policies (with their CSV templates), devices, single
@@ -186,7 +177,7 @@ builder.node(DeviceRef, {
   id: { resolve: (d) => d.id, parse: (id) => parseDtmDeviceId(id, "id") },
   loadOne: (id, ctx) => {
     requireScope(ctx, SCOPES.devices);
-    return loadDevice(ctx, id);
+    return ctx.loaders.device.load(id);
   },
   fields: (t) => ({
     deviceId: t.exposeString("id", { description: "DigiCert's id (a UUID)." }),
@@ -198,7 +189,7 @@ builder.node(DeviceRef, {
       type: DeviceGroupRef,
       nullable: true,
       description: "Read when selected (once per group per request).",
-      resolve: (d, _args, ctx) => (d.deviceGroupId ? loadDeviceGroup(ctx, d.deviceGroupId) : null),
+      resolve: (d, _args, ctx) => (d.deviceGroupId ? ctx.loaders.deviceGroup.load(d.deviceGroupId) : null),
     }),
     registrationMethod: t.field({
       type: DtmManagementMethodEnum,
@@ -237,7 +228,7 @@ const DeviceRegistrationRef = builder.objectRef<DeviceRegistrationRow>("DeviceRe
       resolve: (r, _args, ctx) => {
         if (!r.deviceId) return null;
         requireScope(ctx, SCOPES.devices);
-        return loadDevice(ctx, r.deviceId);
+        return ctx.loaders.device.load(r.deviceId);
       },
     }),
     errorCode: t.exposeString("errorCode", {
@@ -262,7 +253,7 @@ builder.node(DtmBatchJobRef, {
   id: { resolve: (job) => job.id, parse: (id) => parseDtmBatchJobId(id, "id") },
   loadOne: (id, ctx) => {
     requireScope(ctx, SCOPES.batchJobs);
-    return loadDtmBatchJob(ctx, id);
+    return ctx.loaders.dtmBatchJob.load(id);
   },
   fields: (t) => ({
     deviceGroupId: t.exposeString("deviceGroupId", { nullable: true }),
@@ -314,50 +305,27 @@ const BatchJobFilterInput = builder.inputType("BatchJobFilter", {
   }),
 });
 
-/** A page of a Device Trust Manager listing as a connection, with DigiCert's `totalCount` for the filter. */
-async function dtmConnection<T>(
-  args: PageArgs,
-  read: (offset: number, limit: number) => Promise<DtmPage<T>>,
-) {
-  let totalCount: number | null = null;
-  const connection = await offsetPage(args, 100, async ({ offset, limit }) => {
-    try {
-      const page = await read(offset, limit);
-      totalCount = page.total;
-      return page.items;
-    } catch (error) {
-      throw toDtmDomainError(error, { idempotent: true, operation: "read" });
-    }
-  });
-  return { ...connection, totalCount };
-}
-
 builder.queryFields((t) => ({
   deviceGroups: t.field({
     type: [DeviceGroupRef],
     authScopes: devices,
     description: "The device groups these credentials can use (the first 100).",
-    resolve: async (_root, _args, ctx) => {
-      try {
-        return toDeviceGroupPage(await ctx.dtm.listDeviceGroups(0, 100)).items;
-      } catch (error) {
-        throw toDtmDomainError(error, { idempotent: true, operation: "read" });
-      }
-    },
+    resolve: (_root, _args, ctx) => listDeviceGroups(ctx),
   }),
   deviceGroup: t.field({
     type: DeviceGroupRef,
     nullable: true,
     authScopes: devices,
     args: { id: t.arg.string({ required: true, description: "The group's id (a UUID)." }) },
-    resolve: (_root, { id }, ctx) => loadDeviceGroup(ctx, parseDtmDeviceGroupId(id, "id")),
+    resolve: (_root, { id }, ctx) => ctx.loaders.deviceGroup.load(parseDtmDeviceGroupId(id, "id")),
   }),
   certificatePolicy: t.field({
     type: CertificatePolicyRef,
     nullable: true,
     authScopes: devices,
     args: { id: t.arg.string({ required: true, description: "IOT_<uuid>." }) },
-    resolve: (_root, { id }, ctx) => loadCertificatePolicy(ctx, parseDtmCertificatePolicyId(id, "id")),
+    resolve: (_root, { id }, ctx) =>
+      ctx.loaders.certificatePolicy.load(parseDtmCertificatePolicyId(id, "id")),
   }),
   device: t.field({
     type: DeviceRef,
@@ -366,7 +334,8 @@ builder.queryFields((t) => ({
     args: {
       id: t.arg.id({ required: true, description: "The device's global id, or DigiCert's id (a UUID)." }),
     },
-    resolve: (_root, { id }, ctx) => loadDevice(ctx, parseDtmDeviceId(ownId(String(id), "Device"), "id")),
+    resolve: (_root, { id }, ctx) =>
+      ctx.loaders.device.load(parseDtmDeviceId(ownId(String(id), "Device"), "id")),
   }),
   devices: t.connection(
     {
@@ -376,27 +345,21 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: DeviceFilterInput }) },
       resolve: async (_root, args, ctx) => {
         const filter = args.filter ?? {};
-        const wire = toWireDeviceFilter({
-          name: filter.name ?? null,
-          deviceGroupId:
-            filter.deviceGroupId != null
-              ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
-              : null,
-          statuses: filter.statuses ?? null,
-        });
-        return dtmConnection(args, async (offset, limit) =>
-          toDevicePage(await ctx.dtm.listDevices(wire, offset, limit)),
+        return totalCountConnection(
+          args,
+          MAX_PAGE,
+          listDevices(ctx, {
+            name: filter.name ?? null,
+            deviceGroupId:
+              filter.deviceGroupId != null
+                ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
+                : null,
+            statuses: filter.statuses ?? null,
+          }),
         );
       },
     },
-    {
-      fields: (c) => ({
-        totalCount: c.int({
-          nullable: true,
-          resolve: (parent) => (parent as unknown as { totalCount: number | null }).totalCount,
-        }),
-      }),
-    },
+    totalCountField({ nullable: true }),
   ),
   batchJobs: t.connection(
     {
@@ -424,26 +387,20 @@ builder.queryFields((t) => ({
             "Filter by Device Trust Manager job statuses (UNKNOWN is not one DigiCert can filter by).",
           );
         }
-        const wire = toWireDtmBatchJobFilter({
-          statuses: statuses as DtmBatchJob["status"][],
-          deviceGroupId:
-            filter.deviceGroupId != null
-              ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
-              : null,
-        });
-        return dtmConnection(args, async (offset, limit) =>
-          toDtmBatchJobPage(await ctx.dtm.listBatchJobs(wire, offset, limit)),
+        return totalCountConnection(
+          args,
+          MAX_PAGE,
+          listDtmBatchJobs(ctx, {
+            statuses: statuses as DtmBatchJob["status"][],
+            deviceGroupId:
+              filter.deviceGroupId != null
+                ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
+                : null,
+          }),
         );
       },
     },
-    {
-      fields: (c) => ({
-        totalCount: c.int({
-          nullable: true,
-          resolve: (parent) => (parent as unknown as { totalCount: number | null }).totalCount,
-        }),
-      }),
-    },
+    totalCountField({ nullable: true }),
   ),
 }));
 
@@ -522,7 +479,6 @@ const CreateDeviceRegistrationBatchInput = builder.inputType("CreateDeviceRegist
 
 type Registered = { kind: "registered"; deviceId: DtmDeviceId };
 type Created = { kind: "created"; jobId: DtmBatchJobId };
-type Decided<K extends BatchDecision> = { kind: K; jobId: DtmBatchJobId };
 
 const DeviceRegisteredRef = builder.objectRef<Registered>("DeviceRegistered").implement({
   authScopes: devices,
@@ -532,13 +488,15 @@ const DeviceRegisteredRef = builder.objectRef<Registered>("DeviceRegistered").im
       type: DeviceRef,
       nullable: true,
       description: "Read when selected.",
-      resolve: (r, _args, ctx) => loadDevice(ctx, r.deviceId),
+      resolve: (r, _args, ctx) => ctx.loaders.device.load(r.deviceId),
     }),
   }),
 });
 
 function jobField<T extends { kind: string; jobId: DtmBatchJobId }>(name: string, description: string) {
-  return jobOutcomeType<T, DtmBatchJobId, DtmBatchJob>(name, description, DtmBatchJobRef, loadDtmBatchJob);
+  return jobOutcomeType<T, DtmBatchJobId, DtmBatchJob>(name, description, DtmBatchJobRef, (ctx, id) =>
+    ctx.loaders.dtmBatchJob.load(id),
+  );
 }
 
 const RegisterResult = resultUnion<Registered>(
@@ -573,35 +531,6 @@ const CreateResult = resultUnion<Created>(
     ...UPSTREAM_ERRORS,
   ],
 );
-const DECISION_ERRORS = [
-  ValidationError,
-  RequestNotFoundError,
-  UpstreamOutcomeUnknownError,
-  ...UPSTREAM_ERRORS,
-];
-const ApproveResult = resultUnion<Decided<"approve">>(
-  "ApproveDeviceRegistrationBatchResult",
-  "The approved job, or why not (RequestNotFoundError: no such job; ValidationError: not PENDING_APPROVAL).",
-  {
-    approve: jobField<Decided<"approve">>(
-      "DeviceRegistrationBatchApproved",
-      "DigiCert accepted the approval; the devices are registered.",
-    ),
-  },
-  DECISION_ERRORS,
-);
-const RejectResult = resultUnion<Decided<"reject">>(
-  "RejectDeviceRegistrationBatchResult",
-  "The rejected job, or why not (RequestNotFoundError: no such job; ValidationError: not PENDING_APPROVAL).",
-  {
-    reject: jobField<Decided<"reject">>(
-      "DeviceRegistrationBatchRejected",
-      "DigiCert accepted the rejection; no device is registered.",
-    ),
-  },
-  DECISION_ERRORS,
-);
-
 builder.mutationFields((t) => ({
   registerDevice: t.field({
     type: RegisterResult.ref,
@@ -663,24 +592,24 @@ builder.mutationFields((t) => ({
       }));
     },
   }),
-  approveDeviceRegistrationBatch: t.field({
-    type: ApproveResult.ref,
-    authScopes: batchJobs,
-    description: "Approves a PENDING_APPROVAL device registration job. Never resent.",
-    args: { id: t.arg.id({ required: true, description: "Global id or job id." }) },
-    resolve: (_root, { id }, ctx) =>
-      ApproveResult.run(() =>
-        decideDeviceRegistrationBatch(ctx, parseJobIdOf(String(id), "DTM_DEVICE_REGISTRATION"), "approve"),
-      ),
-  }),
-  rejectDeviceRegistrationBatch: t.field({
-    type: RejectResult.ref,
-    authScopes: batchJobs,
-    description: "Rejects a PENDING_APPROVAL device registration job; no device is registered. Never resent.",
-    args: { id: t.arg.id({ required: true, description: "Global id or job id." }) },
-    resolve: (_root, { id }, ctx) =>
-      RejectResult.run(() =>
-        decideDeviceRegistrationBatch(ctx, parseJobIdOf(String(id), "DTM_DEVICE_REGISTRATION"), "reject"),
-      ),
-  }),
 }));
+
+decisionMutations({
+  kind: "DTM_DEVICE_REGISTRATION",
+  job: DtmBatchJobRef,
+  load: (ctx, jobId) => ctx.loaders.dtmBatchJob.load(jobId),
+  approve: {
+    field: "approveDeviceRegistrationBatch",
+    result: "ApproveDeviceRegistrationBatchResult",
+    success: "DeviceRegistrationBatchApproved",
+    successDescription: "DigiCert accepted the approval; the devices are registered.",
+    description: "Approves a PENDING_APPROVAL device registration job. Never resent.",
+  },
+  reject: {
+    field: "rejectDeviceRegistrationBatch",
+    result: "RejectDeviceRegistrationBatchResult",
+    success: "DeviceRegistrationBatchRejected",
+    successDescription: "DigiCert accepted the rejection; no device is registered.",
+    description: "Rejects a PENDING_APPROVAL device registration job; no device is registered. Never resent.",
+  },
+});

@@ -1,5 +1,5 @@
 import { SCOPES } from "../auth/viewer.js";
-import type { EnrollmentOutcome } from "../model/certificate.js";
+import type { EnrollmentOutcome } from "../model/tlm/certificate.js";
 import {
   AlreadyRevokedError,
   CertificateNotFoundError,

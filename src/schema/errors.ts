@@ -175,10 +175,11 @@ export const UPSTREAM_ERRORS: ErrorClass[] = [
 
 /**
  * graphql-js treats a resolver's returned Error as thrown, so a typed error is returned as a plain
- * copy of its fields (name, code, message and its own data), never as the Error itself.
+ * copy of its fields (code, message and its own data), never as the Error itself. Its `name` is the listed
+ * class it is an instance of: a subclass (BatchJobNotFoundError) shows as its GraphQL type (RequestNotFoundError).
  */
-function asResult(error: DomainError): DomainError {
-  return { ...error, name: error.name, code: error.code, message: error.message } as DomainError;
+function asResult(error: DomainError, as: ErrorClass): DomainError {
+  return { ...error, name: as.name, code: error.code, message: error.message } as DomainError;
 }
 
 interface Tagged {
@@ -211,7 +212,8 @@ export function resultUnion<S extends Tagged>(
     try {
       return await fn();
     } catch (error) {
-      if (errors.some((cls) => error instanceof cls)) return asResult(error as DomainError);
+      const listed = errors.find((cls) => error instanceof cls);
+      if (listed) return asResult(error as DomainError, listed);
       throw error;
     }
   };

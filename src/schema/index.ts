@@ -1,3 +1,7 @@
+/**
+ * Loads every domain file into the one builder and prints the schema. Pothos lives only in src/schema; the schema
+ * layer reads through resolvers, loaders (via the context) and the model, never src/datasources or wire shapes.
+ */
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.js";
 import "./scalars.js";
@@ -9,6 +13,7 @@ import "./enrollment.js";
 import "./iot.js";
 import "./subscriptions.js";
 import "./batch.js";
+import "./iot-batch-job.js";
 import "./dtm.js";
 
 builder.queryType({});

@@ -9,37 +9,36 @@ import {
   UpstreamOutcomeUnknownError,
   ValidationError,
 } from "../model/errors.js";
+import type { DeviceCertificate } from "../model/iot/certificate.js";
+import type { EnrolledDeviceCertificate } from "../model/iot/enrollment.js";
 import {
-  type DeviceCertificate,
-  type DeviceCertificateRef as DeviceRef,
-  type EnrolledDeviceCertificate,
-  type EnrollmentField,
-  type EnrollmentProfile,
   IOT_ENROLLMENT_METHODS,
   IOT_KEY_TYPES,
   KEY_GENERATION_OPTIONS,
   PRIVATE_KEY_FORMATS,
   PRIVATE_KEY_SYNTAXES,
-  type PrivateKeyMaterial,
+} from "../model/iot/enums.js";
+import {
+  type DeviceCertificateRef as DeviceRef,
   parseDeviceCertificateRef,
   parseIotProfileId,
-  type RevealedPrivateKey,
-  toDeviceCertificatePage,
-  toEnrollmentFields,
-  toEnrollmentProfilePage,
-  toWireCertificateFilter,
-} from "../model/iot.js";
+} from "../model/iot/ids.js";
+import type { PrivateKeyMaterial, RevealedPrivateKey } from "../model/iot/private-key.js";
+import type { EnrollmentField, EnrollmentProfile } from "../model/iot/profile.js";
 import {
   type DeviceEnrolled,
   enrollDeviceCertificate,
   renewDeviceCertificate,
   revokeDeviceCertificate,
+  enrollmentFields,
+  listDeviceCertificates,
+  listEnrollmentProfiles,
 } from "../resolvers/iot.js";
 import { requireScope } from "./access.js";
 import { builder, nodeTypeNames } from "./builder.js";
 import { CertificateStatusEnum, ChainCertificateRef, RevocationReasonEnum } from "./certificate.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
-import { offsetPage } from "./pagination.js";
+import { offsetPage, totalCountConnection, totalCountField } from "./pagination.js";
 import { X509Ref } from "./x509.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -91,8 +90,7 @@ builder.node(EnrollmentProfileRef, {
     fields: t.field({
       type: [EnrollmentFieldRef],
       description: "The attributes to send (enrollment specification; one upstream read, when selected).",
-      resolve: async (p, _args, ctx) =>
-        p.fields ?? toEnrollmentFields(await ctx.iot.getEnrollmentSpecification(p.id)),
+      resolve: (p, _args, ctx) => enrollmentFields(ctx, p),
     }),
   }),
 });
@@ -182,11 +180,11 @@ builder.queryFields((t) => ({
     authScopes: { scope: SCOPES.readCertificates },
     description: "IoT enrollment profiles; at most 50 a page.",
     resolve: (_root, args, ctx) =>
-      offsetPage(args, 50, async ({ offset, limit }) => {
-        const page = toEnrollmentProfilePage(await ctx.iot.listEnrollmentProfiles(offset, limit));
-        for (const p of page.items) ctx.loaders.enrollmentProfile.prime(p.id, p);
-        return page.items;
-      }),
+      offsetPage(
+        args,
+        50,
+        async ({ offset, limit }) => (await listEnrollmentProfiles(ctx)(offset, limit)).items,
+      ),
   }),
   deviceCertificate: t.field({
     type: DeviceCertificateRef,
@@ -203,32 +201,19 @@ builder.queryFields((t) => ({
       authScopes: { scope: SCOPES.readCertificates },
       description: "IoT certificates matching the filter; at most 100 a page.",
       args: { filter: t.arg({ type: DeviceCertificateFilterInput }) },
-      resolve: async (_root, args, ctx) => {
+      resolve: (_root, args, ctx) => {
         const filter = args.filter ?? {};
-        const wireFilter = toWireCertificateFilter({
-          ...filter,
-          enrollmentProfileId: filter.enrollmentProfileId
-            ? parseIotProfileId(filter.enrollmentProfileId, "filter.enrollmentProfileId")
-            : null,
-        });
-        let totalCount: number | null = null;
-        const connection = await offsetPage(args, 100, async ({ offset, limit }) => {
-          const page = toDeviceCertificatePage(await ctx.iot.listCertificates(wireFilter, offset, limit));
-          totalCount = page.total;
-          for (const c of page.items) ctx.loaders.deviceCertificate.prime(c.id, c);
-          return page.items;
-        });
-        return { ...connection, totalCount };
+        const enrollmentProfileId = filter.enrollmentProfileId
+          ? parseIotProfileId(filter.enrollmentProfileId, "filter.enrollmentProfileId")
+          : null;
+        return totalCountConnection(
+          args,
+          100,
+          listDeviceCertificates(ctx, { ...filter, enrollmentProfileId }),
+        );
       },
     },
-    {
-      fields: (c) => ({
-        totalCount: c.int({
-          nullable: true,
-          resolve: (parent) => (parent as unknown as { totalCount: number | null }).totalCount,
-        }),
-      }),
-    },
+    totalCountField({ nullable: true }),
   ),
 }));
 

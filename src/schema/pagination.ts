@@ -1,5 +1,6 @@
 import { resolveOffsetConnection } from "@pothos/plugin-relay";
 import { ValidationError } from "../model/errors.js";
+import type { BuilderTypes } from "./builder.js";
 
 export interface PageArgs {
   first?: number | null;
@@ -35,4 +36,41 @@ export async function offsetPage<T>(
 function isOffsetCursor(cursor: string): boolean {
   if (cursor.length > 64) return false;
   return /^OffsetConnection:\d{1,9}$/.test(Buffer.from(cursor, "base64").toString("utf8"));
+}
+
+/** A page read from DigiCert: its items, and how many match across all pages when DigiCert says. */
+export interface CountedPage<T> {
+  items: T[];
+  total: number | null;
+}
+
+/** A connection over an offset page reader, carrying DigiCert's total for `totalCount`. */
+export async function totalCountConnection<T>(
+  args: PageArgs,
+  maxSize: number,
+  read: (offset: number, limit: number) => Promise<CountedPage<T>>,
+) {
+  let totalCount: number | null = null;
+  const connection = await offsetPage(args, maxSize, async ({ offset, limit }) => {
+    const page = await read(offset, limit);
+    totalCount = page.total;
+    return page.items;
+  });
+  return { ...connection, totalCount };
+}
+
+/** The connection-type options that add `totalCount` (read from what `totalCountConnection` returned). */
+export function totalCountField<Nullable extends boolean>(options: {
+  nullable: Nullable;
+  description?: string;
+}) {
+  return {
+    fields: (c: PothosSchemaTypes.ObjectFieldBuilder<BuilderTypes, object>) => ({
+      totalCount: c.int({
+        nullable: options.nullable,
+        ...(options.description ? { description: options.description } : {}),
+        resolve: (parent) => (parent as { totalCount: number }).totalCount as never,
+      }),
+    }),
+  };
 }

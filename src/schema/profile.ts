@@ -1,6 +1,7 @@
 import { SCOPES } from "../auth/viewer.js";
 import { parseUuid } from "../model/ids.js";
-import { type Profile, type ProfileAttribute, toProfile } from "../model/profile.js";
+import type { Profile, ProfileAttribute } from "../model/tlm/profile.js";
+import { listProfiles } from "../resolvers/certificates.js";
 import { requireScope } from "./access.js";
 import { builder, nodeTypeNames } from "./builder.js";
 import { offsetPage } from "./pagination.js";
@@ -86,11 +87,6 @@ builder.queryFields((t) => ({
     type: ProfileRef,
     authScopes: { scope: SCOPES.readCertificates },
     description: `Certificate profiles, in DigiCert's order (GET /mpki/api/v2/profile); at most ${MAX_PAGE} a page.`,
-    resolve: (_root, args, ctx) =>
-      offsetPage(args, MAX_PAGE, async ({ offset, limit }) => {
-        const profiles = (await ctx.tlm.listProfiles(offset, limit)).map(toProfile);
-        for (const p of profiles) ctx.loaders.profile.prime(p.id, p);
-        return profiles;
-      }),
+    resolve: (_root, args, ctx) => offsetPage(args, MAX_PAGE, listProfiles(ctx)),
   }),
 }));

@@ -5,12 +5,13 @@ import { builder } from "./builder.js";
 
 builder.addScalarType("DateTime", DateTimeResolver);
 
-/** Checks a string scalar during validation, before any resolver runs; the error names the scalar. */
+/** Checks a string scalar during validation, before any resolver runs; the error names the scalar, and its code is
+ * VALIDATION_FAILED, as for the same bad id sent inside a global id. */
 function checked(name: string, description: string, check: (value: string) => boolean) {
   const parseValue = (value: unknown): string => {
     if (typeof value !== "string" || !check(value)) {
       throw new GraphQLError(`Not a valid ${name}: ${description}`, {
-        extensions: { code: "BAD_USER_INPUT" },
+        extensions: { code: "VALIDATION_FAILED" },
       });
     }
     return value;

@@ -1,7 +1,7 @@
 import { SCOPES } from "../auth/viewer.js";
 import type { GatewayContext } from "../context.js";
-import { ValidationError } from "../model/errors.js";
-import { type BatchJob, batchJobNotFound } from "../model/batch.js";
+import type { BatchJob } from "../model/batch.js";
+import { BatchJobNotFoundError, ValidationError } from "../model/errors.js";
 import { jobKey } from "../subscriptions/job-key.js";
 import { batchJobKind } from "../resolvers/batch-jobs.js";
 import { JobNotFoundError } from "../subscriptions/job-watcher.js";
@@ -17,7 +17,7 @@ async function watchKeys(
   ctx: GatewayContext,
   ids: readonly string[],
 ): Promise<{ keys: string[]; byKey: Map<string, string> }> {
-  const tenant = ctx.jobScope;
+  const tenant = ctx.services.jobScope;
   if (tenant === null) {
     throw new ValidationError("id", "Job subscriptions are not available in pass-through mode.");
   }
@@ -28,7 +28,7 @@ async function watchKeys(
     refs.map(async ({ id, ref }) => {
       // A bare job id names no product: the job's first read says which (and that it exists).
       const kind = await batchJobKind(ctx, ref);
-      if (!kind) throw batchJobNotFound(id);
+      if (!kind) throw new BatchJobNotFoundError(id);
       byKey.set(jobKey(tenant, kind, ref.id), id);
     }),
   );
@@ -38,7 +38,7 @@ async function watchKeys(
 /** The watcher's not-found names the tenant in its key: callers get the job id they sent instead. */
 function notFound(error: unknown, byKey: Map<string, string>): unknown {
   if (!(error instanceof JobNotFoundError)) return error;
-  return batchJobNotFound(byKey.get(error.key) ?? "");
+  return new BatchJobNotFoundError(byKey.get(error.key) ?? "");
 }
 
 /**
@@ -68,7 +68,7 @@ builder.subscriptionFields((t) => ({
     args: { id: t.arg.id({ required: true, description: "The job's global id, or DigiCert's job id." }) },
     subscribe: async (_root, { id }, ctx) => {
       const { keys, byKey } = await watchKeys(ctx, [String(id)]);
-      return stream(ctx.jobs.watch(keys[0]!), byKey);
+      return stream(ctx.services.jobs.watch(keys[0]!), byKey);
     },
     resolve: (job: BatchJob) => job,
   }),
@@ -80,7 +80,7 @@ builder.subscriptionFields((t) => ({
     args: { ids: t.arg.idList({ required: true }) },
     subscribe: async (_root, { ids }, ctx) => {
       const { keys, byKey } = await watchKeys(ctx, ids.map(String));
-      return stream(ctx.jobs.watchMany(keys), byKey);
+      return stream(ctx.services.jobs.watchMany(keys), byKey);
     },
     resolve: (event: { job: BatchJob }) => event.job,
   }),

@@ -100,16 +100,16 @@ describe("bad input is refused before any upstream call", () => {
     const res = await stack.gql(
       `{ certificate(serialNumber: "../../mpki/api/v1/profile") { serialNumber } }`,
     );
-    expect(res.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(res.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
     const res2 = await stack.gql(`{ certificate(serialNumber: "${"A".repeat(41)}") { serialNumber } }`);
-    expect(res2.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(res2.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
     expect(stack.simulator.requestCounts()).toEqual({});
   });
 
   it("an invalid profile id or global id makes zero upstream requests", async () => {
     stack.simulator.resetCounters();
     const res = await stack.gql(`{ profile(id: "not-a-uuid") { name } }`);
-    expect(res.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(res.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
     const forged = Buffer.from("Certificate:../x").toString("base64");
     const node = await stack.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: forged });
     expect(node.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");

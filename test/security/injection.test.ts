@@ -47,7 +47,7 @@ const HOSTILE_SERIALS: [string, string][] = [
   ["a 0x prefix", "0x1F"],
 ];
 
-describe("serial numbers: every hostile form is BAD_USER_INPUT before any upstream call", () => {
+describe("serial numbers: every hostile form is VALIDATION_FAILED before any upstream call", () => {
   it.each(HOSTILE_SERIALS)("certificate(serialNumber) refuses %s (variable)", async (_name, value) => {
     const res = await stack.gql(
       `query($s: SerialNumber!) { certificate(serialNumber: $s) { serialNumber } }`,
@@ -55,13 +55,13 @@ describe("serial numbers: every hostile form is BAD_USER_INPUT before any upstre
         s: value,
       },
     );
-    expectRefused(res, "BAD_USER_INPUT");
+    expectRefused(res, "VALIDATION_FAILED");
   });
 
   it("certificate(serialNumber) refuses path and host forms written inline", async () => {
     for (const value of ["../x", "//evil.example/x", "@evil.example", "%2F", "A".repeat(41), ""]) {
       const res = await stack.gql(`{ certificate(serialNumber: ${JSON.stringify(value)}) { serialNumber } }`);
-      expectRefused(res, "BAD_USER_INPUT");
+      expectRefused(res, "VALIDATION_FAILED");
     }
   });
 
@@ -70,7 +70,7 @@ describe("serial numbers: every hostile form is BAD_USER_INPUT before any upstre
       `query($s: SerialNumber!) { certificates(filter: { serialNumber: $s }) { totalCount } }`,
       { s: "../../x" },
     );
-    expectRefused(res, "BAD_USER_INPUT");
+    expectRefused(res, "VALIDATION_FAILED");
   });
 
   it("renewCertificate(input.serialNumber) refuses a path; nothing is renewed", async () => {
@@ -78,7 +78,7 @@ describe("serial numbers: every hostile form is BAD_USER_INPUT before any upstre
       `mutation($s: SerialNumber!, $csr: String!) { renewCertificate(input: { serialNumber: $s, csr: $csr }) { __typename } }`,
       { s: "ABCD/../../certificate", csr },
     );
-    expectRefused(res, "BAD_USER_INPUT");
+    expectRefused(res, "VALIDATION_FAILED");
   });
 
   it("revokeCertificate(input.serialNumber) refuses a host change; nothing is revoked", async () => {
@@ -86,7 +86,7 @@ describe("serial numbers: every hostile form is BAD_USER_INPUT before any upstre
       `mutation($s: SerialNumber!) { revokeCertificate(input: { serialNumber: $s, reason: KEY_COMPROMISE }) { __typename } }`,
       { s: "//evil.example/revoke" },
     );
-    expectRefused(res, "BAD_USER_INPUT");
+    expectRefused(res, "VALIDATION_FAILED");
   });
 });
 
@@ -99,10 +99,10 @@ const HOSTILE_UUIDS: [string, string][] = [
   ["a host", "//evil.example"],
 ];
 
-describe("profile UUIDs: every hostile form is BAD_USER_INPUT before any upstream call", () => {
+describe("profile UUIDs: every hostile form is VALIDATION_FAILED before any upstream call", () => {
   it.each(HOSTILE_UUIDS)("profile(id) refuses %s", async (_name, value) => {
     const res = await stack.gql(`query($id: UUID!) { profile(id: $id) { name } }`, { id: value });
-    expectRefused(res, "BAD_USER_INPUT");
+    expectRefused(res, "VALIDATION_FAILED");
   });
 
   it("requestCertificate(input.profileId) refuses a traversal; nothing is issued", async () => {
@@ -110,7 +110,7 @@ describe("profile UUIDs: every hostile form is BAD_USER_INPUT before any upstrea
       `mutation($p: UUID!, $csr: String!) { requestCertificate(input: { profileId: $p, seatId: "ops@example.com", csr: $csr }) { __typename } }`,
       { p: `${PROFILE_IDS.webServer}/../x`, csr },
     );
-    expectRefused(res, "BAD_USER_INPUT");
+    expectRefused(res, "VALIDATION_FAILED");
   });
 
   it("pickupCertificate(input.profileId) refuses a host", async () => {
@@ -118,7 +118,7 @@ describe("profile UUIDs: every hostile form is BAD_USER_INPUT before any upstrea
       `mutation($p: UUID!) { pickupCertificate(input: { requestId: "abc", profileId: $p }) { __typename } }`,
       { p: "//evil.example/x" },
     );
-    expectRefused(res, "BAD_USER_INPUT");
+    expectRefused(res, "VALIDATION_FAILED");
   });
 
   it("certificates(filter.profileId) refuses a traversal", async () => {
@@ -128,7 +128,7 @@ describe("profile UUIDs: every hostile form is BAD_USER_INPUT before any upstrea
         p: "../../../etc/passwd",
       },
     );
-    expectRefused(res, "BAD_USER_INPUT");
+    expectRefused(res, "VALIDATION_FAILED");
   });
 });
 

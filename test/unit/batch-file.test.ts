@@ -5,7 +5,7 @@ import {
   type BatchFileSummary,
   checkBatchFile,
   DTM_BATCH_FILE_LIMITS,
-} from "../../src/model/batch-file.js";
+} from "../../src/batch-file/check.js";
 import { type BatchFileProblem, InvalidBatchFileError } from "../../src/model/errors.js";
 import { generateCsr, tamperedCsr } from "../helpers/pki.js";
 

@@ -4,13 +4,13 @@ import { GraphQLError } from "graphql";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { UpstreamHttpError, UpstreamTransportError } from "../../src/datasources/errors.js";
-import type { IotDownload } from "../../src/datasources/iot/client.js";
+import { type IotDownload, IotClient } from "../../src/datasources/iot/client.js";
 import {
   createDownloadHandler,
   type DownloadHandlerOptions,
   iotBatchDownloadPath,
 } from "../../src/http/downloads.js";
-import type { BatchJobId } from "../../src/model/iot.js";
+import type { BatchJobId } from "../../src/model/iot/ids.js";
 
 const JOB = "e6006353-ba03-4909-afc8-c611f00d7644";
 const SECRET = "upstream text that must not leak";
@@ -48,6 +48,12 @@ const authenticate: DownloadHandlerOptions["authenticate"] = async (authorizatio
     },
   };
 };
+
+/** The IoT client over a DigiCert that fails every call with `error`: it throws what the handler sees. */
+function failingDownload(error: Error): Promise<IotDownload> {
+  const fail = () => Promise.reject(error);
+  return new IotClient({ request: fail, stream: fail }).downloadBatchCertificates(JOB as BatchJobId);
+}
 
 function download(body: AsyncIterable<Uint8Array>, headers: Partial<IotDownload> = {}): IotDownload {
   return {
@@ -307,7 +313,7 @@ describe("createDownloadHandler", () => {
       [new Error(SECRET), 500, "INTERNAL_SERVER_ERROR", null],
     ];
     for (const [error, status, code, retryAfter] of cases) {
-      next = () => Promise.reject(error);
+      next = () => failingDownload(error);
       const { res, text } = await get(`/downloads/iot-batch/${JOB}`);
       expect([res.status, JSON.parse(text).errors[0].extensions.code]).toEqual([status, code]);
       expect(res.headers.get("retry-after")).toBe(retryAfter);

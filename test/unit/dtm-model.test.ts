@@ -6,7 +6,7 @@ import type {
   WireDtmDevice,
   WireDtmDeviceGroup,
   WireDtmReport,
-} from "../../src/datasources/dtm/wire.js";
+} from "../../src/model/dtm/wire.js";
 import {
   UpstreamBodyError,
   UpstreamHttpError,
@@ -23,34 +23,34 @@ import {
   ValidationError,
   DuplicateDeviceError,
 } from "../../src/model/errors.js";
+import { toDtmDomainError, toDtmInputPath } from "../../src/datasources/dtm/errors.js";
+import { type DtmBatchInput, toWireDtmBatch } from "../../src/model/dtm/batch-input.js";
 import {
-  type CertificatePolicy,
-  type DtmBatchInput,
+  toCreatedDtmBatchJobId,
+  toDeviceRegistrationReport,
+  toDtmBatchJob,
+  toDtmBatchJobPage,
+  toWireDtmBatchJobFilter,
+} from "../../src/model/dtm/batch-job.js";
+import { toDevice, toDevicePage, toWireDeviceFilter } from "../../src/model/dtm/device.js";
+import { toDtmKeyType } from "../../src/model/dtm/enums.js";
+import {
   type DtmCertificatePolicyId,
   type DtmDeviceGroupId,
   parseDtmBatchJobId,
   parseDtmCertificatePolicyId,
   parseDtmDeviceGroupId,
   parseDtmDeviceId,
+} from "../../src/model/dtm/ids.js";
+import {
+  type CertificatePolicy,
   requiredTemplateColumns,
   toCertificatePolicy,
   toCertificatePolicyPage,
-  toCreatedDtmBatchJobId,
   toDeviceGroup,
   toDeviceGroupPage,
-  toDeviceRegistrationReport,
-  toDevice,
-  toDevicePage,
-  toDtmBatchJob,
-  toDtmBatchJobPage,
-  toDtmDomainError,
-  toDtmInputPath,
-  toDtmKeyType,
-  toWireDeviceFilter,
-  toWireDeviceRegistration,
-  toWireDtmBatch,
-  toWireDtmBatchJobFilter,
-} from "../../src/model/dtm.js";
+} from "../../src/model/dtm/policy.js";
+import { toWireDeviceRegistration } from "../../src/model/dtm/registration.js";
 import { generateCsr, selfSignedCertificate, tamperedCsr } from "../helpers/pki.js";
 
 x509.cryptoProvider.set(globalThis.crypto);

@@ -11,7 +11,7 @@ import {
   IdempotencyStore,
   fingerprintOf,
   parseIdempotencyKey,
-} from "../../src/resolvers/idempotency.js";
+} from "../../src/stores/idempotency.js";
 
 const input = { profileId: "p-1", csr: "-----BEGIN CERTIFICATE REQUEST-----…", validity: { days: 30 } };
 const fp = fingerprintOf(input);

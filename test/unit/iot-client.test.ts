@@ -3,20 +3,22 @@ import busboy from "busboy";
 import { pino } from "pino";
 import { type Dispatcher, MockAgent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  UpstreamBodyError,
-  UpstreamHttpError,
-  UpstreamTransportError,
-} from "../../src/datasources/errors.js";
-import { parseErrorEnvelope, UpstreamClient } from "../../src/datasources/http.js";
+import { UpstreamHttpError } from "../../src/datasources/errors.js";
+import { parseErrorEnvelope, UpstreamClient, upstreamPath } from "../../src/datasources/http.js";
 import {
   IotClient,
   type UpstreamStreamRequest,
   type UpstreamStreamResponse,
 } from "../../src/datasources/iot/client.js";
-import type { WireIotEnrollmentRequest } from "../../src/datasources/iot/wire.js";
-import { ValidationError } from "../../src/model/errors.js";
+import {
+  UpstreamOutcomeUnknownError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from "../../src/model/errors.js";
 import type { SerialNumber } from "../../src/model/ids.js";
+import type { IotBatchJob } from "../../src/model/iot/batch-job.js";
+import type { DeviceCertificate } from "../../src/model/iot/certificate.js";
+import type { DeviceEnrollmentOutcome } from "../../src/model/iot/enrollment.js";
 import {
   type BatchJobId,
   type DeviceCertificateId,
@@ -24,7 +26,9 @@ import {
   parseBatchJobId,
   parseDeviceCertificateRef,
   parseIotProfileId,
-} from "../../src/model/iot.js";
+} from "../../src/model/iot/ids.js";
+import type { EnrollmentProfile } from "../../src/model/iot/profile.js";
+import type { WireIotEnrollmentRequest } from "../../src/model/iot/wire.js";
 
 const ORIGIN = "https://one.example.test";
 const API_KEY = "secret-api-key-123";
@@ -37,6 +41,101 @@ const ENROLL_BODY: WireIotEnrollmentRequest = {
   csr: "-----BEGIN CERTIFICATE REQUEST-----\nx\n-----END CERTIFICATE REQUEST-----\n",
   device_attributes: [{ id: "DEVICE_IDENTIFIER", value: "SENSOR-1" }],
 };
+const LEAF_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+/** The least IoT sends for a certificate record: its id, serial number and leaf. */
+const CERTIFICATE_RECORD = { id: CERT_ID, serial_number: SERIAL, body: LEAF_PEM };
+/** CERTIFICATE_RECORD as the client returns it. */
+const DEVICE_CERTIFICATE: DeviceCertificate = {
+  id: CERT_ID,
+  serialNumber: SERIAL,
+  status: "UNKNOWN",
+  commonName: null,
+  deviceIdentifier: null,
+  enrollmentProfileId: null,
+  enrollmentProfileName: null,
+  enrollmentMethod: null,
+  keyGeneration: null,
+  keyType: null,
+  requestId: null,
+  thumbprint: null,
+  validFrom: null,
+  validTo: null,
+  createdAt: null,
+  pem: LEAF_PEM,
+  chain: [],
+  deviceAttributes: [],
+  certificateAttributes: [],
+  batchJobId: null,
+  renewedFrom: null,
+  revocation: null,
+};
+
+/** `{ id: PROFILE, name: "P" }` as the client returns it. */
+const PROFILE_P: EnrollmentProfile = {
+  id: PROFILE,
+  name: "P",
+  status: "UNKNOWN",
+  keyGenerationOption: "UNKNOWN",
+  enrollmentMethods: [],
+  allowedKeyTypes: [],
+  defaultKeyType: null,
+  keyTypeFixed: false,
+  approvalRequired: false,
+  validity: null,
+  renewalWindowDays: null,
+  certificateTemplateName: null,
+  fields: null,
+};
+
+/** A batch job as the client returns it: `wire`'s fields, every other one empty. */
+function iotBatchJob(fields: Partial<IotBatchJob>): IotBatchJob {
+  return {
+    id: JOB,
+    kind: "IOT_ENROLLMENT",
+    name: null,
+    status: "UNKNOWN",
+    total: null,
+    success: null,
+    failed: null,
+    createdAt: null,
+    updatedAt: null,
+    completedAt: null,
+    enrollmentProfileId: null,
+    enrollmentProfileName: null,
+    keyGeneration: null,
+    certificateFormat: null,
+    includeFullChain: false,
+    keyType: null,
+    privateKeyFormat: null,
+    fileName: null,
+    approvedAt: null,
+    rejectedAt: null,
+    startedAt: null,
+    failureReason: null,
+    rowErrors: [],
+    ...fields,
+  };
+}
+
+/** A CSR enrollment's answer `{ certificate_id: CERT_ID, ...wire }` as the client returns it. */
+function enrolled(
+  certificate: Partial<DeviceEnrollmentOutcome["certificate"]> = {},
+): DeviceEnrollmentOutcome {
+  return {
+    certificate: {
+      id: CERT_ID,
+      serialNumber: null,
+      requestId: null,
+      status: null,
+      result: null,
+      pem: null,
+      chain: [],
+      ...certificate,
+    },
+    privateKey: null,
+  };
+}
 
 let agent: MockAgent;
 let logs: string[];
@@ -92,9 +191,13 @@ function client(options: { maxAttempts?: number; stream?: boolean } = {}) {
     logger,
     pool,
   );
+  lastUpstream = http;
   if (!options.stream) return new IotClient(http);
   return new IotClient({ request: (req) => http.request(req), stream: fakeStream(pool) });
 }
+
+/** The HTTP layer of the last client built, for assertions on how DigiCert's answer itself is read. */
+let lastUpstream: UpstreamClient;
 
 beforeEach(() => {
   agent = new MockAgent();
@@ -116,7 +219,12 @@ describe("IotClient reads", () => {
         headers: { "x-api-key": API_KEY },
       })
       .reply(200, page);
-    expect(await client().listEnrollmentProfiles(0, 20)).toEqual(page);
+    expect(await client().listEnrollmentProfiles(0, 20)).toEqual({
+      items: [PROFILE_P],
+      total: 1,
+      offset: 0,
+      limit: 20,
+    });
   });
 
   it("reads a profile, and null for one DigiCert answers 403 or 404 for", async () => {
@@ -131,7 +239,7 @@ describe("IotClient reads", () => {
       .intercept({ path: `/iot/api/v1/enrollment-profile/${PROFILE}` })
       .reply(404, { errors: [{ code: "resource_not_found", message: "Enrollment profile not found" }] });
     const iot = client();
-    expect(await iot.getEnrollmentProfile(PROFILE)).toEqual({ id: PROFILE, name: "P" });
+    expect(await iot.getEnrollmentProfile(PROFILE)).toEqual(PROFILE_P);
     expect(await iot.getEnrollmentProfile(PROFILE)).toBeNull();
     expect(await iot.getEnrollmentProfile(PROFILE)).toBeNull();
   });
@@ -142,7 +250,16 @@ describe("IotClient reads", () => {
       .get(ORIGIN)
       .intercept({ path: `/iot/api/v1/enrollment-profile/${PROFILE}/enrollment-specification` })
       .reply(200, spec);
-    expect(await client().getEnrollmentSpecification(PROFILE)).toEqual(spec);
+    expect(await client().getEnrollmentSpecification(PROFILE)).toEqual([
+      {
+        id: "DEVICE_IDENTIFIER",
+        name: "Device identifier",
+        kind: "UNKNOWN",
+        required: false,
+        multiple: false,
+        fixedValue: null,
+      },
+    ]);
   });
 
   it("lists certificates with IoT's filter names", async () => {
@@ -153,17 +270,17 @@ describe("IotClient reads", () => {
       })
       .reply(200, { records: [], total: 0, offset: 40, limit: 20 });
     const page = await client().listCertificates(
-      { status: "ISSUED,REVOKED", enrollment_profile_id: PROFILE, device_identifier: "SENSOR-1" },
+      { statuses: ["ISSUED", "REVOKED"], enrollmentProfileId: PROFILE, deviceIdentifier: "SENSOR-1" },
       40,
       20,
     );
-    expect(page.records).toEqual([]);
+    expect(page.items).toEqual([]);
   });
 
   it("reads a certificate by id or by serial, and null for 403 or 404", async () => {
     const pool = agent.get(ORIGIN);
-    pool.intercept({ path: `/iot/api/v1/certificate/${CERT_ID}` }).reply(200, { id: CERT_ID });
-    pool.intercept({ path: `/iot/api/v1/certificate/${SERIAL}` }).reply(200, { id: CERT_ID });
+    pool.intercept({ path: `/iot/api/v1/certificate/${CERT_ID}` }).reply(200, CERTIFICATE_RECORD);
+    pool.intercept({ path: `/iot/api/v1/certificate/${SERIAL}` }).reply(200, CERTIFICATE_RECORD);
     pool
       .intercept({ path: `/iot/api/v1/certificate/${SERIAL}` })
       .reply(404, { errors: [{ code: "resource_not_found", message: "Certificate not found" }] });
@@ -171,8 +288,8 @@ describe("IotClient reads", () => {
       .intercept({ path: `/iot/api/v1/certificate/${CERT_ID}` })
       .reply(403, { errors: [{ code: "no_access", message: "User has no access to the certificate" }] });
     const iot = client();
-    expect(await iot.getCertificate(CERT_ID)).toEqual({ id: CERT_ID });
-    expect(await iot.getCertificate(SERIAL)).toEqual({ id: CERT_ID });
+    expect(await iot.getCertificate(CERT_ID)).toEqual(DEVICE_CERTIFICATE);
+    expect(await iot.getCertificate(SERIAL)).toEqual(DEVICE_CERTIFICATE);
     expect(await iot.getCertificate(SERIAL)).toBeNull();
     expect(await iot.getCertificate(CERT_ID)).toBeNull();
   });
@@ -180,8 +297,8 @@ describe("IotClient reads", () => {
   it("still retries a read after a 503", async () => {
     const pool = agent.get(ORIGIN);
     pool.intercept({ path: `/iot/api/v1/certificate/${CERT_ID}` }).reply(503, "{}");
-    pool.intercept({ path: `/iot/api/v1/certificate/${CERT_ID}` }).reply(200, { id: CERT_ID });
-    expect(await client({ maxAttempts: 3 }).getCertificate(CERT_ID)).toEqual({ id: CERT_ID });
+    pool.intercept({ path: `/iot/api/v1/certificate/${CERT_ID}` }).reply(200, CERTIFICATE_RECORD);
+    expect(await client({ maxAttempts: 3 }).getCertificate(CERT_ID)).toEqual(DEVICE_CERTIFICATE);
   });
 
   it("reads a batch job, and null for an unknown one", async () => {
@@ -193,7 +310,7 @@ describe("IotClient reads", () => {
       .intercept({ path: `/iot/api/v1/batch-enroll/${JOB}` })
       .reply(404, { errors: [{ code: "resource_not_found", message: "Batch job not found" }] });
     const iot = client();
-    expect(await iot.getBatchJob(JOB)).toEqual({ job_id: JOB, status: "COMPLETE" });
+    expect(await iot.getBatchJob(JOB)).toEqual(iotBatchJob({ status: "COMPLETE" }));
     expect(await iot.getBatchJob(JOB)).toBeNull();
   });
 
@@ -203,7 +320,11 @@ describe("IotClient reads", () => {
       .get(ORIGIN)
       .intercept({ path: `/iot/api/v1/batch-enroll/${JOB}/download-certificates` })
       .reply(200, download);
-    expect(await client().downloadBatchCertificatesJson(JOB)).toEqual(download);
+    expect(await client().downloadBatchCertificatesJson(JOB)).toEqual({
+      jobId: JOB,
+      chain: [],
+      certificates: [],
+    });
   });
 
   it("never writes the API key to its logs", async () => {
@@ -225,7 +346,9 @@ describe("IotClient writes", () => {
       .get(ORIGIN)
       .intercept({ path: "/iot/api/v1/certificate", method: "POST", body: JSON.stringify(ENROLL_BODY) })
       .reply(200, { certificate_id: CERT_ID, status: "AUTO_APPROVED", result: "SUCCESS" });
-    expect(await client().enrollCertificate(ENROLL_BODY)).toMatchObject({ certificate_id: CERT_ID });
+    expect(await client().enrollCertificate(ENROLL_BODY, null)).toEqual(
+      enrolled({ status: "AUTO_APPROVED", result: "SUCCESS" }),
+    );
   });
 
   it("never sends an enrollment twice, even after a 503 with Retry-After", async () => {
@@ -241,9 +364,11 @@ describe("IotClient writes", () => {
       .intercept({ path: "/iot/api/v1/certificate", method: "POST" })
       .reply(200, { certificate_id: CERT_ID });
     const error = await client({ maxAttempts: 3 })
-      .enrollCertificate(ENROLL_BODY)
+      .enrollCertificate(ENROLL_BODY, null)
       .catch((e: unknown) => e);
-    expect((error as UpstreamHttpError).status).toBe(503);
+    // The 503's own meaning (not processed, Retry-After kept), not what a second POST would have answered.
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
+    expect((error as UpstreamUnavailableError).retryAfterSeconds).toBe(0);
     expect(agent.pendingInterceptors()).toHaveLength(1); // the second POST was never sent
   });
 
@@ -256,9 +381,10 @@ describe("IotClient writes", () => {
       .intercept({ path: "/iot/api/v1/certificate", method: "POST" })
       .reply(200, { certificate_id: CERT_ID });
     const error = await client({ maxAttempts: 3 })
-      .enrollCertificate(ENROLL_BODY)
+      .enrollCertificate(ENROLL_BODY, null)
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UpstreamTransportError);
+    // A transport failure that may have reached DigiCert: to the caller, the outcome is unknown.
+    expect(error).toBeInstanceOf(UpstreamOutcomeUnknownError);
     expect(agent.pendingInterceptors()).toHaveLength(1);
   });
 
@@ -274,9 +400,9 @@ describe("IotClient writes", () => {
     pool.intercept({ path: `/iot/api/v1/certificate/${CERT_ID}/renew`, method: "POST" }).reply(503, "{}");
     pool.intercept({ path: `/iot/api/v1/certificate/${CERT_ID}/renew`, method: "POST" }).reply(200, {});
     const iot = client({ maxAttempts: 3 });
-    expect(await iot.renewCertificate(SERIAL, { csr: "x" })).toEqual({ certificate_id: CERT_ID });
-    const error = await iot.renewCertificate(CERT_ID, { csr: "x" }).catch((e: unknown) => e);
-    expect((error as UpstreamHttpError).status).toBe(503);
+    expect(await iot.renewCertificate(SERIAL, { csr: "x" }, null)).toEqual(enrolled());
+    const error = await iot.renewCertificate(CERT_ID, { csr: "x" }, null).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(agent.pendingInterceptors()).toHaveLength(1);
   });
 
@@ -292,9 +418,9 @@ describe("IotClient writes", () => {
     pool.intercept({ path: `/iot/api/v1/certificate/${SERIAL}/revoke`, method: "PUT" }).reply(503, "{}");
     pool.intercept({ path: `/iot/api/v1/certificate/${SERIAL}/revoke`, method: "PUT" }).reply(204, "");
     const iot = client({ maxAttempts: 3 });
-    await expect(iot.revokeCertificate(CERT_ID, "key_compromise")).resolves.toBeUndefined();
-    const error = await iot.revokeCertificate(SERIAL, "superseded").catch((e: unknown) => e);
-    expect((error as UpstreamHttpError).status).toBe(503);
+    await expect(iot.revokeCertificate(CERT_ID, "KEY_COMPROMISE")).resolves.toBeUndefined();
+    const error = await iot.revokeCertificate(SERIAL, "SUPERSEDED").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(agent.pendingInterceptors()).toHaveLength(1);
   });
 
@@ -304,30 +430,48 @@ describe("IotClient writes", () => {
     pool.intercept({ path: `/iot/api/v1/batch-enroll/${JOB}/reject`, method: "PUT" }).reply(503, "{}");
     pool.intercept({ path: `/iot/api/v1/batch-enroll/${JOB}/reject`, method: "PUT" }).reply(204, "");
     const iot = client({ maxAttempts: 3 });
-    await expect(iot.approveBatchJob(JOB)).resolves.toBeUndefined();
-    expect(((await iot.rejectBatchJob(JOB).catch((e: unknown) => e)) as UpstreamHttpError).status).toBe(503);
+    await expect(iot.decideBatchJob(JOB, "approve")).resolves.toBeUndefined();
+    expect(await iot.decideBatchJob(JOB, "reject").catch((e: unknown) => e)).toBeInstanceOf(
+      UpstreamUnavailableError,
+    );
     expect(agent.pendingInterceptors()).toHaveLength(1);
   });
 
   it("passes IoT's error envelope on as an UpstreamHttpError without its message text", async () => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: "/iot/api/v1/certificate", method: "POST" })
-      .reply(400, {
-        errors: [
-          {
-            code: "invalid_input_field",
-            message: "pkcs12_password hunter2 is bad",
-            field: "pkcs12_password",
-          },
-        ],
-      });
-    const error = (await client()
-      .enrollCertificate(ENROLL_BODY)
+    const envelope = {
+      errors: [
+        {
+          code: "invalid_input_field",
+          message: "pkcs12_password hunter2 is bad",
+          field: "pkcs12_password",
+        },
+      ],
+    };
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: "/iot/api/v1/certificate", method: "POST" }).reply(400, envelope);
+    pool.intercept({ path: "/iot/api/v1/certificate", method: "POST" }).reply(400, envelope);
+    const iot = client();
+    // The HTTP layer reads the envelope: code and field, never the message text.
+    const error = (await lastUpstream
+      .request({
+        operation: "iot.enrollCertificate",
+        method: "POST",
+        idempotent: false,
+        path: upstreamPath`/iot/api/v1/certificate`,
+        body: ENROLL_BODY,
+      })
       .catch((e: unknown) => e)) as UpstreamHttpError;
     expect(error).toBeInstanceOf(UpstreamHttpError);
     expect(error.details[0]).toMatchObject({ code: "invalid_input_field", field: "pkcs12_password" });
     expect(error.message).not.toContain("hunter2");
+    // The client maps it onto the caller's input path, in our words.
+    const mapped = await iot.enrollCertificate(ENROLL_BODY, null).catch((e: unknown) => e);
+    expect(mapped).toBeInstanceOf(ValidationError);
+    expect(mapped).toMatchObject({
+      code: "VALIDATION_FAILED",
+      field: "input.serverSideKeyGeneration.pkcs12Password",
+    });
+    expect((mapped as Error).message).not.toContain("hunter2");
   });
 });
 
@@ -399,7 +543,7 @@ describe("batch uploads", () => {
         size: Buffer.byteLength(CSV),
       },
     });
-    expect(job).toEqual(JOB_JSON);
+    expect(job).toEqual(iotBatchJob({ status: "APPROVED", total: 2, success: 0, failed: 0 }));
     const [request] = sent;
     expect(request?.method).toBe("POST");
     expect(request?.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
@@ -461,14 +605,16 @@ describe("batch uploads", () => {
       .get(ORIGIN)
       .intercept({ path: "/iot/api/v1/batch-enroll", method: "POST" })
       .reply(413, { errors: [{ code: "request_too_large", message: "too big", field: "file" }] });
-    const error = (await client({ stream: true })
+    const error = await client({ stream: true })
       .createBatchEnrollment({
         fields: { enrollment_profile_id: PROFILE, certificate_format: "json" },
         file: { name: "rows.csv", stream: Readable.from([Buffer.from(CSV)]) },
       })
-      .catch((e: unknown) => e)) as UpstreamHttpError;
-    expect(error).toBeInstanceOf(UpstreamHttpError);
-    expect(error.status).toBe(413);
+      .catch((e: unknown) => e);
+    // DigiCert's 413: the upload is too large, on the caller's file.
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ code: "VALIDATION_FAILED", field: "input.file" });
+    expect((error as Error).message).not.toContain("too big");
   });
 
   it("refuses a job answer that is not JSON without quoting it", async () => {
@@ -482,7 +628,8 @@ describe("batch uploads", () => {
         file: { name: "rows.csv", stream: Readable.from([Buffer.from(CSV)]) },
       })
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UpstreamBodyError);
+    // An unreadable answer to an upload: the job may exist.
+    expect(error).toBeInstanceOf(UpstreamOutcomeUnknownError);
     expect((error as Error).message).not.toContain("oops");
   });
 
@@ -561,14 +708,25 @@ describe("batch downloads", () => {
   });
 
   it("throws DigiCert's refusal of a job that is not COMPLETE", async () => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: `/iot/api/v1/batch-enroll/${JOB}/download-certificates` })
-      .reply(400, { errors: [{ code: "invalid_request", message: "Batch job is IN_PROGRESS" }] });
-    const error = (await client({ stream: true })
-      .downloadBatchCertificates(JOB)
+    const envelope = { errors: [{ code: "invalid_request", message: "Batch job is IN_PROGRESS" }] };
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: `/iot/api/v1/batch-enroll/${JOB}/download-certificates` }).reply(400, envelope);
+    pool.intercept({ path: `/iot/api/v1/batch-enroll/${JOB}/download-certificates` }).reply(400, envelope);
+    const iot = client({ stream: true });
+    const http = (await lastUpstream
+      .request({
+        operation: "iot.downloadBatchCertificates",
+        method: "GET",
+        path: upstreamPath`/iot/api/v1/batch-enroll/${JOB}/download-certificates`,
+      })
       .catch((e: unknown) => e)) as UpstreamHttpError;
-    expect(error.status).toBe(400);
-    expect(error.hasCode("invalid_request")).toBe(true);
+    expect(http).toBeInstanceOf(UpstreamHttpError);
+    expect(http.status).toBe(400);
+    expect(http.hasCode("invalid_request")).toBe(true);
+    const error = await iot.downloadBatchCertificates(JOB).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ code: "VALIDATION_FAILED", field: "id" });
+    expect((error as Error).message).toContain("COMPLETE");
+    expect((error as Error).message).not.toContain("IN_PROGRESS");
   });
 });

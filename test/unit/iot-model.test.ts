@@ -11,7 +11,7 @@ import type {
   WireEnrollmentProfile,
   WireEnrollmentSpecification,
   WireIotEnrollmentResponse,
-} from "../../src/datasources/iot/wire.js";
+} from "../../src/model/iot/wire.js";
 import {
   AlreadyRevokedError,
   CertificateNotFoundError,
@@ -25,34 +25,40 @@ import {
   UpstreamUnavailableError,
   ValidationError,
 } from "../../src/model/errors.js";
+import { toIotDomainError, toIotInputPath } from "../../src/datasources/iot/errors.js";
+import {
+  checkBatchAgainstProfile,
+  type IotBatchEnrollmentInput,
+  toBatchDownload,
+  toIotBatchJob,
+  toWireBatchEnrollment,
+} from "../../src/model/iot/batch-job.js";
+import {
+  toDeviceCertificate,
+  toDeviceCertificatePage,
+  toWireCertificateFilter,
+  toWireIotRevocationReason,
+} from "../../src/model/iot/certificate.js";
+import { toDeviceEnrollmentOutcome } from "../../src/model/iot/enrollment.js";
 import {
   checkAgainstProfile,
-  checkBatchAgainstProfile,
-  type EnrollmentProfile,
-  type IotBatchEnrollmentInput,
   type IotEnrollmentInput,
+  toWireIotEnrollment,
+  toWireIotRenewal,
+} from "../../src/model/iot/enrollment-input.js";
+import {
   type IotProfileId,
   parseBatchJobId,
   parseDeviceCertificateId,
   parseDeviceCertificateRef,
   parseIotProfileId,
-  PRIVATE_KEY_REDACTED,
-  PrivateKeyMaterial,
-  toBatchDownload,
-  toDeviceCertificate,
-  toDeviceCertificatePage,
-  toDeviceEnrollmentOutcome,
+} from "../../src/model/iot/ids.js";
+import { PRIVATE_KEY_REDACTED, PrivateKeyMaterial } from "../../src/model/iot/private-key.js";
+import {
+  type EnrollmentProfile,
   toEnrollmentProfile,
   toEnrollmentProfilePage,
-  toIotBatchJob,
-  toIotDomainError,
-  toIotInputPath,
-  toWireBatchEnrollment,
-  toWireCertificateFilter,
-  toWireIotEnrollment,
-  toWireIotRenewal,
-  toWireIotRevocationReason,
-} from "../../src/model/iot.js";
+} from "../../src/model/iot/profile.js";
 import { parseCertificatePem } from "../../src/model/x509.js";
 import { generateCsr, selfSignedCertificate, tamperedCsr } from "../helpers/pki.js";
 import { DOC_FILE, DOCUMENTED_DOWNLOAD } from "../helpers/iot-docs.js";

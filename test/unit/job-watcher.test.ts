@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { IotBatchJob } from "../../src/model/iot.js";
+import type { IotBatchJob } from "../../src/model/iot/batch-job.js";
 import { JobNotFoundError, JobWatcher, type JobWatcherOptions } from "../../src/subscriptions/job-watcher.js";
 
 interface Job {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createLoaders, createParsedCertificateCache, type Services } from "../../src/context.js";
+import type { Services } from "../../src/context.js";
 import type { IotClient } from "../../src/datasources/iot/client.js";
 import type { TlmClient } from "../../src/datasources/tlm/client.js";
-import { IdempotencyStore } from "../../src/resolvers/idempotency.js";
+import { createLoaders } from "../../src/loaders.js";
 import { UpstreamInvalidResponseError } from "../../src/model/errors.js";
+import { IdempotencyStore } from "../../src/stores/idempotency.js";
+import { createParsedCertificateCache } from "../../src/stores/parsed-certificates.js";
 import { selfSignedCertificate } from "../helpers/pki.js";
 
 function services(cache = createParsedCertificateCache(10)): Services {

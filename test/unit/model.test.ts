@@ -4,8 +4,9 @@ import {
   UpstreamHttpError,
   UpstreamTransportError,
 } from "../../src/datasources/errors.js";
-import { toAdditionalFormats, toCertificate, toEnrollmentOutcome } from "../../src/model/certificate.js";
-import { type EnrollmentInput, toWireIssueRequest } from "../../src/model/enrollment.js";
+import { toInputPath, toTlmDomainError as toDomainError } from "../../src/datasources/tlm/errors.js";
+import { toAdditionalFormats, toCertificate, toEnrollmentOutcome } from "../../src/model/tlm/certificate.js";
+import { type EnrollmentInput, toWireIssueRequest } from "../../src/model/tlm/enrollment.js";
 import {
   AlreadyRevokedError,
   CertificateNotFoundError,
@@ -20,8 +21,7 @@ import {
   ValidationError,
 } from "../../src/model/errors.js";
 import { parseRequestId, parseSerialNumber, parseUuid, type Uuid } from "../../src/model/ids.js";
-import { toProfile } from "../../src/model/profile.js";
-import { toDomainError, toInputPath } from "../../src/model/upstream-errors.js";
+import { toProfile } from "../../src/model/tlm/profile.js";
 import { generateCsr, tamperedCsr } from "../helpers/pki.js";
 
 const PROFILE = "d6743d9a-fb67-4a64-a33e-8a3229d28cc4" as Uuid;

@@ -8,6 +8,12 @@ import {
 } from "../../src/datasources/errors.js";
 import { parseRetryAfter, UpstreamClient, upstreamPath } from "../../src/datasources/http.js";
 import { TlmClient } from "../../src/datasources/tlm/client.js";
+import {
+  InvalidCsrError,
+  UpstreamInvalidResponseError,
+  UpstreamOutcomeUnknownError,
+  UpstreamUnavailableError,
+} from "../../src/model/errors.js";
 import type { SerialNumber, Uuid } from "../../src/model/ids.js";
 
 const ORIGIN = "https://one.example.test";
@@ -18,10 +24,11 @@ const SERIAL = "4099ABF9C1BB7C02BBE1CDC7836CA9D58A71C2A5" as SerialNumber;
 let agent: MockAgent;
 let logs: string[];
 
-function client(maxResponseBytes = 1024 * 1024, maxAttempts = 1) {
+/** The HTTP layer the client is built on, for assertions on how DigiCert's answer itself is read. */
+function upstream(maxResponseBytes = 1024 * 1024, maxAttempts = 1) {
   logs = [];
   const logger = pino({ level: "trace" }, { write: (line: string) => logs.push(line) });
-  const http = new UpstreamClient(
+  return new UpstreamClient(
     {
       baseUrl: new URL(ORIGIN),
       credentials: { kind: "apiKey", apiKey: API_KEY },
@@ -35,8 +42,20 @@ function client(maxResponseBytes = 1024 * 1024, maxAttempts = 1) {
     logger,
     agent.get(ORIGIN),
   );
-  return new TlmClient(http);
 }
+
+function client(maxResponseBytes = 1024 * 1024, maxAttempts = 1) {
+  return new TlmClient(upstream(maxResponseBytes, maxAttempts));
+}
+
+const CERTIFICATE_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const ISSUE_BODY = {
+  profile: { id: PROFILE },
+  seat: { seat_id: "a@example.com" },
+  csr: "x",
+  delivery_format: "x509",
+  include_ca_chain: false,
+} as const;
 
 beforeEach(() => {
   agent = new MockAgent();
@@ -57,7 +76,23 @@ describe("TlmClient", () => {
       })
       .reply(200, [{ id: PROFILE, name: "P", status: "Active" }]);
     const profiles = await client().listProfiles(20, 5);
-    expect(profiles).toEqual([{ id: PROFILE, name: "P", status: "Active" }]);
+    expect(profiles).toEqual([
+      {
+        id: PROFILE,
+        name: "P",
+        status: "ACTIVE",
+        signatureAlgorithm: null,
+        enrollmentMethod: null,
+        authenticationMethod: null,
+        validity: null,
+        validityOverrideAllowed: false,
+        renewalPeriodDays: null,
+        allowedKeySizes: [],
+        subjectAttributes: [],
+        subjectAltNameAttributes: [],
+        businessUnit: null,
+      },
+    ]);
   });
 
   it("never writes the API key to its logs", async () => {
@@ -89,19 +124,19 @@ describe("TlmClient", () => {
   });
 
   it("turns TLM's error envelope into an UpstreamHttpError with code and field but no message text", async () => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: "/mpki/api/v1/certificate", method: "POST" })
-      .reply(400, {
-        errors: [{ code: "invalid_input_field", message: "Wrong input: private stuff", field: "csr" }],
-      });
-    const error = await client()
-      .issueCertificate({
-        profile: { id: PROFILE },
-        seat: { seat_id: "a@example.com" },
-        csr: "x",
-        delivery_format: "x509",
-        include_ca_chain: false,
+    const envelope = {
+      errors: [{ code: "invalid_input_field", message: "Wrong input: private stuff", field: "csr" }],
+    };
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: "/mpki/api/v1/certificate", method: "POST" }).reply(400, envelope);
+    pool.intercept({ path: "/mpki/api/v1/certificate", method: "POST" }).reply(400, envelope);
+    // The HTTP layer reads the envelope: status, code and field, never the message text.
+    const error = await upstream()
+      .request({
+        operation: "tlm.issueCertificate",
+        method: "POST",
+        path: upstreamPath`/mpki/api/v1/certificate`,
+        body: ISSUE_BODY,
       })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamHttpError);
@@ -109,76 +144,140 @@ describe("TlmClient", () => {
     expect(http.status).toBe(400);
     expect(http.details[0]).toMatchObject({ code: "invalid_input_field", field: "csr" });
     expect(http.message).not.toContain("private stuff");
+    // The client maps it: a refused CSR, in our words.
+    const mapped = await client()
+      .issueCertificate(ISSUE_BODY)
+      .catch((e: unknown) => e);
+    expect(mapped).toBeInstanceOf(InvalidCsrError);
+    expect((mapped as InvalidCsrError).code).toBe("INVALID_CSR");
+    expect((mapped as Error).message).not.toContain("private stuff");
   });
 
   it("reads Retry-After on a 429 as whole seconds", async () => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` })
-      .reply(
+    const pool = agent.get(ORIGIN);
+    for (let i = 0; i < 2; i++) {
+      pool.intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` }).reply(
         429,
         { errors: [{ code: "request_limit_exceeded", message: "slow down" }] },
         {
           headers: { "retry-after": "7" },
         },
       );
-    const error = (await client()
-      .getCertificate(SERIAL)
+    }
+    const error = (await upstream()
+      .request({
+        operation: "tlm.getCertificate",
+        method: "GET",
+        path: upstreamPath`/mpki/api/v1/certificate/${SERIAL}`,
+      })
       .catch((e: unknown) => e)) as UpstreamHttpError;
+    expect(error).toBeInstanceOf(UpstreamHttpError);
     expect(error.status).toBe(429);
     expect(error.retryAfterSeconds).toBe(7);
+    const mapped = await client()
+      .getCertificate(SERIAL)
+      .catch((e: unknown) => e);
+    expect(mapped).toBeInstanceOf(UpstreamUnavailableError);
+    expect((mapped as UpstreamUnavailableError).code).toBe("UPSTREAM_UNAVAILABLE");
+    expect((mapped as UpstreamUnavailableError).retryAfterSeconds).toBe(7);
   });
 
   it("rejects a 2xx body that is not JSON without quoting it", async () => {
-    agent
-      .get(ORIGIN)
+    const pool = agent.get(ORIGIN);
+    pool
       .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` })
       .reply(200, "-----BEGIN PRIVATE KEY----- oops");
-    const error = await client()
-      .getCertificate(SERIAL)
+    pool
+      .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` })
+      .reply(200, "-----BEGIN PRIVATE KEY----- oops");
+    const error = await upstream()
+      .request({
+        operation: "tlm.getCertificate",
+        method: "GET",
+        path: upstreamPath`/mpki/api/v1/certificate/${SERIAL}`,
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamBodyError);
     expect((error as Error).message).not.toContain("PRIVATE KEY");
+    const mapped = await client()
+      .getCertificate(SERIAL)
+      .catch((e: unknown) => e);
+    expect(mapped).toBeInstanceOf(UpstreamInvalidResponseError);
+    expect((mapped as UpstreamInvalidResponseError).code).toBe("UPSTREAM_INVALID_RESPONSE");
+    expect((mapped as Error).message).not.toContain("PRIVATE KEY");
   });
 
   it("refuses a response body larger than the configured limit", async () => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: "/mpki/api/v1/certificate-search?offset=0&limit=10" })
-      .reply(200, JSON.stringify({ total: 0, offset: 0, limit: 10, items: [], pad: "x".repeat(5000) }));
-    const error = await client(1024)
-      .searchCertificates({}, 0, 10)
+    const pool = agent.get(ORIGIN);
+    const big = JSON.stringify({ total: 0, offset: 0, limit: 10, items: [], pad: "x".repeat(5000) });
+    pool.intercept({ path: "/mpki/api/v1/certificate-search?offset=0&limit=10" }).reply(200, big);
+    pool.intercept({ path: "/mpki/api/v1/certificate-search?offset=0&limit=10" }).reply(200, big);
+    const error = await upstream(1024)
+      .request({
+        operation: "tlm.searchCertificates",
+        method: "GET",
+        path: upstreamPath`/mpki/api/v1/certificate-search`,
+        query: { offset: 0, limit: 10 },
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamBodyError);
+    const mapped = await client(1024)
+      .searchCertificates({}, 0, 10)
+      .catch((e: unknown) => e);
+    expect(mapped).toBeInstanceOf(UpstreamInvalidResponseError);
+    expect((mapped as UpstreamInvalidResponseError).code).toBe("UPSTREAM_INVALID_RESPONSE");
   });
 
   it("reports a reset connection as a transport error that may have reached DigiCert", async () => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: "/mpki/api/v1/certificate", method: "POST" })
-      .replyWithError(Object.assign(new Error("socket hang up"), { code: "UND_ERR_SOCKET" }));
-    const error = await client()
-      .issueCertificate({
-        profile: { id: PROFILE },
-        seat: { seat_id: "a@example.com" },
-        csr: "x",
-        delivery_format: "x509",
-        include_ca_chain: false,
+    const pool = agent.get(ORIGIN);
+    for (let i = 0; i < 2; i++) {
+      pool
+        .intercept({ path: "/mpki/api/v1/certificate", method: "POST" })
+        .replyWithError(Object.assign(new Error("socket hang up"), { code: "UND_ERR_SOCKET" }));
+    }
+    const error = await upstream()
+      .request({
+        operation: "tlm.issueCertificate",
+        method: "POST",
+        path: upstreamPath`/mpki/api/v1/certificate`,
+        body: ISSUE_BODY,
       })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamTransportError);
     expect((error as UpstreamTransportError).mayHaveReachedUpstream).toBe(true);
+    // To the caller: the certificate may or may not have been issued.
+    const mapped = await client()
+      .issueCertificate(ISSUE_BODY)
+      .catch((e: unknown) => e);
+    expect(mapped).toBeInstanceOf(UpstreamOutcomeUnknownError);
+    expect((mapped as UpstreamOutcomeUnknownError).code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
   });
 
   it("reports a refused connection as a transport error that never reached DigiCert", async () => {
-    agent
-      .get(ORIGIN)
-      .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` })
-      .replyWithError(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }));
-    const error = (await client()
-      .getCertificate(SERIAL)
+    const pool = agent.get(ORIGIN);
+    const refused = () => Object.assign(new Error("refused"), { code: "ECONNREFUSED" });
+    pool.intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` }).replyWithError(refused());
+    pool.intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` }).replyWithError(refused());
+    pool.intercept({ path: "/mpki/api/v1/certificate", method: "POST" }).replyWithError(refused());
+    const error = (await upstream()
+      .request({
+        operation: "tlm.getCertificate",
+        method: "GET",
+        path: upstreamPath`/mpki/api/v1/certificate/${SERIAL}`,
+      })
       .catch((e: unknown) => e)) as UpstreamTransportError;
+    expect(error).toBeInstanceOf(UpstreamTransportError);
     expect(error.mayHaveReachedUpstream).toBe(false);
+    const mapped = await client()
+      .getCertificate(SERIAL)
+      .catch((e: unknown) => e);
+    expect(mapped).toBeInstanceOf(UpstreamUnavailableError);
+    // Never reached DigiCert: even an issuing call is "unavailable, try again", not "outcome unknown".
+    const issue = await client()
+      .issueCertificate(ISSUE_BODY)
+      .catch((e: unknown) => e);
+    expect(issue).toBeInstanceOf(UpstreamUnavailableError);
+    expect((issue as UpstreamUnavailableError).code).toBe("UPSTREAM_UNAVAILABLE");
   });
 
   it("sends the revocation reason as TLM spells it and accepts 204", async () => {
@@ -190,7 +289,7 @@ describe("TlmClient", () => {
         body: JSON.stringify({ revocation_reason: "key_compromise" }),
       })
       .reply(204, "");
-    await expect(client().revokeCertificate(SERIAL, "key_compromise")).resolves.toBeUndefined();
+    await expect(client().revokeCertificate(SERIAL, "KEY_COMPROMISE")).resolves.toBeUndefined();
   });
 });
 
@@ -200,8 +299,12 @@ describe("retries", () => {
     pool.intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` }).reply(503, "{}");
     pool
       .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}` })
-      .reply(200, { serial_number: SERIAL, status: "issued" });
-    expect(await client(1024 * 1024, 3).getCertificate(SERIAL)).toMatchObject({ serial_number: SERIAL });
+      .reply(200, { serial_number: SERIAL, status: "issued", certificate: CERTIFICATE_PEM });
+    expect(await client(1024 * 1024, 3).getCertificate(SERIAL)).toMatchObject({
+      serialNumber: SERIAL,
+      status: "ISSUED",
+      pem: CERTIFICATE_PEM,
+    });
   });
 
   it("never sends an issuing POST twice, even after a 503", async () => {
@@ -209,15 +312,10 @@ describe("retries", () => {
     pool.intercept({ path: "/mpki/api/v1/certificate", method: "POST" }).reply(503, "{}");
     pool.intercept({ path: "/mpki/api/v1/certificate", method: "POST" }).reply(201, { serial_number: "0A" });
     const error = await client(1024 * 1024, 3)
-      .issueCertificate({
-        profile: { id: PROFILE },
-        seat: { seat_id: "a@example.com" },
-        csr: "x",
-        delivery_format: "x509",
-        include_ca_chain: false,
-      })
+      .issueCertificate(ISSUE_BODY)
       .catch((e: unknown) => e);
-    expect((error as UpstreamHttpError).status).toBe(503);
+    // The 503's own meaning (not processed), not whatever a second POST would have answered.
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(agent.pendingInterceptors()).toHaveLength(1); // the second POST was never sent
   });
 });

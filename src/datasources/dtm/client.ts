@@ -1,49 +1,64 @@
+import {
+  type DeviceRegistrationReport,
+  type DtmBatchJob,
+  type DtmBatchJobFilter,
+  toCreatedDtmBatchJobId,
+  toDeviceRegistrationReport,
+  toDtmBatchJob,
+  toDtmBatchJobPage,
+  toWireDtmBatchJobFilter,
+} from "../../model/dtm/batch-job.js";
+import {
+  type Device,
+  type DeviceFilter,
+  toDevice,
+  toDevicePage,
+  toWireDeviceFilter,
+} from "../../model/dtm/device.js";
 import type {
   DtmBatchJobId,
   DtmCertificatePolicyId,
   DtmDeviceGroupId,
   DtmDeviceId,
-} from "../../model/dtm.js";
+} from "../../model/dtm/ids.js";
 import {
-  type BatchUploadFile,
-  header,
-  multipartUpload,
-  nullWhenHidden,
-  readJson,
-  safeFileName,
-  streamThrough,
-} from "../parts.js";
-import {
-  readBounded,
-  type UpstreamRawBody,
-  type UpstreamRequest,
-  type UpstreamResponse,
-  type UpstreamStreamRequest,
-  type UpstreamStreamResponse,
-  upstreamPath,
-} from "../http.js";
+  type CertificatePolicy,
+  type DeviceGroup,
+  toCertificatePolicy,
+  toCertificatePolicyPage,
+  toDeviceGroup,
+  toDeviceGroupPage,
+} from "../../model/dtm/policy.js";
+import { type DeviceRegistrationRequest, toRegisteredDeviceId } from "../../model/dtm/registration.js";
+import type { Page } from "../../model/read.js";
 import type {
-  WireDtmBatchCreated,
   WireDtmBatchFields,
   WireDtmBatchJob,
-  WireDtmBatchJobFilter,
   WireDtmCertificatePolicy,
   WireDtmDevice,
-  WireDtmDeviceFilter,
   WireDtmDeviceGroup,
-  WireDtmDeviceRegistration,
   WireDtmPage,
   WireDtmRegistrationResponse,
   WireDtmReport,
-} from "./wire.js";
+} from "../../model/dtm/wire.js";
+import { mapped, readCreated } from "../errors.js";
+import { readBounded, type UpstreamRawBody, upstreamPath } from "../http.js";
+import {
+  type BatchUploadFile,
+  type FileDownload,
+  type ProductUpstream,
+  multipartUpload,
+  readJson,
+  readOrNull,
+  streamThrough,
+  toFileDownload,
+} from "../parts.js";
+import { type DtmCallContext, toDtmDomainError } from "./errors.js";
 
 export type { BatchUploadFile };
 
-/** What DtmClient needs from the upstream: `UpstreamClient.request`, and `stream` for uploads and downloads. */
-export interface DtmUpstream {
-  request(req: UpstreamRequest): Promise<UpstreamResponse>;
-  stream?(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse>;
-}
+/** What the client needs from the upstream (`UpstreamClient`, or a stand-in in tests). */
+export type DtmUpstream = ProductUpstream;
 
 /** A batch registration as multipart parts: validated text fields (see `toWireDtmBatch`) and the `data` file. */
 export interface DtmBatchUpload {
@@ -53,17 +68,7 @@ export interface DtmBatchUpload {
 }
 
 /** A job report as DigiCert sends it (CSV by default). */
-export interface DtmReportDownload {
-  /** `text/csv` or `application/json`, else `application/octet-stream`. */
-  contentType: string;
-  contentLength: number | null;
-  /** From Content-Disposition, reduced to [A-Za-z0-9._-], or null. */
-  fileName: string | null;
-  /** Headers safe to forward. */
-  headers: Record<string, string>;
-  /** Unread; consume it or end it early with `return()`. */
-  body: AsyncIterable<Uint8Array>;
-}
+export type DtmReportDownload = FileDownload;
 
 export const REPORT_CONTENT_TYPES = ["text/csv", "application/json"] as const;
 
@@ -73,208 +78,252 @@ const MAX_CREATED_JSON_BYTES = 64 * 1024;
 const MAX_TEMPLATE_BYTES = 64 * 1024;
 
 /**
- * Device Trust Manager. One method per REST call, returning DigiCert's JSON as sent; mapping to domain objects is the
- * model's job (src/model/dtm.ts). Identifiers arrive validated (branded).
- * Contract: reads whose "absent" answer is normal return null (group, policy, device, job: 403, 404); every other
- * non-2xx throws `UpstreamHttpError`. Registrations, uploads and decisions are never resent once they may have
- * reached DigiCert. Paths marked [I] are the simulator's choices (simulator/NOTES-dtm-paths.md).
+ * Device Trust Manager. One method per REST call, returning domain objects (mapped by src/model/dtm) and throwing
+ * domain errors (mapped once, by ./errors.ts). Identifiers and bodies arrive validated (branded ids; bodies built by
+ * the model). Reads whose "absent" answer is normal return null (group, policy, device, job: 403, 404).
+ * Registrations, uploads and decisions are never resent once they may have reached DigiCert, and a 2xx they answered
+ * that cannot be read is outcome unknown. Paths marked [I] are the simulator's choices (simulator/NOTES-dtm-paths.md).
  */
 export class DtmClient {
   constructor(private readonly http: DtmUpstream) {}
 
-  async listDeviceGroups(offset: number, limit: number): Promise<WireDtmPage<WireDtmDeviceGroup>> {
-    const res = await this.http.request({
-      operation: "dtm.listDeviceGroups",
-      method: "GET",
-      path: upstreamPath`/devicetrustmanager/api/v4/device-group`,
-      query: { offset, limit },
+  listDeviceGroups(offset: number, limit: number): Promise<Page<DeviceGroup>> {
+    return this.#read({}, async () => {
+      const res = await this.http.request({
+        operation: "dtm.listDeviceGroups",
+        method: "GET",
+        path: upstreamPath`/devicetrustmanager/api/v4/device-group`,
+        query: { offset, limit },
+      });
+      return toDeviceGroupPage(res.json as WireDtmPage<WireDtmDeviceGroup>);
     });
-    return res.json as WireDtmPage<WireDtmDeviceGroup>;
   }
 
-  async getDeviceGroup(id: DtmDeviceGroupId): Promise<WireDtmDeviceGroup | null> {
-    return nullWhenHidden(async () => {
-      const res = await this.http.request({
-        operation: "dtm.getDeviceGroup",
-        method: "GET",
-        path: upstreamPath`/devicetrustmanager/api/v4/device-group/${id}`,
-      });
-      return res.json as WireDtmDeviceGroup;
-    });
+  getDeviceGroup(id: DtmDeviceGroupId): Promise<DeviceGroup | null> {
+    return this.#read({}, () =>
+      readOrNull(
+        this.http,
+        {
+          operation: "dtm.getDeviceGroup",
+          method: "GET",
+          path: upstreamPath`/devicetrustmanager/api/v4/device-group/${id}`,
+        },
+        toDeviceGroup,
+      ),
+    );
   }
 
   /** [I path for reads]; `deviceGroupId` narrows to the policies assigned to that group. */
-  async listCertificatePolicies(
+  listCertificatePolicies(
     offset: number,
     limit: number,
     deviceGroupId?: DtmDeviceGroupId,
-  ): Promise<WireDtmPage<WireDtmCertificatePolicy>> {
-    const res = await this.http.request({
-      operation: "dtm.listCertificatePolicies",
-      method: "GET",
-      path: upstreamPath`/devicetrustmanager/certificate-configuration-service/api/v2/certificate-policy`,
-      query: { device_group_id: deviceGroupId, offset, limit },
+  ): Promise<Page<CertificatePolicy>> {
+    return this.#read({}, async () => {
+      const res = await this.http.request({
+        operation: "dtm.listCertificatePolicies",
+        method: "GET",
+        path: upstreamPath`/devicetrustmanager/certificate-configuration-service/api/v2/certificate-policy`,
+        query: { device_group_id: deviceGroupId, offset, limit },
+      });
+      return toCertificatePolicyPage(res.json as WireDtmPage<WireDtmCertificatePolicy>);
     });
-    return res.json as WireDtmPage<WireDtmCertificatePolicy>;
   }
 
-  async getCertificatePolicy(id: DtmCertificatePolicyId): Promise<WireDtmCertificatePolicy | null> {
-    return nullWhenHidden(async () => {
-      const res = await this.http.request({
-        operation: "dtm.getCertificatePolicy",
-        method: "GET",
-        path: upstreamPath`/devicetrustmanager/certificate-configuration-service/api/v2/certificate-policy/${id}`,
-      });
-      return res.json as WireDtmCertificatePolicy;
-    });
+  getCertificatePolicy(id: DtmCertificatePolicyId): Promise<CertificatePolicy | null> {
+    return this.#read({}, () =>
+      readOrNull(
+        this.http,
+        {
+          operation: "dtm.getCertificatePolicy",
+          method: "GET",
+          path: upstreamPath`/devicetrustmanager/certificate-configuration-service/api/v2/certificate-policy/${id}`,
+        },
+        toCertificatePolicy,
+      ),
+    );
   }
 
   /**
    * The policy's CSV template, the header row only [I path: GET .../jobs/template]. Without `serverSideKeyGen`,
    * DigiCert picks client-side when the policy allows it. Read through `stream` (the answer is text/csv).
    */
-  async getCsvTemplate(policyId: DtmCertificatePolicyId, serverSideKeyGen?: boolean): Promise<string> {
-    const operation = "dtm.getCsvTemplate";
-    const res = await streamThrough(this.http, {
-      operation,
-      method: "GET",
-      path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/template`,
-      query: {
-        certificate_policy_id: policyId,
-        server_side_key_gen: serverSideKeyGen === undefined ? undefined : String(serverSideKeyGen),
-      },
-      accept: "text/csv, */*;q=0.1",
+  getCsvTemplate(policyId: DtmCertificatePolicyId, serverSideKeyGen?: boolean): Promise<string> {
+    return this.#read({ operation: "template", certificatePolicyId: policyId }, async () => {
+      const operation = "dtm.getCsvTemplate";
+      const res = await streamThrough(this.http, {
+        operation,
+        method: "GET",
+        path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/template`,
+        query: {
+          certificate_policy_id: policyId,
+          server_side_key_gen: serverSideKeyGen === undefined ? undefined : String(serverSideKeyGen),
+        },
+        accept: "text/csv, */*;q=0.1",
+      });
+      return readBounded(res.body, MAX_TEMPLATE_BYTES, operation);
     });
-    return readBounded(res.body, MAX_TEMPLATE_BYTES, operation);
   }
 
   /**
-   * POST /api/v4/device/registration [C]. Not idempotent: a second call for the same name is a duplicate
-   * (409 code "03"). Never resent.
+   * POST /api/v4/device/registration [C]; the new device's id. Not idempotent: a second call for the same name is a
+   * duplicate (409 code "03", DuplicateDeviceError). Never resent.
    */
-  async registerDevice(body: WireDtmDeviceRegistration): Promise<WireDtmRegistrationResponse> {
-    const res = await this.http.request({
-      operation: "dtm.registerDevice",
-      method: "POST",
+  registerDevice(body: DeviceRegistrationRequest): Promise<DtmDeviceId> {
+    const call: DtmCallContext = {
       idempotent: false,
-      path: upstreamPath`/devicetrustmanager/api/v4/device/registration`,
-      body,
+      operation: "register",
+      deviceName: body.name,
+      deviceGroupId: body.device_group_id,
+    };
+    return this.#call(call, async () => {
+      const res = await this.http.request({
+        operation: "dtm.registerDevice",
+        method: "POST",
+        idempotent: false,
+        path: upstreamPath`/devicetrustmanager/api/v4/device/registration`,
+        body,
+      });
+      return readCreated(() => toRegisteredDeviceId(res.json as WireDtmRegistrationResponse));
     });
-    return res.json as WireDtmRegistrationResponse;
   }
 
-  async listDevices(
-    filter: WireDtmDeviceFilter,
-    offset: number,
-    limit: number,
-  ): Promise<WireDtmPage<WireDtmDevice>> {
-    const res = await this.http.request({
-      operation: "dtm.listDevices",
-      method: "GET",
-      path: upstreamPath`/devicetrustmanager/api/v4/device`,
-      query: { ...filter, offset, limit },
+  /** `filter` is validated before anything is sent. */
+  listDevices(filter: DeviceFilter, offset: number, limit: number): Promise<Page<Device>> {
+    const query = toWireDeviceFilter(filter);
+    return this.#read({}, async () => {
+      const res = await this.http.request({
+        operation: "dtm.listDevices",
+        method: "GET",
+        path: upstreamPath`/devicetrustmanager/api/v4/device`,
+        query: { ...query, offset, limit },
+      });
+      return toDevicePage(res.json as WireDtmPage<WireDtmDevice>);
     });
-    return res.json as WireDtmPage<WireDtmDevice>;
   }
 
   /** 403 (another group's device) reads as absent too. */
-  async getDevice(id: DtmDeviceId): Promise<WireDtmDevice | null> {
-    return nullWhenHidden(async () => {
-      const res = await this.http.request({
-        operation: "dtm.getDevice",
-        method: "GET",
-        path: upstreamPath`/devicetrustmanager/api/v4/device/${id}`,
-      });
-      return res.json as WireDtmDevice;
-    });
+  getDevice(id: DtmDeviceId): Promise<Device | null> {
+    return this.#read({}, () =>
+      readOrNull(
+        this.http,
+        {
+          operation: "dtm.getDevice",
+          method: "GET",
+          path: upstreamPath`/devicetrustmanager/api/v4/device/${id}`,
+        },
+        toDevice,
+      ),
+    );
   }
 
   /**
-   * POST .../jobs as multipart/form-data [C], `data` streamed through, never buffered. Not idempotent, and never
-   * retried (`UpstreamClient.stream` does not retry a request with a body).
+   * POST .../jobs as multipart/form-data [C], `data` streamed through, never buffered; the new job's id. Not
+   * idempotent, and never retried (`UpstreamClient.stream` does not retry a request with a body).
    */
-  async createBatchJob(upload: DtmBatchUpload): Promise<WireDtmBatchCreated> {
-    const operation = "dtm.createBatchJob";
-    const res = await streamThrough(this.http, {
-      operation,
-      method: "POST",
+  createBatchJob(upload: DtmBatchUpload): Promise<DtmBatchJobId> {
+    const call: DtmCallContext = {
       idempotent: false,
-      path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs`,
-      body: multipartFromUpload(upload),
-    });
-    return (await readJson(res.body, MAX_CREATED_JSON_BYTES, operation)) as WireDtmBatchCreated;
-  }
-
-  async getBatchJob(id: DtmBatchJobId): Promise<WireDtmBatchJob | null> {
-    return nullWhenHidden(async () => {
-      const res = await this.http.request({
-        operation: "dtm.getBatchJob",
-        method: "GET",
-        path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}`,
+      operation: "batchCreate",
+      deviceGroupId: upload.fields.device_group_id,
+      ...(upload.fields.certificate_policy_id
+        ? { certificatePolicyId: upload.fields.certificate_policy_id }
+        : {}),
+    };
+    return this.#call(call, async () => {
+      const operation = "dtm.createBatchJob";
+      const res = await streamThrough(this.http, {
+        operation,
+        method: "POST",
+        idempotent: false,
+        path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs`,
+        body: multipartFromUpload(upload),
       });
-      return res.json as WireDtmBatchJob;
+      const wire = await readJson(res.body, MAX_CREATED_JSON_BYTES, operation);
+      return readCreated(() => toCreatedDtmBatchJobId(wire));
     });
   }
 
-  /** [I] newest first. */
-  async listBatchJobs(
-    filter: WireDtmBatchJobFilter,
-    offset: number,
-    limit: number,
-  ): Promise<WireDtmPage<WireDtmBatchJob>> {
-    const res = await this.http.request({
-      operation: "dtm.listBatchJobs",
-      method: "GET",
-      path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs`,
-      query: { ...filter, offset, limit },
-    });
-    return res.json as WireDtmPage<WireDtmBatchJob>;
+  getBatchJob(id: DtmBatchJobId): Promise<DtmBatchJob | null> {
+    return this.#read({ jobId: id }, () =>
+      readOrNull(
+        this.http,
+        {
+          operation: "dtm.getBatchJob",
+          method: "GET",
+          path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}`,
+        },
+        toDtmBatchJob,
+      ),
+    );
   }
 
-  /** 204 [I]; only a PENDING_APPROVAL job can be approved (else 400). */
-  async approveBatchJob(id: DtmBatchJobId): Promise<void> {
-    await this.http.request({
-      operation: "dtm.approveBatchJob",
-      method: "PUT",
-      idempotent: false,
-      path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}/approve`,
+  /** [I] newest first. `filter` is validated before anything is sent. */
+  listBatchJobs(filter: DtmBatchJobFilter, offset: number, limit: number): Promise<Page<DtmBatchJob>> {
+    const query = toWireDtmBatchJobFilter(filter);
+    return this.#read({}, async () => {
+      const res = await this.http.request({
+        operation: "dtm.listBatchJobs",
+        method: "GET",
+        path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs`,
+        query: { ...query, offset, limit },
+      });
+      return toDtmBatchJobPage(res.json as WireDtmPage<WireDtmBatchJob>);
     });
   }
 
-  /** 204 [I]; only a PENDING_APPROVAL job can be rejected (else 400). */
-  async rejectBatchJob(id: DtmBatchJobId): Promise<void> {
-    await this.http.request({
-      operation: "dtm.rejectBatchJob",
-      method: "PUT",
-      idempotent: false,
-      path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}/reject`,
+  /** 204 [I]; only a PENDING_APPROVAL job can be approved or rejected (else 400). Never resent. */
+  decideBatchJob(id: DtmBatchJobId, decision: "approve" | "reject"): Promise<void> {
+    return this.#call({ idempotent: false, operation: "batchDecide", jobId: id }, async () => {
+      await this.http.request({
+        operation: decision === "approve" ? "dtm.approveBatchJob" : "dtm.rejectBatchJob",
+        method: "PUT",
+        idempotent: false,
+        path:
+          decision === "approve"
+            ? upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}/approve`
+            : upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}/reject`,
+      });
     });
   }
 
   /**
    * The report with `?format=json`, parsed. Buffered, so bounded by the client's `maxResponseBytes`: a report has a
-   * row per data row, so large jobs need `downloadReport` (streamed).
+   * row per data row, so large jobs need `downloadReport` (streamed). 403/404: BatchReportNotFoundError.
    */
-  async downloadReportJson(id: DtmBatchJobId): Promise<WireDtmReport> {
-    const res = await this.http.request({
-      operation: "dtm.downloadReport",
-      method: "GET",
-      path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}/download/report`,
-      query: { format: "json" },
+  downloadReportJson(id: DtmBatchJobId): Promise<DeviceRegistrationReport> {
+    return this.#read({ operation: "batchReport", jobId: id }, async () => {
+      const res = await this.http.request({
+        operation: "dtm.downloadReport",
+        method: "GET",
+        path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}/download/report`,
+        query: { format: "json" },
+      });
+      return toDeviceRegistrationReport(res.json as WireDtmReport);
     });
-    return res.json as WireDtmReport;
   }
 
   /** The report as DigiCert sends it (CSV by default, or JSON), streamed. 400 until the job is processed. */
-  async downloadReport(id: DtmBatchJobId, format: "csv" | "json" = "csv"): Promise<DtmReportDownload> {
-    const res = await streamThrough(this.http, {
-      operation: "dtm.downloadReport",
-      method: "GET",
-      path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}/download/report`,
-      query: { format },
-      accept: `${format === "json" ? "application/json" : "text/csv"}, */*;q=0.1`,
+  downloadReport(id: DtmBatchJobId, format: "csv" | "json" = "csv"): Promise<DtmReportDownload> {
+    return this.#read({ operation: "batchReport", jobId: id }, async () => {
+      const res = await streamThrough(this.http, {
+        operation: "dtm.downloadReport",
+        method: "GET",
+        path: upstreamPath`/devicetrustmanager/certificate-batch-service/api/v1/jobs/${id}/download/report`,
+        query: { format },
+        accept: `${format === "json" ? "application/json" : "text/csv"}, */*;q=0.1`,
+      });
+      return toFileDownload(res, REPORT_CONTENT_TYPES);
     });
-    return toReportDownload(res);
+  }
+
+  /** A read: safe to repeat, so an ambiguous failure is "unavailable", never "outcome unknown". */
+  #read<T>(about: Omit<DtmCallContext, "idempotent">, run: () => Promise<T>): Promise<T> {
+    return this.#call({ operation: "read", ...about, idempotent: true }, run);
+  }
+
+  #call<T>(call: DtmCallContext, run: () => Promise<T>): Promise<T> {
+    return mapped(run, (error) => toDtmDomainError(error, call));
   }
 }
 
@@ -283,22 +332,4 @@ export class DtmClient {
 
 function multipartFromUpload(upload: DtmBatchUpload): UpstreamRawBody {
   return multipartUpload(upload.fields, "data", upload.file);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Responses read from a stream
-// ---------------------------------------------------------------------------------------------
-
-function toReportDownload(res: UpstreamStreamResponse): DtmReportDownload {
-  const mediaType = header(res.headers, "content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
-  const contentType = (REPORT_CONTENT_TYPES as readonly string[]).includes(mediaType)
-    ? mediaType
-    : "application/octet-stream";
-  const lengthText = header(res.headers, "content-length")?.trim();
-  const contentLength = lengthText && /^\d{1,15}$/.test(lengthText) ? Number(lengthText) : null;
-  const fileName = safeFileName(header(res.headers, "content-disposition"));
-  const headers: Record<string, string> = { "content-type": contentType };
-  if (contentLength !== null) headers["content-length"] = String(contentLength);
-  if (fileName) headers["content-disposition"] = `attachment; filename="${fileName}"`;
-  return { contentType, contentLength, fileName, headers, body: res.body };
 }

@@ -1,28 +1,30 @@
-import type { SerialNumber } from "../../model/ids.js";
-import type { BatchJobId, DeviceCertificateId, IotProfileId } from "../../model/iot.js";
+import type { Page } from "../../model/read.js";
+import type { RevocationReason } from "../../model/tlm/certificate.js";
+import { type BatchJobId, type DeviceCertificateRef, type IotProfileId } from "../../model/iot/ids.js";
 import {
-  type BatchUploadFile,
-  header,
-  multipart,
-  multipartUpload,
-  nullWhenHidden,
-  type Part,
-  readJson,
-  safeFileName,
-  streamThrough,
-} from "../parts.js";
-
-export type { BatchUploadFile };
+  type IotBatchDownload,
+  type IotBatchJob,
+  toBatchDownload,
+  toIotBatchJob,
+} from "../../model/iot/batch-job.js";
 import {
-  type UpstreamRawBody,
-  type UpstreamRequest,
-  type UpstreamResponse,
-  type UpstreamStreamRequest,
-  type UpstreamStreamResponse,
-  upstreamPath,
-} from "../http.js";
-
-export type { UpstreamRawBody, UpstreamStreamRequest, UpstreamStreamResponse };
+  type DeviceCertificate,
+  type DeviceCertificateFilter,
+  toDeviceCertificate,
+  toDeviceCertificatePage,
+  toWireCertificateFilter,
+  toWireIotRevocationReason,
+} from "../../model/iot/certificate.js";
+import { type DeviceEnrollmentOutcome, toDeviceEnrollmentOutcome } from "../../model/iot/enrollment.js";
+import type { IotEnrollmentRequest, IotRenewRequest } from "../../model/iot/enrollment-input.js";
+import type { PrivateKeyFormat } from "../../model/iot/enums.js";
+import {
+  type EnrollmentField,
+  type EnrollmentProfile,
+  toEnrollmentFields,
+  toEnrollmentProfile,
+  toEnrollmentProfilePage,
+} from "../../model/iot/profile.js";
 import type {
   WireBatchDownload,
   WireBatchEnrollmentFields,
@@ -30,24 +32,34 @@ import type {
   WireDeviceCertificate,
   WireEnrollmentProfile,
   WireEnrollmentSpecification,
-  WireIotCertificateFilter,
-  WireIotEnrollmentRequest,
   WireIotEnrollmentResponse,
   WireIotPage,
-  WireIotRenewRequest,
-  WireIotRevocationReason,
-} from "./wire.js";
+} from "../../model/iot/wire.js";
+import { mapped, readCreated } from "../errors.js";
+import {
+  type UpstreamRawBody,
+  type UpstreamStreamRequest,
+  type UpstreamStreamResponse,
+  upstreamPath,
+} from "../http.js";
+import {
+  type BatchUploadFile,
+  type FileDownload,
+  type ProductUpstream,
+  multipart,
+  multipartUpload,
+  type Part,
+  readJson,
+  readOrNull,
+  streamThrough,
+  toFileDownload,
+} from "../parts.js";
+import { type IotCallContext, toIotDomainError } from "./errors.js";
 
-/** A request body sent as is (not JSON-encoded), e.g. multipart/form-data. */
+export type { BatchUploadFile, UpstreamRawBody, UpstreamStreamRequest, UpstreamStreamResponse };
 
-/**
- * What IotClient needs from the upstream: `UpstreamClient.request`, and for multipart uploads and
- * file downloads a `stream` with the contract above (not buffered, no body-size cap on 2xx).
- */
-export interface IotUpstream {
-  request(req: UpstreamRequest): Promise<UpstreamResponse>;
-  stream?(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse>;
-}
+/** What the client needs from the upstream (`UpstreamClient`, or a stand-in in tests). */
+export type IotUpstream = ProductUpstream;
 
 /** A batch enrollment as multipart parts: validated text fields (see `toWireBatchEnrollment`) and the file. */
 export interface IotBatchUpload {
@@ -56,18 +68,7 @@ export interface IotBatchUpload {
 }
 
 /** A batch download as DigiCert sends it: JSON, a ZIP, or an encrypted P7M/PGP file. */
-export interface IotDownload {
-  /** One of DOWNLOAD_CONTENT_TYPES, else `application/octet-stream`. */
-  contentType: string;
-  /** Bytes, when DigiCert sent a Content-Length. */
-  contentLength: number | null;
-  /** The file name from Content-Disposition, reduced to [A-Za-z0-9._-], or null. */
-  fileName: string | null;
-  /** Headers safe to forward: content-type, and content-length / content-disposition when known. */
-  headers: Record<string, string>;
-  /** Unread; consume it or end it early with `return()`, or the connection stays busy. */
-  body: AsyncIterable<Uint8Array>;
-}
+export type IotDownload = FileDownload;
 
 export const DOWNLOAD_CONTENT_TYPES = [
   "application/json",
@@ -80,159 +81,196 @@ export const DOWNLOAD_CONTENT_TYPES = [
 const MAX_JOB_JSON_BYTES = 1024 * 1024;
 
 /**
- * IoT Trust Manager (`/iot/api/v1`). One method per REST call, returning DigiCert's JSON as sent;
- * mapping to domain objects is the model's job (src/model/iot.ts). Identifiers arrive validated (branded).
- * Contract: reads whose "absent" answer is normal return null (profile, certificate, batch job: 403, 404);
- * every other non-2xx throws `UpstreamHttpError`. Calls that issue, revoke or decide are never resent
- * once they may have reached DigiCert.
+ * IoT Trust Manager (`/iot/api/v1`). One method per REST call, returning domain objects (mapped by src/model/iot)
+ * and throwing domain errors (mapped once, by ./errors.ts). Identifiers and bodies arrive validated (branded ids;
+ * bodies built by the model). Reads whose "absent" answer is normal return null (profile, certificate, batch job:
+ * 403, 404). Calls that issue, revoke or decide are never resent once they may have reached DigiCert, and a 2xx
+ * they answered that cannot be read is outcome unknown, never a plain failure.
  */
 export class IotClient {
   constructor(private readonly http: IotUpstream) {}
 
-  async listEnrollmentProfiles(offset: number, limit: number): Promise<WireIotPage<WireEnrollmentProfile>> {
-    const res = await this.http.request({
-      operation: "iot.listEnrollmentProfiles",
-      method: "GET",
-      path: upstreamPath`/iot/api/v1/enrollment-profile`,
-      query: { offset, limit },
-    });
-    return res.json as WireIotPage<WireEnrollmentProfile>;
-  }
-
-  async getEnrollmentProfile(id: IotProfileId): Promise<WireEnrollmentProfile | null> {
-    return nullWhenHidden(async () => {
+  listEnrollmentProfiles(offset: number, limit: number): Promise<Page<EnrollmentProfile>> {
+    return this.#call({ idempotent: true, operation: "read" }, async () => {
       const res = await this.http.request({
-        operation: "iot.getEnrollmentProfile",
+        operation: "iot.listEnrollmentProfiles",
         method: "GET",
-        path: upstreamPath`/iot/api/v1/enrollment-profile/${id}`,
+        path: upstreamPath`/iot/api/v1/enrollment-profile`,
+        query: { offset, limit },
       });
-      return res.json as WireEnrollmentProfile;
+      return toEnrollmentProfilePage(res.json as WireIotPage<WireEnrollmentProfile>);
     });
   }
 
-  async getEnrollmentSpecification(id: IotProfileId): Promise<WireEnrollmentSpecification> {
-    const res = await this.http.request({
-      operation: "iot.getEnrollmentSpecification",
-      method: "GET",
-      path: upstreamPath`/iot/api/v1/enrollment-profile/${id}/enrollment-specification`,
-    });
-    return res.json as WireEnrollmentSpecification;
+  getEnrollmentProfile(id: IotProfileId): Promise<EnrollmentProfile | null> {
+    return this.#call({ idempotent: true, operation: "read", profileId: id }, () =>
+      readOrNull(
+        this.http,
+        {
+          operation: "iot.getEnrollmentProfile",
+          method: "GET",
+          path: upstreamPath`/iot/api/v1/enrollment-profile/${id}`,
+        },
+        toEnrollmentProfile,
+      ),
+    );
   }
 
-  /** Not idempotent: issues a certificate (and may generate its key). Never resent. */
-  async enrollCertificate(body: WireIotEnrollmentRequest): Promise<WireIotEnrollmentResponse> {
-    const res = await this.http.request({
-      operation: "iot.enrollCertificate",
-      method: "POST",
+  /** The fields an enrollment under the profile sends. */
+  getEnrollmentSpecification(id: IotProfileId): Promise<EnrollmentField[]> {
+    return this.#call({ idempotent: true, operation: "read", profileId: id }, async () => {
+      const res = await this.http.request({
+        operation: "iot.getEnrollmentSpecification",
+        method: "GET",
+        path: upstreamPath`/iot/api/v1/enrollment-profile/${id}/enrollment-specification`,
+      });
+      return toEnrollmentFields(res.json as WireEnrollmentSpecification);
+    });
+  }
+
+  /**
+   * Not idempotent: issues a certificate (and may generate its key). Never resent. `privateKeyFormat` is what the
+   * request asked for (null for a CSR): the answer does not repeat it.
+   */
+  enrollCertificate(
+    body: IotEnrollmentRequest,
+    privateKeyFormat: PrivateKeyFormat | null,
+  ): Promise<DeviceEnrollmentOutcome> {
+    const call: IotCallContext = {
       idempotent: false,
-      path: upstreamPath`/iot/api/v1/certificate`,
-      body,
+      operation: "enroll",
+      profileId: body.enrollment_profile_id,
+    };
+    return this.#call(call, async () => {
+      const res = await this.http.request({
+        operation: "iot.enrollCertificate",
+        method: "POST",
+        idempotent: false,
+        path: upstreamPath`/iot/api/v1/certificate`,
+        body,
+      });
+      return readCreated(() =>
+        toDeviceEnrollmentOutcome(res.json as WireIotEnrollmentResponse, privateKeyFormat),
+      );
     });
-    return res.json as WireIotEnrollmentResponse;
   }
 
   /** Not idempotent: issues a certificate. Never resent. POST, as the newer docs say (the older page: PUT). */
-  async renewCertificate(
-    ref: DeviceCertificateId | SerialNumber,
-    body: WireIotRenewRequest,
-  ): Promise<WireIotEnrollmentResponse> {
-    const res = await this.http.request({
-      operation: "iot.renewCertificate",
-      method: "POST",
-      idempotent: false,
-      path: upstreamPath`/iot/api/v1/certificate/${ref}/renew`,
-      body,
-    });
-    return res.json as WireIotEnrollmentResponse;
-  }
-
-  /** 204. Not idempotent: a second revoke is a 400. */
-  async revokeCertificate(
-    ref: DeviceCertificateId | SerialNumber,
-    reason: WireIotRevocationReason,
-  ): Promise<void> {
-    await this.http.request({
-      operation: "iot.revokeCertificate",
-      method: "PUT",
-      idempotent: false,
-      path: upstreamPath`/iot/api/v1/certificate/${ref}/revoke`,
-      body: { reason },
+  renewCertificate(
+    ref: DeviceCertificateRef,
+    body: IotRenewRequest,
+    privateKeyFormat: PrivateKeyFormat | null,
+  ): Promise<DeviceEnrollmentOutcome> {
+    return this.#call({ idempotent: false, operation: "renew", certificate: ref }, async () => {
+      const res = await this.http.request({
+        operation: "iot.renewCertificate",
+        method: "POST",
+        idempotent: false,
+        path: upstreamPath`/iot/api/v1/certificate/${ref}/renew`,
+        body,
+      });
+      return readCreated(() =>
+        toDeviceEnrollmentOutcome(res.json as WireIotEnrollmentResponse, privateKeyFormat),
+      );
     });
   }
 
-  async listCertificates(
-    filter: WireIotCertificateFilter,
+  /** 204. Not idempotent: a second revoke is a 400. `reason` is checked (IoT takes fewer reasons) before sending. */
+  revokeCertificate(ref: DeviceCertificateRef, reason: RevocationReason): Promise<void> {
+    const wireReason = toWireIotRevocationReason(reason);
+    return this.#call({ idempotent: false, operation: "revoke", certificate: ref }, async () => {
+      await this.http.request({
+        operation: "iot.revokeCertificate",
+        method: "PUT",
+        idempotent: false,
+        path: upstreamPath`/iot/api/v1/certificate/${ref}/revoke`,
+        body: { reason: wireReason },
+      });
+    });
+  }
+
+  /** `filter` is validated before anything is sent. */
+  listCertificates(
+    filter: DeviceCertificateFilter,
     offset: number,
     limit: number,
-  ): Promise<WireIotPage<WireDeviceCertificate>> {
-    const res = await this.http.request({
-      operation: "iot.listCertificates",
-      method: "GET",
-      path: upstreamPath`/iot/api/v1/certificate`,
-      query: { ...filter, offset, limit },
+  ): Promise<Page<DeviceCertificate>> {
+    const query = toWireCertificateFilter(filter);
+    return this.#call({ idempotent: true, operation: "read" }, async () => {
+      const res = await this.http.request({
+        operation: "iot.listCertificates",
+        method: "GET",
+        path: upstreamPath`/iot/api/v1/certificate`,
+        query: { ...query, offset, limit },
+      });
+      return toDeviceCertificatePage(res.json as WireIotPage<WireDeviceCertificate>);
     });
-    return res.json as WireIotPage<WireDeviceCertificate>;
   }
 
   /** By certificate id or serial number. 403 (another tenant's certificate) reads as absent too. */
-  async getCertificate(ref: DeviceCertificateId | SerialNumber): Promise<WireDeviceCertificate | null> {
-    return nullWhenHidden(async () => {
-      const res = await this.http.request({
-        operation: "iot.getCertificate",
-        method: "GET",
-        path: upstreamPath`/iot/api/v1/certificate/${ref}`,
-      });
-      return res.json as WireDeviceCertificate;
-    });
+  getCertificate(ref: DeviceCertificateRef): Promise<DeviceCertificate | null> {
+    return this.#call({ idempotent: true, operation: "read", certificate: ref }, () =>
+      readOrNull(
+        this.http,
+        {
+          operation: "iot.getCertificate",
+          method: "GET",
+          path: upstreamPath`/iot/api/v1/certificate/${ref}`,
+        },
+        toDeviceCertificate,
+      ),
+    );
   }
 
   /**
    * POST /batch-enroll as multipart/form-data [I: path chosen by the simulator, see
    * simulator/NOTES-iot-batch-paths.md]. The file is streamed through, never buffered. Not idempotent.
    */
-  async createBatchEnrollment(upload: IotBatchUpload | FormData): Promise<WireBatchJob> {
-    const multipart =
-      upload instanceof FormData ? multipartFromFormData(upload) : multipartFromUpload(upload);
-    const operation = "iot.createBatchEnrollment";
-    const res = await streamThrough(this.http, {
-      operation,
-      method: "POST",
+  createBatchEnrollment(upload: IotBatchUpload | FormData): Promise<IotBatchJob> {
+    const profileId = upload instanceof FormData ? undefined : upload.fields.enrollment_profile_id;
+    const call: IotCallContext = {
       idempotent: false,
-      path: upstreamPath`/iot/api/v1/batch-enroll`,
-      body: multipart,
+      operation: "batchCreate",
+      ...(profileId ? { profileId } : {}),
+    };
+    return this.#call(call, async () => {
+      const body = upload instanceof FormData ? multipartFromFormData(upload) : multipartFromUpload(upload);
+      const operation = "iot.createBatchEnrollment";
+      const res = await streamThrough(this.http, {
+        operation,
+        method: "POST",
+        idempotent: false,
+        path: upstreamPath`/iot/api/v1/batch-enroll`,
+        body,
+      });
+      const wire = (await readJson(res.body, MAX_JOB_JSON_BYTES, operation)) as WireBatchJob;
+      return readCreated(() => toIotBatchJob(wire));
     });
-    return (await readJson(res.body, MAX_JOB_JSON_BYTES, operation)) as WireBatchJob;
   }
 
   /** GET /batch-enroll/{job_id} [I: path chosen by the simulator]. */
-  async getBatchJob(id: BatchJobId): Promise<WireBatchJob | null> {
-    return nullWhenHidden(async () => {
-      const res = await this.http.request({
-        operation: "iot.getBatchJob",
-        method: "GET",
-        path: upstreamPath`/iot/api/v1/batch-enroll/${id}`,
+  getBatchJob(id: BatchJobId): Promise<IotBatchJob | null> {
+    return this.#call({ idempotent: true, operation: "read", jobId: id }, () =>
+      readOrNull(
+        this.http,
+        { operation: "iot.getBatchJob", method: "GET", path: upstreamPath`/iot/api/v1/batch-enroll/${id}` },
+        toIotBatchJob,
+      ),
+    );
+  }
+
+  /** 204; only a PENDING_APPROVAL job can be approved or rejected (else 400). Never resent. */
+  decideBatchJob(id: BatchJobId, decision: "approve" | "reject"): Promise<void> {
+    return this.#call({ idempotent: false, operation: "batchDecide", jobId: id }, async () => {
+      await this.http.request({
+        operation: decision === "approve" ? "iot.approveBatchJob" : "iot.rejectBatchJob",
+        method: "PUT",
+        idempotent: false,
+        path:
+          decision === "approve"
+            ? upstreamPath`/iot/api/v1/batch-enroll/${id}/approve`
+            : upstreamPath`/iot/api/v1/batch-enroll/${id}/reject`,
       });
-      return res.json as WireBatchJob;
-    });
-  }
-
-  /** 204; only a PENDING_APPROVAL job can be approved (else 400). */
-  async approveBatchJob(id: BatchJobId): Promise<void> {
-    await this.http.request({
-      operation: "iot.approveBatchJob",
-      method: "PUT",
-      idempotent: false,
-      path: upstreamPath`/iot/api/v1/batch-enroll/${id}/approve`,
-    });
-  }
-
-  /** 204; only a PENDING_APPROVAL job can be rejected (else 400). */
-  async rejectBatchJob(id: BatchJobId): Promise<void> {
-    await this.http.request({
-      operation: "iot.rejectBatchJob",
-      method: "PUT",
-      idempotent: false,
-      path: upstreamPath`/iot/api/v1/batch-enroll/${id}/reject`,
     });
   }
 
@@ -240,24 +278,32 @@ export class IotClient {
    * The download of a COMPLETE job whose certificate_format is json, parsed. Buffered, so bounded by
    * the client's `maxResponseBytes`; `downloadBatchCertificates` streams any format.
    */
-  async downloadBatchCertificatesJson(id: BatchJobId): Promise<WireBatchDownload> {
-    const res = await this.http.request({
-      operation: "iot.downloadBatchCertificates",
-      method: "GET",
-      path: upstreamPath`/iot/api/v1/batch-enroll/${id}/download-certificates`,
+  downloadBatchCertificatesJson(id: BatchJobId): Promise<IotBatchDownload> {
+    return this.#call({ idempotent: true, operation: "batchDownload", jobId: id }, async () => {
+      const res = await this.http.request({
+        operation: "iot.downloadBatchCertificates",
+        method: "GET",
+        path: upstreamPath`/iot/api/v1/batch-enroll/${id}/download-certificates`,
+      });
+      return toBatchDownload(res.json as WireBatchDownload);
     });
-    return res.json as WireBatchDownload;
   }
 
   /** The download of a COMPLETE job as DigiCert sends it (JSON, ZIP or P7M), streamed. */
-  async downloadBatchCertificates(id: BatchJobId): Promise<IotDownload> {
-    const res = await streamThrough(this.http, {
-      operation: "iot.downloadBatchCertificates",
-      method: "GET",
-      path: upstreamPath`/iot/api/v1/batch-enroll/${id}/download-certificates`,
-      accept: `${DOWNLOAD_CONTENT_TYPES.join(", ")}, */*;q=0.1`,
+  downloadBatchCertificates(id: BatchJobId): Promise<IotDownload> {
+    return this.#call({ idempotent: true, operation: "batchDownload", jobId: id }, async () => {
+      const res = await streamThrough(this.http, {
+        operation: "iot.downloadBatchCertificates",
+        method: "GET",
+        path: upstreamPath`/iot/api/v1/batch-enroll/${id}/download-certificates`,
+        accept: `${DOWNLOAD_CONTENT_TYPES.join(", ")}, */*;q=0.1`,
+      });
+      return toFileDownload(res, DOWNLOAD_CONTENT_TYPES);
     });
-    return toDownload(res);
+  }
+
+  #call<T>(call: IotCallContext, run: () => Promise<T>): Promise<T> {
+    return mapped(run, (error) => toIotDomainError(error, call));
   }
 }
 
@@ -287,22 +333,4 @@ function multipartFromFormData(form: FormData): UpstreamRawBody {
     );
   }
   return multipart(parts);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Responses read from a stream
-// ---------------------------------------------------------------------------------------------
-
-function toDownload(res: UpstreamStreamResponse): IotDownload {
-  const mediaType = header(res.headers, "content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
-  const contentType = (DOWNLOAD_CONTENT_TYPES as readonly string[]).includes(mediaType)
-    ? mediaType
-    : "application/octet-stream";
-  const lengthText = header(res.headers, "content-length")?.trim();
-  const contentLength = lengthText && /^\d{1,15}$/.test(lengthText) ? Number(lengthText) : null;
-  const fileName = safeFileName(header(res.headers, "content-disposition"));
-  const headers: Record<string, string> = { "content-type": contentType };
-  if (contentLength !== null) headers["content-length"] = String(contentLength);
-  if (fileName) headers["content-disposition"] = `attachment; filename="${fileName}"`;
-  return { contentType, contentLength, fileName, headers, body: res.body };
 }

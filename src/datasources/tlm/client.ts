@@ -1,124 +1,166 @@
 import type { RequestId, SerialNumber, Uuid } from "../../model/ids.js";
-import { type UpstreamClient, upstreamPath } from "../http.js";
-import { nullWhenHidden } from "../parts.js";
+import {
+  type AdditionalFormats,
+  type Certificate,
+  type CertificateFilter,
+  type EnrollmentOutcome,
+  type RevocationReason,
+  toAdditionalFormats,
+  toCertificate,
+  toCertificateSearchPage,
+  toEnrollmentOutcome,
+  toWireRevocationReason,
+  toWireSearchFilter,
+} from "../../model/tlm/certificate.js";
+import type { IssueRequest, RenewRequest } from "../../model/tlm/enrollment.js";
+import { type Profile, toProfile, toProfileList } from "../../model/tlm/profile.js";
+import type { Page } from "../../model/read.js";
 import type {
   WireAdditionalFormats,
-  WireCertificateDetails,
   WireCertificateResponse,
-  WireIssueRequest,
   WireProfile,
-  WireRenewRequest,
-  WireRevocationReason,
-  WireSearchFilter,
   WireSearchPage,
-} from "./wire.js";
+} from "../../model/tlm/wire.js";
+import { mapped, readCreated } from "../errors.js";
+import { type UpstreamClient, upstreamPath } from "../http.js";
+import { readOrNull } from "../parts.js";
+import { type CallContext, toTlmDomainError } from "./errors.js";
 
 /**
- * Trust Lifecycle Manager (`/mpki/api`). One method per REST call, returning DigiCert's JSON as
- * sent; mapping to domain objects is the model's job. Identifiers arrive validated (branded).
- * Contract: reads whose "absent" answer is normal return null (profile: 403; certificate: 403, 404);
- * every other non-2xx throws `UpstreamHttpError`.
+ * Trust Lifecycle Manager (`/mpki/api`). One method per REST call, returning domain objects (mapped by
+ * src/model/tlm) and throwing domain errors (mapped once, by ./errors.ts). Identifiers and request bodies arrive
+ * validated (branded ids; bodies built by the model). Reads whose "absent" answer is normal return null
+ * (profile: 403; certificate: 403, 404). Calls that issue a certificate are never resent, and a 2xx they answered
+ * that cannot be read is outcome unknown, never a plain failure.
  */
 export class TlmClient {
   constructor(private readonly http: UpstreamClient) {}
 
-  async listProfiles(offset: number, limit: number): Promise<WireProfile[]> {
-    const res = await this.http.request({
-      operation: "tlm.listProfiles",
-      method: "GET",
-      path: upstreamPath`/mpki/api/v2/profile`,
-      query: { offset, limit },
+  listProfiles(offset: number, limit: number): Promise<Profile[]> {
+    return this.#call({ idempotent: true }, async () => {
+      const res = await this.http.request({
+        operation: "tlm.listProfiles",
+        method: "GET",
+        path: upstreamPath`/mpki/api/v2/profile`,
+        query: { offset, limit },
+      });
+      return toProfileList(res.json as WireProfile[]);
     });
-    return res.json as WireProfile[];
   }
 
   /** TLM answers 403, not 404, for a profile id that is unknown or not visible to the caller. */
-  async getProfile(id: Uuid): Promise<WireProfile | null> {
-    return nullWhenHidden(async () => {
-      const res = await this.http.request({
-        operation: "tlm.getProfile",
-        method: "GET",
-        path: upstreamPath`/mpki/api/v2/profile/${id}`,
-      });
-      return res.json as WireProfile;
-    });
+  getProfile(id: Uuid): Promise<Profile | null> {
+    return this.#call({ idempotent: true, profileId: id }, () =>
+      readOrNull(
+        this.http,
+        { operation: "tlm.getProfile", method: "GET", path: upstreamPath`/mpki/api/v2/profile/${id}` },
+        toProfile,
+      ),
+    );
   }
 
   /** 403: another tenant's certificate, which this tenant must not learn exists. */
-  async getCertificate(serial: SerialNumber): Promise<WireCertificateDetails | null> {
-    return nullWhenHidden(async () => {
+  getCertificate(serial: SerialNumber): Promise<Certificate | null> {
+    return this.#call({ idempotent: true, serialNumber: serial }, () =>
+      readOrNull(
+        this.http,
+        {
+          operation: "tlm.getCertificate",
+          method: "GET",
+          path: upstreamPath`/mpki/api/v1/certificate/${serial}`,
+        },
+        toCertificate,
+      ),
+    );
+  }
+
+  getAdditionalFormats(serial: SerialNumber): Promise<AdditionalFormats> {
+    return this.#call({ idempotent: true, serialNumber: serial }, async () => {
       const res = await this.http.request({
-        operation: "tlm.getCertificate",
+        operation: "tlm.getAdditionalFormats",
         method: "GET",
-        path: upstreamPath`/mpki/api/v1/certificate/${serial}`,
+        path: upstreamPath`/mpki/api/v1/certificate/${serial}/additional-formats`,
       });
-      return res.json as WireCertificateDetails;
+      return toAdditionalFormats(res.json as WireAdditionalFormats);
     });
   }
 
-  async getAdditionalFormats(serial: SerialNumber): Promise<WireAdditionalFormats> {
-    const res = await this.http.request({
-      operation: "tlm.getAdditionalFormats",
-      method: "GET",
-      path: upstreamPath`/mpki/api/v1/certificate/${serial}/additional-formats`,
+  /** `filter` is validated here, before anything is sent. */
+  searchCertificates(filter: CertificateFilter, offset: number, limit: number): Promise<Page<Certificate>> {
+    const query = toWireSearchFilter(filter);
+    return this.#call({ idempotent: true }, async () => {
+      const res = await this.http.request({
+        operation: "tlm.searchCertificates",
+        method: "GET",
+        path: upstreamPath`/mpki/api/v1/certificate-search`,
+        query: { ...query, offset, limit },
+      });
+      return toCertificateSearchPage(res.json as WireSearchPage);
     });
-    return res.json as WireAdditionalFormats;
-  }
-
-  async searchCertificates(filter: WireSearchFilter, offset: number, limit: number): Promise<WireSearchPage> {
-    const res = await this.http.request({
-      operation: "tlm.searchCertificates",
-      method: "GET",
-      path: upstreamPath`/mpki/api/v1/certificate-search`,
-      query: { ...filter, offset, limit },
-    });
-    return res.json as WireSearchPage;
   }
 
   /** Not idempotent: issues a certificate. Never retried. */
-  async issueCertificate(body: WireIssueRequest): Promise<WireCertificateResponse> {
-    const res = await this.http.request({
-      operation: "tlm.issueCertificate",
-      method: "POST",
-      path: upstreamPath`/mpki/api/v1/certificate`,
-      body,
+  issueCertificate(body: IssueRequest): Promise<EnrollmentOutcome> {
+    const profileId = body.profile.id as Uuid;
+    return this.#call({ idempotent: false, profileId }, async () => {
+      const res = await this.http.request({
+        operation: "tlm.issueCertificate",
+        method: "POST",
+        path: upstreamPath`/mpki/api/v1/certificate`,
+        body,
+      });
+      return readCreated(() => toEnrollmentOutcome(res.json as WireCertificateResponse, profileId));
     });
-    return res.json as WireCertificateResponse;
   }
 
-  /** Not idempotent: issues a certificate. Never retried. */
-  async renewCertificate(serial: SerialNumber, body: WireRenewRequest): Promise<WireCertificateResponse> {
-    const res = await this.http.request({
-      operation: "tlm.renewCertificate",
-      method: "POST",
-      path: upstreamPath`/mpki/api/v1/certificate/${serial}/renew`,
-      body,
-    });
-    return res.json as WireCertificateResponse;
-  }
-
-  async pickupCertificate(requestId: RequestId, profileId: Uuid): Promise<WireCertificateResponse> {
-    const res = await this.http.request({
-      operation: "tlm.pickupCertificate",
-      method: "POST",
-      // Pickup reads the request's state; repeating it cannot issue anything.
-      idempotent: true,
-      path: upstreamPath`/mpki/api/v1/certificate-pickup/${requestId}`,
-      body: { profile: { id: profileId } },
-    });
-    return res.json as WireCertificateResponse;
-  }
-
-  async revokeCertificate(
+  /**
+   * Not idempotent: issues a certificate. Never retried. A pending renewal is picked up with its profile's id, which
+   * only the original certificate knows: `profileOf` is asked for it then.
+   */
+  renewCertificate(
     serial: SerialNumber,
-    reason: WireRevocationReason,
-    comments?: string,
-  ): Promise<void> {
-    await this.http.request({
-      operation: "tlm.revokeCertificate",
-      method: "PUT",
-      path: upstreamPath`/mpki/api/v1/certificate/${serial}/revoke`,
-      body: { revocation_reason: reason, ...(comments ? { comments } : {}) },
+    body: RenewRequest,
+    profileOf: () => Promise<Uuid | null>,
+  ): Promise<EnrollmentOutcome> {
+    return this.#call({ idempotent: false, serialNumber: serial }, async () => {
+      const res = await this.http.request({
+        operation: "tlm.renewCertificate",
+        method: "POST",
+        path: upstreamPath`/mpki/api/v1/certificate/${serial}/renew`,
+        body,
+      });
+      const wire = res.json as WireCertificateResponse;
+      const profileId = wire?.serial_number ? null : await profileOf();
+      return readCreated(() => toEnrollmentOutcome(wire, profileId));
     });
+  }
+
+  /** Pickup reads the request's state: repeating it cannot issue anything, so it is idempotent. */
+  pickupCertificate(requestId: RequestId, profileId: Uuid): Promise<EnrollmentOutcome> {
+    return this.#call({ idempotent: true, requestId, profileId }, async () => {
+      const res = await this.http.request({
+        operation: "tlm.pickupCertificate",
+        method: "POST",
+        idempotent: true,
+        path: upstreamPath`/mpki/api/v1/certificate-pickup/${requestId}`,
+        body: { profile: { id: profileId } },
+      });
+      return toEnrollmentOutcome(res.json as WireCertificateResponse, profileId);
+    });
+  }
+
+  revokeCertificate(serial: SerialNumber, reason: RevocationReason, comments?: string): Promise<void> {
+    return this.#call({ idempotent: true, serialNumber: serial }, async () => {
+      await this.http.request({
+        operation: "tlm.revokeCertificate",
+        method: "PUT",
+        path: upstreamPath`/mpki/api/v1/certificate/${serial}/revoke`,
+        body: { revocation_reason: toWireRevocationReason(reason), ...(comments ? { comments } : {}) },
+      });
+    });
+  }
+
+  #call<T>(call: CallContext, run: () => Promise<T>): Promise<T> {
+    return mapped(run, (error) => toTlmDomainError(error, call));
   }
 }

@@ -1,12 +1,15 @@
+/** Trust Lifecycle Manager certificates: details, search, additional formats, and what issue/renew/pickup answer. */
+import { UpstreamInvalidResponseError, ValidationError } from "../errors.js";
+import { isSerialNumber, isUuid, type RequestId, type SerialNumber, type Uuid } from "../ids.js";
+import { count, type Page, toDate } from "../read.js";
 import type {
   WireAdditionalFormats,
   WireCertificateDetails,
   WireCertificateResponse,
   WireRevocationReason,
-} from "../datasources/tlm/wire.js";
-import { UpstreamInvalidResponseError } from "./errors.js";
-import { isSerialNumber, isUuid, type RequestId, type SerialNumber, type Uuid } from "./ids.js";
-import { toDate } from "./json.js";
+  WireSearchFilter,
+  WireSearchPage,
+} from "./wire.js";
 
 export const CERTIFICATE_STATUSES = [
   "ISSUED",
@@ -143,4 +146,49 @@ function toStatus(value: string | undefined): CertificateStatus {
 function toRevocationReason(value: string | undefined): RevocationReason | null {
   const upper = value?.toUpperCase();
   return (REVOCATION_REASONS as readonly string[]).includes(upper ?? "") ? (upper as RevocationReason) : null;
+}
+
+/** What certificate-search filters by; all given fields must match. */
+export interface CertificateFilter {
+  profileId?: Uuid | null;
+  seatId?: string | null;
+  commonName?: string | null;
+  status?: CertificateStatus | null;
+  serialNumber?: SerialNumber | null;
+  /** SHA-256 of the DER, hex. */
+  thumbprint?: string | null;
+}
+
+/** Validates a search filter (before any upstream call) and builds certificate-search's query. */
+export function toWireSearchFilter(filter: CertificateFilter, path = "filter"): WireSearchFilter {
+  if (filter.thumbprint && !/^[0-9A-Fa-f]{64}$/.test(filter.thumbprint)) {
+    throw new ValidationError(`${path}.thumbprint`, "A thumbprint is 64 hexadecimal characters (SHA-256).");
+  }
+  for (const key of ["seatId", "commonName"] as const) {
+    const value = filter[key];
+    if (value !== null && value !== undefined && !/^[^\u0000-\u001f\u007f]{1,255}$/.test(value)) {
+      throw new ValidationError(`${path}.${key}`, "Must be 1 to 255 printable characters.");
+    }
+  }
+  return {
+    profile_id: filter.profileId ?? undefined,
+    seat_id: filter.seatId ?? undefined,
+    common_name: filter.commonName ?? undefined,
+    status: filter.status ?? undefined,
+    serial_number: filter.serialNumber ?? undefined,
+    thumbprint: filter.thumbprint?.toUpperCase(),
+  };
+}
+
+/** A certificate-search page (`{total, offset, limit, items}`). */
+export function toCertificateSearchPage(wire: WireSearchPage): Page<Certificate> {
+  if (typeof wire !== "object" || wire === null || !Array.isArray(wire.items)) {
+    throw new UpstreamInvalidResponseError();
+  }
+  return {
+    items: wire.items.map(toCertificate),
+    total: count(wire.total),
+    offset: count(wire.offset),
+    limit: count(wire.limit),
+  };
 }

@@ -1,3 +1,4 @@
+/** App-wide: callers' idempotency keys and the outcome each one got, per tenant scope; in memory, per process. Imports the model only. */
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import {

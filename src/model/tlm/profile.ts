@@ -1,6 +1,7 @@
-import type { WireProfile, WireProfileAttribute } from "../datasources/tlm/wire.js";
-import { UpstreamInvalidResponseError } from "./errors.js";
-import { isUuid, type Uuid } from "./ids.js";
+/** Trust Lifecycle Manager certificate profiles. */
+import type { WireProfile, WireProfileAttribute } from "./wire.js";
+import { UpstreamInvalidResponseError } from "../errors.js";
+import { isUuid, type Uuid } from "../ids.js";
 
 export type ProfileStatus = "ACTIVE" | "DELETED" | "UNKNOWN";
 
@@ -26,6 +27,12 @@ export interface Profile {
   subjectAttributes: ProfileAttribute[];
   subjectAltNameAttributes: ProfileAttribute[];
   businessUnit: { id: string; name: string | null } | null;
+}
+
+/** A v2 profile list: a bare array of profiles. */
+export function toProfileList(wire: WireProfile[]): Profile[] {
+  if (!Array.isArray(wire)) throw new UpstreamInvalidResponseError();
+  return wire.map(toProfile);
 }
 
 /** Profile status is `Active` / `Deleted` in TLM (capitalised, unlike certificate statuses). */

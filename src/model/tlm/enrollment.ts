@@ -1,8 +1,9 @@
+/** TLM enrollment and renewal input: validated, and built into the issue and renew bodies, before any upstream call. */
 import { isIP } from "node:net";
-import type { WireIssueRequest, WireRenewRequest, WireValidityUnit } from "../datasources/tlm/wire.js";
-import { InvalidCsrError, ValidationError } from "./errors.js";
-import type { Uuid } from "./ids.js";
-import { parseCsrPem, X509ParseError } from "./x509.js";
+import type { WireIssueRequest, WireRenewRequest, WireValidityUnit } from "./wire.js";
+import { ValidationError } from "../errors.js";
+import { checkedCsr, CONTROL, text } from "../input.js";
+import type { Uuid } from "../ids.js";
 
 export type ValidityUnit = "YEARS" | "MONTHS" | "DAYS" | "HOURS" | "MINUTES";
 export interface Validity {
@@ -56,7 +57,6 @@ const MAX_DURATION: Record<ValidityUnit, number> = {
 };
 const HOSTNAME = /^(\*\.)?(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * Validates an enrollment and builds TLM's issue body. Runs before any upstream call; the CSR is
@@ -89,20 +89,6 @@ export async function toWireRenewRequest(input: RenewalInput): Promise<WireRenew
     include_ca_chain: input.includeCaChain === true,
     ...(input.validity ? { validity: wireValidity(input.validity) } : {}),
   };
-}
-
-/** One PEM PKCS#10 request whose signature verifies; its normalised PEM. Shared by TLM and IoT enrollment. */
-export async function checkedCsr(pem: string): Promise<string> {
-  let parsed: Awaited<ReturnType<typeof parseCsrPem>>;
-  try {
-    parsed = await parseCsrPem(pem);
-  } catch (error) {
-    if (error instanceof X509ParseError) throw new InvalidCsrError(`The CSR is invalid: ${error.message}`);
-    throw error;
-  }
-  if (!parsed.signatureValid)
-    throw new InvalidCsrError("The CSR's signature does not verify against its public key.");
-  return parsed.pem;
 }
 
 function wireValidity(validity: Validity): { unit: WireValidityUnit; duration: number } {
@@ -164,14 +150,6 @@ function wireSan(s: SubjectAltNamesInput): Record<string, string[]> {
   return out;
 }
 
-function text(value: string, path: string, max: number): string {
-  const trimmed = value.trim();
-  if (trimmed.length === 0 || trimmed.length > max || CONTROL.test(trimmed)) {
-    throw new ValidationError(path, `Must be 1 to ${max} printable characters.`);
-  }
-  return trimmed;
-}
-
 function email(value: string, path: string): string {
   if (value.length > 254 || !EMAIL.test(value)) throw new ValidationError(path, "Not a valid email address.");
   return value;
@@ -181,3 +159,8 @@ function list<T>(values: readonly string[], path: string, each: (value: string, 
   if (values.length > MAX_LIST) throw new ValidationError(path, `At most ${MAX_LIST} values.`);
   return values.map((v, i) => each(v, `${path}[${i}]`));
 }
+
+/** A validated issue request, ready to send (built by `toWireIssueRequest`). */
+export type IssueRequest = WireIssueRequest;
+/** A validated renewal request, ready to send (built by `toWireRenewRequest`). */
+export type RenewRequest = WireRenewRequest;

@@ -1,0 +1,131 @@
+/**
+ * The entry point for checking a batch registration data file (a CSV, or a ZIP of one CSV or of CSR files) in the
+ * gateway, before it is sent upstream: `checkBatchFile` with the product's `BatchFileRules`, returning a
+ * `BatchFileSummary`. A bad file is refused with its rows, columns and ZIP entries named, and nothing is created at
+ * DigiCert. The file is streamed: memory stays bounded whatever its size (no whole file, ZIP entry or list of rows is
+ * ever held). Here: the size cap, sniffing the content (CSV or ZIP, an encrypted ZIP) and handing it to csv.ts or
+ * zip.ts; product caps are named for their product (`DTM_BATCH_FILE_LIMITS`). It may import npm packages, the model
+ * (src/model/errors.ts) and the folder's other files; nothing imports it back from the folder, and it imports nothing
+ * from src/datasources, src/resolvers, src/schema or src/context.ts.
+ */
+import { type BatchFileProblem, InvalidBatchFileError } from "../model/errors.js";
+import { checkCsv } from "./csv.js";
+import { MIB, mib, Problems, whole } from "./problems.js";
+import { type BatchFileRules } from "./types.js";
+import { ZipCheck } from "./zip.js";
+
+export type { BatchFileRules } from "./types.js";
+
+/**
+ * DTM's upload caps: 200 MB (documented) and the ZIP caps the simulator enforces. Rows are not capped: DigiCert
+ * documents "no limit on the number of devices per job", and the size cap bounds them anyway.
+ */
+export const DTM_BATCH_FILE_LIMITS: Readonly<{
+  maxBytes: number;
+  maxRows: number;
+  maxZipEntries: number;
+  maxInflatedBytes: number;
+}> = {
+  maxBytes: 200 * MIB,
+  maxRows: Number.POSITIVE_INFINITY,
+  maxZipEntries: 10_000,
+  maxInflatedBytes: 256 * MIB,
+};
+
+export interface BatchFileSummary {
+  format: "CSV" | "ZIP";
+  /** CSV data rows, or CSR files in the ZIP. */
+  rows: number;
+}
+
+/**
+ * Reads `file` and checks it against `rules`. Throws InvalidBatchFileError listing the problems found (at most
+ * `maxProblems`, sorted by entry and row); an error reading `file` itself propagates unchanged. Messages are ours and
+ * never repeat a cell's value or a CSR.
+ */
+export async function checkBatchFile(
+  file: { readonly size: number; stream(): ReadableStream<Uint8Array> },
+  rules: BatchFileRules,
+): Promise<BatchFileSummary> {
+  const problems = new Problems(rules.maxProblems ?? 20);
+  let summary: BatchFileSummary = { format: "CSV", rows: 0 };
+  if (file.size === 0) problems.fatal(whole("The data file is empty."));
+  else if (file.size > rules.maxBytes) problems.fatal(tooLarge(rules.maxBytes));
+  else summary = await readBatchFile(file.stream(), rules, problems);
+  if (problems.found.length > 0) throw new InvalidBatchFileError(problems.sorted());
+  return summary;
+}
+
+function tooLarge(maxBytes: number): BatchFileProblem {
+  return whole(`The data file is larger than ${mib(maxBytes)}, the most DigiCert accepts.`);
+}
+
+async function readBatchFile(
+  stream: ReadableStream<Uint8Array>,
+  rules: BatchFileRules,
+  problems: Problems,
+): Promise<BatchFileSummary> {
+  const reader = stream.getReader();
+  try {
+    const bytes = fileBytes(reader, rules.maxBytes, problems);
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    // Enough for the magic number and a ZIP's first general-purpose flags.
+    while (headBytes < 8) {
+      const next = await bytes.next();
+      if (next.done) break;
+      head.push(next.value);
+      headBytes += next.value.length;
+    }
+    const start = Buffer.concat(head);
+    if (problems.stopped) return { format: "CSV", rows: 0 };
+    if (start.length === 0) {
+      problems.fatal(whole("The data file is empty."));
+      return { format: "CSV", rows: 0 };
+    }
+    if (!isZip(start))
+      return { format: "CSV", rows: await checkCsv(prepend(start, bytes), rules, problems, null) };
+    // Bit 0 of the first local header's flags: a password-protected (ZipCrypto or AES) archive.
+    if (start[2] === 3 && ((start[6] ?? 0) & 1) !== 0) {
+      problems.fatal(whole("The ZIP is encrypted; upload it without a password."));
+      return { format: "ZIP", rows: 0 };
+    }
+    return { format: "ZIP", rows: await new ZipCheck(rules, problems).run(prepend(start, bytes)) };
+  } finally {
+    // Stops the upload's stream if checking ended early; also ends any read still pending.
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** The file's chunks; past `maxBytes` (whatever `size` said) a problem, and the end. */
+async function* fileBytes(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxBytes: number,
+  problems: Problems,
+): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    total += value.length;
+    if (total > maxBytes) {
+      problems.fatal(tooLarge(maxBytes));
+      return;
+    }
+    yield value;
+  }
+}
+
+async function* prepend(first: Uint8Array, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield first;
+  yield* rest;
+}
+
+/** A local file header, or the end record of an empty archive. */
+function isZip(head: Uint8Array): boolean {
+  return (
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))
+  );
+}

@@ -1,0 +1,313 @@
+/**
+ * Streaming checks of a batch file's CSV, plain or from a ZIP entry (`checkCsv`): the NUL-byte sniff that tells text
+ * from binary, the header against the required and known columns, every data row's cells, and each row's CSR, whose
+ * signature checks run a few at a time yet report in row order (`InOrder`, `csrProblems`, which zip.ts uses for CSR
+ * files too). It may import npm packages (csv-parse), the model (src/model/: errors, the CSR checker) and the folder's
+ * types.ts and problems.ts; never check.ts or zip.ts, nor src/datasources, src/resolvers, src/schema or src/context.ts.
+ */
+import { Readable } from "node:stream";
+import { CsvError, type CsvErrorCode, parse } from "csv-parse";
+import { checkedCsr } from "../model/input.js";
+import { type BatchFileProblem, InvalidCsrError } from "../model/errors.js";
+import { problem, type Problems } from "./problems.js";
+import { type BatchFileRules } from "./types.js";
+
+/** Signature checks of CSRs (webcrypto, about 1 ms each) run this many at a time; problems still come in row order. */
+const CSR_CHECKS_IN_FLIGHT = 8;
+/** A NUL byte this early means the data is not UTF-8 text. */
+const TEXT_SNIFF_BYTES = 64 * 1024;
+/** The longest CSV row accepted, as the simulator (a CSR cell is 1-2 KiB). */
+const MAX_ROW_BYTES = 64 * 1024;
+/** Bytes handed to the CSV parser at once, so one parse step yields few rows. */
+const PARSE_PIECE_BYTES = 16 * 1024;
+
+/** Where the header put the columns rows are checked against. */
+interface Header {
+  width: number;
+  /** Each required column's cells (several for a multi-valued column); the csr column is checked apart. */
+  required: { name: string; cells: number[] }[];
+  /** The csr cell, client-side only. */
+  csr: number | null;
+}
+
+/**
+ * Checks a CSV as it streams in: the header against the template, then every data row (cell count, required cells,
+ * CSRs). Returns the number of data rows. Problems name `entry` (the ZIP entry, or null for a plain CSV).
+ */
+export async function checkCsv(
+  source: AsyncIterable<Uint8Array>,
+  rules: BatchFileRules,
+  problems: Problems,
+  entry: string | null,
+): Promise<number> {
+  let binary = false;
+  async function* pieces(): AsyncGenerator<Buffer> {
+    let sniffed = 0;
+    for await (const chunk of source) {
+      if (sniffed < TEXT_SNIFF_BYTES) {
+        if (chunk.subarray(0, TEXT_SNIFF_BYTES - sniffed).includes(0)) {
+          binary = true;
+          return;
+        }
+        sniffed += chunk.length;
+      }
+      for (let at = 0; at < chunk.length; at += PARSE_PIECE_BYTES) {
+        yield Buffer.from(
+          chunk.buffer,
+          chunk.byteOffset + at,
+          Math.min(PARSE_PIECE_BYTES, chunk.length - at),
+        );
+      }
+    }
+  }
+  const input = Readable.from(pieces(), { highWaterMark: 1 });
+  const parser = parse({
+    bom: true,
+    trim: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    max_record_size: MAX_ROW_BYTES,
+  });
+  input.on("error", (error) => parser.destroy(error));
+  input.pipe(parser);
+  const inOrder = new InOrder(problems);
+  let header: Header | null = null;
+  /** The header had problems, or the CSV cannot be parsed: the end-of-file checks say nothing more. */
+  let failed = false;
+  let rows = 0;
+  try {
+    for await (const record of parser) {
+      const cells = record as string[];
+      if (header === null) {
+        header = readHeader(cells, rules, problems, entry);
+        if (header === null) {
+          failed = true;
+          break;
+        }
+        continue;
+      }
+      rows += 1;
+      if (rows > rules.maxRows) {
+        problems.fatal(problem(entry, null, null, `The CSV has more than ${rules.maxRows} rows.`));
+        break;
+      }
+      checkRow(cells, rows, header, entry, inOrder);
+      if (inOrder.full) await inOrder.room();
+      if (problems.stopped) break;
+    }
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    // The parser stops at the error: rows it had parsed in the same piece are not checked.
+    failed = true;
+    if (!binary && !problems.stopped) problems.add(syntaxProblem(error, entry));
+  } finally {
+    input.destroy();
+    parser.destroy();
+  }
+  await inOrder.drain();
+  if (binary) {
+    problems.add(
+      problem(
+        entry,
+        null,
+        null,
+        entry === null
+          ? "The data file is neither a CSV nor a ZIP file (it holds NUL bytes; a CSV must be UTF-8 text)."
+          : "The entry is not a CSV file (it holds NUL bytes; a CSV must be UTF-8 text).",
+      ),
+    );
+  } else if (!problems.stopped && !failed) {
+    if (header === null) problems.add(problem(entry, null, null, "The CSV has no header row."));
+    else if (rows === 0) problems.add(problem(entry, null, null, "The CSV has a header row and no rows."));
+  }
+  return rows;
+}
+
+/** Checks the header row (cells trimmed, lower-cased); null after adding its problems. */
+function readHeader(
+  cells: readonly string[],
+  rules: BatchFileRules,
+  problems: Problems,
+  entry: string | null,
+): Header | null {
+  const names = cells.map((cell) => cell.trim().toLowerCase());
+  if (names.every((name) => name === "")) {
+    problems.add(problem(entry, null, null, "The header row is empty."));
+    return null;
+  }
+  const serverSide = rules.serverSideKeyGeneration;
+  const known = rules.knownColumns
+    ? new Set([...rules.knownColumns.filter((name) => name !== "csr"), ...(serverSide ? [] : ["csr"])])
+    : null;
+  const required = new Set([
+    ...rules.requiredColumns.filter((name) => name !== "csr"),
+    ...(serverSide ? [] : ["csr"]),
+  ]);
+  const found: BatchFileProblem[] = [];
+  const positions = new Map<string, number[]>();
+  names.forEach((name, index) => {
+    if (name === "")
+      found.push(problem(entry, null, null, `Header cell ${index + 1} is empty; every column needs a name.`));
+    else positions.set(name, [...(positions.get(name) ?? []), index]);
+  });
+  for (const [name, indexes] of positions) {
+    const cellList = `${indexes.length > 1 ? "cells" : "cell"} ${indexes.map((index) => index + 1).join(", ")}`;
+    if (name === "csr" && serverSide) {
+      found.push(
+        problem(
+          entry,
+          null,
+          "csr",
+          "The header has a csr column, but DigiCert generates the keys (server-side key generation); remove it.",
+        ),
+      );
+    } else if (known && !known.has(name)) {
+      found.push(
+        problem(
+          entry,
+          null,
+          null,
+          `Header ${cellList} names a column the template does not have (it has ${[...known].join(", ")}).`,
+        ),
+      );
+    } else if (indexes.length > 1 && !rules.multipleColumns?.has(name)) {
+      // Only a name the caller gave is repeated back; an unchecked header cell is not.
+      const column = known !== null || required.has(name) ? name : null;
+      found.push(
+        problem(entry, null, column, `Header ${cellList} name the same column, which takes one value.`),
+      );
+    }
+  }
+  for (const name of required) {
+    if (positions.has(name)) continue;
+    found.push(
+      problem(
+        entry,
+        null,
+        name,
+        name === "csr"
+          ? "The header has no csr column, which client-side key generation needs (one PEM CSR per row)."
+          : `The header has no ${name} column, which the template requires.`,
+      ),
+    );
+  }
+  if (found.length > 0) {
+    for (const each of found) problems.add(each);
+    return null;
+  }
+  return {
+    width: cells.length,
+    required: [...required].map((name) => ({ name, cells: positions.get(name) ?? [] })),
+    csr: serverSide ? null : (positions.get("csr")?.[0] ?? null),
+  };
+}
+
+/** Queues data row `row`'s problems; a CSR cell is verified asynchronously. */
+function checkRow(
+  cells: readonly string[],
+  row: number,
+  header: Header,
+  entry: string | null,
+  inOrder: InOrder,
+): void {
+  if (cells.length !== header.width) {
+    inOrder.found([
+      problem(entry, row, null, `The row has ${cells.length} cells; the header has ${header.width}.`),
+    ]);
+    return;
+  }
+  const found: BatchFileProblem[] = [];
+  for (const { name, cells: at } of header.required) {
+    if (at.some((index) => (cells[index] ?? "").trim() !== "")) continue;
+    found.push(
+      problem(
+        entry,
+        row,
+        name,
+        name === "csr"
+          ? "The csr cell is empty; client-side key generation needs one PEM CSR per row."
+          : `The ${name} cell is empty; the template requires a value.`,
+      ),
+    );
+  }
+  const csr = header.csr === null ? "" : (cells[header.csr] ?? "").trim();
+  // Literal "\n" sequences stand for line breaks in a single-line cell, as DigiCert (and the simulator) read them.
+  if (csr !== "") inOrder.check(csrProblems(csr.replaceAll("\\n", "\n"), entry, row, "csr", found));
+  else inOrder.found(found);
+}
+
+/** `found` plus a problem if `pem` is not one CSR whose signature verifies. */
+export async function csrProblems(
+  pem: string,
+  entry: string | null,
+  row: number | null,
+  column: string | null,
+  found: readonly BatchFileProblem[] = [],
+): Promise<readonly BatchFileProblem[]> {
+  try {
+    await checkedCsr(pem);
+    return found;
+  } catch (error) {
+    if (!(error instanceof InvalidCsrError)) throw error;
+    return [...found, problem(entry, row, column, error.message)];
+  }
+}
+
+const SYNTAX: Partial<Record<CsvErrorCode, string>> = {
+  CSV_QUOTE_NOT_CLOSED: "A quoted cell is never closed",
+  CSV_INVALID_CLOSING_QUOTE: "Text follows a quoted cell's closing quote",
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: "Text follows a quoted cell's closing quote",
+  INVALID_OPENING_QUOTE: "A quote appears inside an unquoted cell (quote the cell and double its quotes)",
+  CSV_MAX_RECORD_SIZE: `The row is longer than ${MAX_ROW_BYTES / 1024} KiB`,
+};
+
+/** csv-parse's error in our words: the data row being read (null in the header) and the line. */
+function syntaxProblem(error: CsvError, entry: string | null): BatchFileProblem {
+  const records = typeof error.records === "number" ? error.records : 0;
+  const line = typeof error.lines === "number" ? ` (line ${error.lines})` : "";
+  return problem(
+    entry,
+    records > 0 ? records : null,
+    null,
+    `${SYNTAX[error.code] ?? "The CSV cannot be parsed"}${line}.`,
+  );
+}
+
+type Settled = { problems: readonly BatchFileProblem[] } | { error: unknown };
+
+/**
+ * Checks in flight, oldest first: their problems are recorded in the order queued, at most CSR_CHECKS_IN_FLIGHT run at
+ * once. A check that failed (a bug, not a bad CSR) is rethrown when its turn comes.
+ */
+export class InOrder {
+  #queue: Promise<Settled>[] = [];
+  constructor(readonly problems: Problems) {}
+  /** Records problems known now, after those of the checks already queued. */
+  found(found: readonly BatchFileProblem[]): void {
+    if (this.#queue.length === 0) for (const each of found) this.problems.add(each);
+    else if (found.length > 0) this.#queue.push(Promise.resolve({ problems: found }));
+  }
+  check(check: Promise<readonly BatchFileProblem[]>): void {
+    this.#queue.push(
+      check.then(
+        (problems) => ({ problems }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+  }
+  get full(): boolean {
+    return this.#queue.length > CSR_CHECKS_IN_FLIGHT;
+  }
+  async room(): Promise<void> {
+    while (this.full) await this.#settleOldest();
+  }
+  async drain(): Promise<void> {
+    while (this.#queue.length > 0) await this.#settleOldest();
+  }
+  async #settleOldest(): Promise<void> {
+    const settled = await this.#queue.shift();
+    if (settled === undefined) return;
+    if ("error" in settled) throw settled.error;
+    for (const each of settled.problems) this.problems.add(each);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The rules a batch registration data file is checked against, shared by check.ts, csv.ts and zip.ts (and re-exported
+ * by check.ts, where callers import it). Types only: this file imports nothing, so any file of the folder may import it
+ * without making a circle. The rules are the product's to give (a template's columns, its caps); nothing here is
+ * specific to one product.
+ */
+
+export interface BatchFileRules {
+  /** Lower-case template column names the header must contain; includes "csr" for client-side keys. */
+  requiredColumns: readonly string[];
+  /** Lower-case names the template knows; when given (non-null), any other header cell is a problem. "csr" counts as known for client-side. */
+  knownColumns?: readonly string[] | null;
+  /** Columns that may repeat in the header (e.g. subject.organization_unit, san.dns_name); others may not. */
+  multipleColumns?: ReadonlySet<string>;
+  /** true: DigiCert generates keys, the CSV must NOT have a csr column and a ZIP must hold one CSV (not CSR files). false: CSRs required (csr column, or a ZIP of CSR files). */
+  serverSideKeyGeneration: boolean;
+  maxBytes: number;
+  maxRows: number;
+  maxZipEntries: number;
+  maxInflatedBytes: number;
+  /** Stop after this many problems (default 20). */
+  maxProblems?: number;
+}

@@ -1,0 +1,134 @@
+/** Device Trust Manager device groups and certificate policies, with each policy's CSV template columns. */
+import { UpstreamInvalidResponseError } from "../errors.js";
+import { isIotId, isUuid } from "../ids.js";
+import { count, isObject, known, oneOf, type Page, str, toPage } from "../read.js";
+import { DTM_MANAGEMENT_METHODS, type DtmKeyType, type DtmManagementMethod, toDtmKeyType } from "./enums.js";
+import {
+  type DtmCertificatePolicyId,
+  type DtmDeviceGroupId,
+  maybePolicyId,
+  maybeUuid,
+  parseDtmCertificatePolicyId,
+} from "./ids.js";
+import type { WireDtmCertificatePolicy, WireDtmDeviceGroup, WireDtmPage } from "./wire.js";
+
+export interface DeviceGroup {
+  id: DtmDeviceGroupId;
+  name: string;
+  description: string | null;
+  accountId: string | null;
+  divisionId: string | null;
+  divisionName: string | null;
+  certificatePolicies: { id: DtmCertificatePolicyId; name: string | null }[];
+  deviceCount: number | null;
+}
+
+export function toDeviceGroup(wire: WireDtmDeviceGroup): DeviceGroup {
+  if (!isObject(wire) || typeof wire.id !== "string" || !isUuid(wire.id) || typeof wire.name !== "string") {
+    throw new UpstreamInvalidResponseError();
+  }
+  return {
+    id: wire.id.toLowerCase() as DtmDeviceGroupId,
+    name: wire.name,
+    description: str(wire.description),
+    accountId: str(wire.account_id),
+    divisionId: str(wire.division?.id),
+    divisionName: str(wire.division?.name),
+    certificatePolicies: (Array.isArray(wire.certificate_policies) ? wire.certificate_policies : []).flatMap(
+      (ref) => {
+        const id = maybePolicyId(ref?.id);
+        return id ? [{ id, name: str(ref.name) }] : [];
+      },
+    ),
+    deviceCount: count(wire.device_count),
+  };
+}
+
+export function toDeviceGroupPage(wire: WireDtmPage<WireDtmDeviceGroup>): Page<DeviceGroup> {
+  return toPage(wire, toDeviceGroup);
+}
+
+/** One column of a policy's CSV template. */
+export interface TemplateColumn {
+  /** e.g. `device_name`, `subject.common_name`, `san.dns_name`, `csr`. */
+  name: string;
+  required: boolean;
+  /** The column may appear more than once (one value each). */
+  multiple: boolean;
+  /** Only in client-side templates (`csr`). */
+  clientSideOnly: boolean;
+}
+
+export interface CertificatePolicy {
+  id: DtmCertificatePolicyId;
+  name: string;
+  status: "ACTIVE" | "INACTIVE" | "UNKNOWN";
+  managementMethods: DtmManagementMethod[];
+  clientSideKeyGeneration: boolean;
+  serverSideKeyGeneration: boolean;
+  allowedKeyTypes: DtmKeyType[];
+  defaultKeyType: DtmKeyType | null;
+  /** Batch jobs wait in PENDING_APPROVAL after processing until approved. */
+  approvalRequired: boolean;
+  validity: { unit: string; duration: number } | null;
+  /** Template columns: required, then optional, then client-side extras (`csr`, required when sent). */
+  templateColumns: TemplateColumn[];
+  deviceGroupIds: DtmDeviceGroupId[];
+}
+
+export function toCertificatePolicy(wire: WireDtmCertificatePolicy): CertificatePolicy {
+  if (!isObject(wire) || typeof wire.id !== "string" || !isIotId(wire.id) || typeof wire.name !== "string") {
+    throw new UpstreamInvalidResponseError();
+  }
+  const status = oneOf(["ACTIVE", "INACTIVE"] as const, wire.status) ?? "UNKNOWN";
+  const template = isObject(wire.csv_template) ? wire.csv_template : {};
+  const names = (list: unknown): string[] =>
+    Array.isArray(list) ? list.filter((name): name is string => typeof name === "string" && name !== "") : [];
+  const multiple = new Set(names(template.multi_value_columns).map((name) => name.toLowerCase()));
+  const columns: TemplateColumn[] = [];
+  const add = (name: string, required: boolean, clientSideOnly: boolean) => {
+    const lower = name.trim().toLowerCase();
+    if (lower === "" || columns.some((column) => column.name === lower)) return;
+    columns.push({ name: lower, required, multiple: multiple.has(lower), clientSideOnly });
+  };
+  for (const name of names(template.required_columns)) add(name, true, false);
+  for (const name of names(template.optional_columns)) add(name, false, false);
+  for (const name of names(template.client_side_extra_columns)) add(name, true, true);
+  return {
+    id: parseDtmCertificatePolicyId(wire.id),
+    name: wire.name,
+    status,
+    managementMethods: known(wire.certificate_management_methods, (value) =>
+      oneOf(DTM_MANAGEMENT_METHODS, value),
+    ),
+    clientSideKeyGeneration: wire.client_side_key_gen_allowed === true,
+    serverSideKeyGeneration: wire.server_side_key_gen_allowed === true,
+    allowedKeyTypes: known(wire.allowed_key_types, toDtmKeyType),
+    defaultKeyType: toDtmKeyType(wire.default_key_type),
+    approvalRequired: wire.approval_required === true,
+    validity:
+      isObject(wire.certificate_validity) &&
+      typeof wire.certificate_validity.duration === "number" &&
+      typeof wire.certificate_validity.unit === "string"
+        ? { unit: wire.certificate_validity.unit, duration: wire.certificate_validity.duration }
+        : null,
+    templateColumns: columns,
+    deviceGroupIds: known(wire.device_group_ids, (value) => maybeUuid<DtmDeviceGroupId>(value)),
+  };
+}
+
+export function toCertificatePolicyPage(
+  wire: WireDtmPage<WireDtmCertificatePolicy>,
+): Page<CertificatePolicy> {
+  return toPage(wire, toCertificatePolicy);
+}
+
+/** The columns a CSV for this policy must have: the required ones, with `csr` only for client-side keys. */
+export function requiredTemplateColumns(
+  policy: CertificatePolicy,
+  serverSideKeyGeneration: boolean,
+): string[] {
+  return policy.templateColumns
+    .filter((column) => column.required && !(serverSideKeyGeneration && column.clientSideOnly))
+    .map((column) => column.name);
+}

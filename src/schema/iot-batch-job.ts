@@ -1,0 +1,267 @@
+import { SCOPES } from "../auth/viewer.js";
+import { iotBatchDownloadPath } from "../http/downloads.js";
+import type { BatchJob } from "../model/batch.js";
+import {
+  InvalidCsrError,
+  ProfileNotFoundError,
+  UpstreamOutcomeUnknownError,
+  ValidationError,
+} from "../model/errors.js";
+import { type BatchDownloadCertificate, type IotBatchJob } from "../model/iot/batch-job.js";
+import { BATCH_CERTIFICATE_FORMATS } from "../model/iot/enums.js";
+import { parseBatchJobId } from "../model/iot/ids.js";
+import {
+  type BatchDownloadLink,
+  batchDownloadLink,
+  createIotBatchEnrollment,
+  loadIotBatchJsonDownload,
+} from "../resolvers/iot-batch.js";
+import { requireScope } from "./access.js";
+import { BatchJobInterface, decisionMutations, FileRef } from "./batch.js";
+import { builder, nodeTypeNames } from "./builder.js";
+import { ChainCertificateRef } from "./certificate.js";
+import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
+import { IotKeyTypeEnum, PrivateKeySyntaxEnum } from "./iot.js";
+import { X509Ref } from "./x509.js";
+
+/*
+ * IoT Trust Manager batch enrollment jobs (a `BatchJob`, ./batch.ts): the job, its certificates and download, and
+ * the mutations that create, approve and reject one. The data file is a GraphQL multipart upload (the `File` scalar).
+ */
+
+const auth = { scope: SCOPES.batchJobs } as const;
+
+const BatchCertificateFormatEnum = builder.enumType("BatchCertificateFormat", {
+  description:
+    "JSON: read `certificates` and `chain` here (or the file). PEM / DER: a ZIP of files, or for server-side keys a P7M (CMS EnvelopedData for the encryption certificate) holding that ZIP and the keys.",
+  values: BATCH_CERTIFICATE_FORMATS,
+});
+
+const IotBatchKeyGenerationEnum = builder.enumType("IotBatchKeyGeneration", {
+  values: {
+    CLIENT_SIDE: { description: "The data file carries CSRs (a csr column, or a ZIP of CSR files)." },
+    SERVER_SIDE: { description: "DigiCert generates the keys and returns them encrypted." },
+  } as const,
+});
+
+const IotBatchPrivateKeyFormatEnum = builder.enumType("IotBatchPrivateKeyFormat", {
+  description: "The key files inside a server-side PEM or DER download.",
+  values: ["PEM", "DER"] as const,
+});
+
+const IotBatchCertificateRef = builder.objectRef<BatchDownloadCertificate>("IotBatchCertificate").implement({
+  description: "A certificate a JSON-format batch job issued.",
+  authScopes: auth,
+  fields: (t) => ({
+    certificateId: t.exposeString("id", {
+      description: "The device certificate's id in IoT Trust Manager (a UUID).",
+    }),
+    uniqueIdentifier: t.exposeString("uniqueIdentifier", {
+      description: 'The input row or file it came from, e.g. "Line #0000001".',
+    }),
+    pem: t.exposeString("pem", { description: "The end-entity certificate, PEM." }),
+    x509: t.field({
+      type: X509Ref,
+      description: "Parsed from `pem`; no upstream call.",
+      resolve: (c, _args, ctx) => ctx.loaders.x509.load(c.pem),
+    }),
+    chain: t.field({
+      type: [ChainCertificateRef],
+      description: "The chain after this certificate, when the job asked for it with each certificate.",
+      resolve: (c) => c.chain,
+    }),
+    privateKey: t.string({
+      nullable: true,
+      authScopes: { scope: SCOPES.generateKeys },
+      description:
+        "Server-side jobs only (null otherwise); needs scope keys:generate. Base64 of a DER CMS EnvelopedData for the job's encryption certificate, holding the key as PEM: `openssl smime -decrypt -binary -inform DER -inkey <key>` opens it. The gateway never decrypts, logs or caches it.",
+      resolve: (c) => {
+        const key = c.privateKey?.reveal();
+        return key && "base64" in key ? key.base64 : null;
+      },
+    }),
+  }),
+});
+
+const BatchJobDownloadRef = builder.objectRef<BatchDownloadLink>("BatchJobDownload").implement({
+  description:
+    "The job's file, fetched through the gateway (streamed from DigiCert): GET `url` with the same `Authorization` header as GraphQL.",
+  authScopes: auth,
+  fields: (t) => ({
+    url: t.exposeString("url", {
+      description: "The gateway's download route, relative to the GraphQL endpoint's origin.",
+    }),
+    contentType: t.exposeString("contentType", {
+      description: "application/json, application/zip, or application/pkcs7-mime (server-side PEM/DER).",
+    }),
+    fileName: t.exposeString("fileName"),
+  }),
+});
+
+export const IotBatchJobRef = builder.objectRef<IotBatchJob>("IotBatchJob");
+nodeTypeNames.add("IotBatchJob");
+
+builder.node(IotBatchJobRef, {
+  description: "An IoT Trust Manager batch enrollment job.",
+  interfaces: [BatchJobInterface],
+  authScopes: auth,
+  isTypeOf: (value) => (value as Partial<BatchJob> | null)?.kind === "IOT_ENROLLMENT",
+  id: { resolve: (job) => job.id, parse: (id) => parseBatchJobId(id, "id") },
+  loadOne: (id, ctx) => {
+    requireScope(ctx, SCOPES.batchJobs);
+    return ctx.loaders.iotBatchJob.load(id);
+  },
+  fields: (t) => ({
+    enrollmentProfileId: t.exposeString("enrollmentProfileId", {
+      nullable: true,
+      description: "The IoT enrollment profile (IOT_<uuid>).",
+    }),
+    enrollmentProfileName: t.exposeString("enrollmentProfileName", { nullable: true }),
+    keyGeneration: t.field({
+      type: IotBatchKeyGenerationEnum,
+      nullable: true,
+      resolve: (job) => job.keyGeneration,
+    }),
+    certificateFormat: t.field({
+      type: BatchCertificateFormatEnum,
+      nullable: true,
+      resolve: (job) => job.certificateFormat,
+    }),
+    includeFullChain: t.exposeBoolean("includeFullChain", {
+      description: "Each certificate comes with its chain.",
+    }),
+    keyType: t.field({
+      type: IotKeyTypeEnum,
+      nullable: true,
+      description: "Server-side jobs.",
+      resolve: (job) => job.keyType,
+    }),
+    privateKeyFormat: t.field({
+      type: IotBatchPrivateKeyFormatEnum,
+      nullable: true,
+      description: "Server-side jobs.",
+      resolve: (job) => job.privateKeyFormat,
+    }),
+    fileName: t.exposeString("fileName", { nullable: true, description: "The uploaded file's name." }),
+    approvedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.approvedAt }),
+    rejectedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.rejectedAt }),
+    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.startedAt }),
+    certificates: t.field({
+      type: [IotBatchCertificateRef],
+      nullable: true,
+      description:
+        "A COMPLETE JSON-format job's certificates, parsed (one download per request, with `chain`); null for other jobs: use `download`.",
+      resolve: async (job, _args, ctx) => (await loadIotBatchJsonDownload(ctx, job))?.certificates ?? null,
+    }),
+    chain: t.field({
+      type: [ChainCertificateRef],
+      nullable: true,
+      description:
+        "A COMPLETE JSON-format job's issuing chain, intermediate first: each certificate is signed by the next. Null for other jobs.",
+      resolve: async (job, _args, ctx) => (await loadIotBatchJsonDownload(ctx, job))?.chain ?? null,
+    }),
+    download: t.field({
+      type: BatchJobDownloadRef,
+      nullable: true,
+      description: "A COMPLETE job's file, in any format, through the gateway; null before then.",
+      resolve: (job) => batchDownloadLink(job, (jobId) => iotBatchDownloadPath(jobId)),
+    }),
+  }),
+});
+
+const IotBatchServerSideKeyGenerationInput = builder.inputType("IotBatchServerSideKeyGenerationInput", {
+  description: "DigiCert generates each row's key and returns it encrypted to `encryptionCertificate`.",
+  fields: (t) => ({
+    encryptionCertificate: t.string({
+      required: true,
+      description: "One PEM certificate with an RSA key, within its validity.",
+    }),
+    keyType: t.field({ type: IotKeyTypeEnum, description: "Absent: the profile's default." }),
+    privateKeyFormat: t.field({
+      type: IotBatchPrivateKeyFormatEnum,
+      description: "The key files inside a PEM/DER download; default PEM.",
+    }),
+    privateKeySyntax: t.field({
+      type: PrivateKeySyntaxEnum,
+      description: "Default PKCS8; PKCS1 for RSA keys only.",
+    }),
+  }),
+});
+
+const CreateIotBatchEnrollmentInput = builder.inputType("CreateIotBatchEnrollmentInput", {
+  fields: (t) => ({
+    enrollmentProfileId: t.string({
+      required: true,
+      description: "An IoT enrollment profile that allows BATCH: IOT_ and a UUID.",
+    }),
+    keyGeneration: t.field({ type: IotBatchKeyGenerationEnum, required: true }),
+    certificateFormat: t.field({ type: BatchCertificateFormatEnum, required: true }),
+    includeFullChain: t.boolean({ description: "Put the chain with each certificate (default false)." }),
+    file: t.field({
+      type: FileRef,
+      required: true,
+      description:
+        "CSV with a header row of enrollment-specification field ids or names (CLIENT_SIDE: with a csr column; SERVER_SIDE: without), or a ZIP of CSR files or of one CSV.",
+    }),
+    serverSideKeyGeneration: t.field({
+      type: IotBatchServerSideKeyGenerationInput,
+      description: "Required with SERVER_SIDE, refused with CLIENT_SIDE.",
+    }),
+  }),
+});
+
+type Created = { kind: "created"; job: IotBatchJob };
+
+const IotBatchEnrollmentCreatedRef = builder.objectRef<Created>("IotBatchEnrollmentCreated").implement({
+  description: "DigiCert accepted the file; the job runs in the background (poll `batchJob`).",
+  authScopes: auth,
+  fields: (t) => ({ job: t.field({ type: IotBatchJobRef, resolve: (r) => r.job }) }),
+});
+
+const CreateResult = resultUnion<Created>(
+  "CreateIotBatchEnrollmentResult",
+  "The new job, or why not.",
+  { created: IotBatchEnrollmentCreatedRef },
+  [ValidationError, InvalidCsrError, ProfileNotFoundError, UpstreamOutcomeUnknownError, ...UPSTREAM_ERRORS],
+);
+builder.mutationFields((t) => ({
+  createIotBatchEnrollment: t.field({
+    authScopes: auth,
+    type: CreateResult.ref,
+    description:
+      "Creates an IoT batch enrollment job from a data file sent as a multipart upload (with the header x-graphql-csrf or Authorization). Checked before anything is sent: the profile id, the key generation fields, the encryption certificate, the CSV header, and the profile's rules. Never resent.",
+    args: { input: t.arg({ type: CreateIotBatchEnrollmentInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      CreateResult.run(async () => ({
+        kind: "created" as const,
+        job: await createIotBatchEnrollment(ctx, {
+          enrollmentProfileId: input.enrollmentProfileId,
+          keyGeneration: input.keyGeneration,
+          certificateFormat: input.certificateFormat,
+          includeFullChain: input.includeFullChain ?? null,
+          file: input.file,
+          serverSideKeyGeneration: input.serverSideKeyGeneration ?? null,
+        }),
+      })),
+  }),
+}));
+
+decisionMutations({
+  kind: "IOT_ENROLLMENT",
+  job: IotBatchJobRef,
+  load: (ctx, jobId) => ctx.loaders.iotBatchJob.load(jobId),
+  approve: {
+    field: "approveIotBatchJob",
+    result: "ApproveIotBatchJobResult",
+    success: "IotBatchJobApproved",
+    successDescription: "DigiCert accepted the approval; the job runs.",
+    description: "Approves a PENDING_APPROVAL job. Never resent.",
+  },
+  reject: {
+    field: "rejectIotBatchJob",
+    result: "RejectIotBatchJobResult",
+    success: "IotBatchJobRejected",
+    successDescription: "DigiCert accepted the rejection; nothing is issued.",
+    description: "Rejects a PENDING_APPROVAL job; nothing is issued. Never resent.",
+  },
+});
