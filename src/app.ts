@@ -312,8 +312,9 @@ function createTenants(config: AppConfig) {
 const UPSTREAM_FAILURES = [UpstreamHttpError, UpstreamTransportError, UpstreamBodyError];
 
 /**
- * Domain errors keep their message and gain `extensions.code`; a datasource failure a resolver did
- * not map is mapped as a read. Everything else is masked by yoga ("Unexpected error.") and logged.
+ * Domain errors keep their message and gain `extensions.code`. The datasources map every failure they throw, so an
+ * unmapped upstream failure here is a safety net only: it is mapped as a read. Everything else is masked by yoga
+ * ("Unexpected error.") and logged.
  */
 function maskError(error: unknown, message: string, isDev: boolean | undefined, logger: Logger): Error {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;

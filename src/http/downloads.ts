@@ -153,7 +153,7 @@ export function createDownloadHandler(options: DownloadHandlerOptions): Download
     }
   }
 
-  /** `domain` is what the IoT datasource threw: a domain error, or anything else (masked as 502). */
+  /** `domain` is what the IoT datasource threw: a domain error (404, 409 or 502), or anything else (500, logged). */
   function sendUpstreamFailure(res: ServerResponse, domain: unknown, jobId: BatchJobId): void {
     if (domain instanceof RequestNotFoundError) {
       sendError(res, 404, domain.code, domain.message);

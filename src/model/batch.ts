@@ -3,6 +3,9 @@
  * Trust Manager device registration. Each product's model maps its own statuses into this one list.
  */
 
+/** What a PENDING_APPROVAL job can be told, in either product. */
+export type BatchDecision = "approve" | "reject";
+
 export const BATCH_JOB_KINDS = ["IOT_ENROLLMENT", "DTM_DEVICE_REGISTRATION"] as const;
 export type BatchJobKind = (typeof BATCH_JOB_KINDS)[number];
 

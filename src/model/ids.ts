@@ -16,16 +16,34 @@ const IOT_ID = new RegExp(`^IOT_(${UUID_TEXT})$`, "i");
 // TLM documents no format for request ids; letters, digits and dashes cover UUIDs and CA-native ids.
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 
-/** DigiCert prints serials as uppercase hex of at most 40 characters. */
+// Bytes separated by colons or spaces ("0F:6F:A1", "0f 6f a1"), as certificate viewers and some tools print them.
+const SEPARATED_SERIAL = /^[0-9A-Fa-f]{1,2}(?:[: ][0-9A-Fa-f]{2})+$/;
+
+/**
+ * A serial as DigiCert or a caller may write it: 1 to 40 hex digits in any case, or hex bytes separated by colons or
+ * spaces. Normalised to DigiCert's form (uppercase, no separators); null when it is none of these.
+ */
+export function toSerialNumber(value: unknown): SerialNumber | null {
+  if (typeof value !== "string") return null;
+  const trimmed = value.trim();
+  const hex = SEPARATED_SERIAL.test(trimmed) ? trimmed.replace(/[: ]/g, "") : trimmed;
+  return SERIAL.test(hex) ? (hex.toUpperCase() as SerialNumber) : null;
+}
+
+/** A serial `toSerialNumber` reads. */
 export function isSerialNumber(value: string): boolean {
-  return SERIAL.test(value);
+  return toSerialNumber(value) !== null;
 }
 
 export function parseSerialNumber(value: string, field = "serialNumber"): SerialNumber {
-  if (!SERIAL.test(value)) {
-    throw new ValidationError(field, "A serial number is 1 to 40 hexadecimal characters.");
+  const serial = toSerialNumber(value);
+  if (!serial) {
+    throw new ValidationError(
+      field,
+      "A serial number is 1 to 40 hexadecimal characters (bytes may be separated by colons).",
+    );
   }
-  return value.toUpperCase() as SerialNumber;
+  return serial;
 }
 
 export function isUuid(value: unknown): value is string {

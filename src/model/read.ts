@@ -4,16 +4,37 @@
  */
 import { UpstreamInvalidResponseError } from "./errors.js";
 
-/** An ISO date-time string as a Date; anything else, or an unparseable string, is null. */
+// "2024-05-01", "2024-05-01 10:00:00", "2024-05-01T10:00:00.123": a date and time with no zone.
+const ZONELESS = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$/;
+// Epoch numbers at or above this are milliseconds (from 1973 on); below it, seconds (up to 5138).
+const EPOCH_MS_FROM = 1e11;
+
+/**
+ * A point in time as DigiCert writes one: an ISO 8601 string with a zone; a date or date-time with no zone, read as
+ * UTC (DigiCert ONE keeps UTC; `new Date` would read it as the gateway's local time); or epoch seconds or
+ * milliseconds, as a number or a string of digits. Anything else is null.
+ */
 export function toDate(value: unknown): Date | null {
-  if (typeof value !== "string" || value === "") return null;
-  const date = new Date(value);
+  let date: Date;
+  if (typeof value === "number" || (typeof value === "string" && /^\d{9,16}$/.test(value.trim()))) {
+    const epoch = Number(value);
+    if (!Number.isFinite(epoch) || epoch < 0) return null;
+    date = new Date(epoch >= EPOCH_MS_FROM ? epoch : epoch * 1000);
+  } else if (typeof value === "string" && value.trim() !== "") {
+    const text = value.trim();
+    date = new Date(
+      ZONELESS.test(text) ? `${text.replace(" ", "T")}${text.length === 10 ? "T00:00:00" : ""}Z` : text,
+    );
+  } else {
+    return null;
+  }
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-/** A count: a non-negative integer, else null. */
+/** A count: a non-negative integer, or a string of digits (some answers quote numbers); else null. */
 export function count(value: unknown): number | null {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : null;
+  const number = typeof value === "string" && /^\d{1,15}$/.test(value.trim()) ? Number(value) : value;
+  return typeof number === "number" && Number.isSafeInteger(number) && number >= 0 ? number : null;
 }
 
 /** One of `list`, read trimmed and uppercased (DigiCert spells its enums in several cases); else null. */

@@ -7,7 +7,7 @@
 import type { GatewayContext } from "../context.js";
 import type { DtmClient } from "../datasources/dtm/client.js";
 import type { IotClient } from "../datasources/iot/client.js";
-import type { BatchJob, BatchJobKind } from "../model/batch.js";
+import type { BatchDecision, BatchJob, BatchJobKind } from "../model/batch.js";
 import type { DtmBatchJobId } from "../model/dtm/ids.js";
 import type { BatchJobId } from "../model/iot/ids.js";
 
@@ -17,8 +17,6 @@ export type JobRef =
   | { kind: "DTM_DEVICE_REGISTRATION"; id: DtmBatchJobId }
   /** A bare job id (a UUID, lower case): either product's. */
   | { kind: null; id: string };
-
-export type BatchDecision = "approve" | "reject";
 
 /** The job id type of each product. */
 export interface JobIdOf {

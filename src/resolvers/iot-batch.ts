@@ -1,7 +1,7 @@
 /**
- * IoT batch enrollment use cases (GraphQL-free): create a job from an uploaded data file, approve or
- * reject it, read it, and read its JSON download. Everything the gateway can check is checked before
- * the upload is sent; creating and deciding are never resent.
+ * IoT batch enrollment use cases (GraphQL-free): create a job from an uploaded data file, and read its JSON
+ * download and file link (approve and reject: ./batch-jobs.ts; reads: the loaders). Everything the gateway can
+ * check is checked before the upload is sent; creating is never resent.
  *
  * Layer: may import context, loaders, stores, datasources (types), model and batch-file; never schema.
  */

@@ -70,7 +70,7 @@ export async function revokeDeviceCertificate(
   checkIotRevocationReason(reason);
   const existing = await ctx.loaders.deviceCertificate.load(ref);
   if (!existing) throw new DeviceCertificateNotFoundError(ref);
-  await ctx.services.iot.revokeCertificate(existing.id, reason);
+  await ctx.services.iot.revokeCertificate(existing.id, reason, ref);
   ctx.loaders.deviceCertificate.clear(ref);
   return { kind: "revoked", ref: existing.id };
 }

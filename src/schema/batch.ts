@@ -15,7 +15,7 @@ import { type BuilderTypes, builder } from "./builder.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
 
 /*
- * Batch jobs. `BatchJob` is what every kind of job shows: IoT Trust Manager batch enrollment (here) and
+ * Batch jobs. `BatchJob` is what every kind of job shows: IoT Trust Manager batch enrollment (./iot-batch-job.ts) and
  * Device Trust Manager batch registration (./dtm.ts). Both take their data file as a GraphQL multipart
  * upload (https://github.com/jaydenseric/graphql-multipart-request-spec), streamed to disk by
  * useStreamedUploads: the `File` scalar.

@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, type ValueNode } from "graphql";
 import { DateTimeResolver } from "graphql-scalars";
-import { isSerialNumber, isUuid, type SerialNumber, type Uuid } from "../model/ids.js";
+import { isSerialNumber, isUuid, type SerialNumber, toSerialNumber, type Uuid } from "../model/ids.js";
 import { builder } from "./builder.js";
 
 builder.addScalarType("DateTime", DateTimeResolver);
@@ -20,12 +20,17 @@ function checked(name: string, description: string, check: (value: string) => bo
   return { parseValue, parseLiteral };
 }
 
-const serial = checked("SerialNumber", "1 to 40 hexadecimal characters.", isSerialNumber);
+const serial = checked(
+  "SerialNumber",
+  "1 to 40 hexadecimal characters (bytes may be separated by colons).",
+  isSerialNumber,
+);
 builder.scalarType("SerialNumber", {
-  description: "A certificate serial number: 1 to 40 hexadecimal characters, normalised to uppercase.",
+  description:
+    "A certificate serial number: 1 to 40 hexadecimal characters, or hex bytes separated by colons or spaces; normalised to uppercase hex without separators, as DigiCert prints it.",
   serialize: (value) => value,
-  parseValue: (value) => serial.parseValue(value).toUpperCase() as SerialNumber,
-  parseLiteral: (ast) => serial.parseLiteral(ast).toUpperCase() as SerialNumber,
+  parseValue: (value) => toSerialNumber(serial.parseValue(value)) as SerialNumber,
+  parseLiteral: (ast) => toSerialNumber(serial.parseLiteral(ast)) as SerialNumber,
 });
 
 const uuid = checked("UUID", "a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6.", isUuid);

@@ -343,5 +343,20 @@ describe("IoT Trust Manager through GraphQL", () => {
     });
     const again = await stack.gql<{ revokeDeviceCertificate: any }>(revoke, { id: issued.certificateId });
     expect(again.data!.revokeDeviceCertificate.__typename).toBe("AlreadyRevokedError");
+    // Named by its serial, the refusal names the serial the caller sent, not DigiCert's certificate id.
+    const { data } = await stack.gql<{ deviceCertificate: { serialNumber: string } }>(
+      `query($id: String!) { deviceCertificate(id: $id) { serialNumber } }`,
+      { id: issued.certificateId },
+    );
+    const serial = data!.deviceCertificate.serialNumber;
+    const bySerial = await stack.gql<{ revokeDeviceCertificate: any }>(
+      revoke.replace("... on Error { code }", "... on AlreadyRevokedError { code message serialNumber }"),
+      { id: serial },
+    );
+    expect(bySerial.data!.revokeDeviceCertificate).toMatchObject({
+      __typename: "AlreadyRevokedError",
+      serialNumber: serial,
+      message: `Certificate ${serial} is already revoked.`,
+    });
   });
 });

@@ -30,6 +30,7 @@ import {
   toDeviceGroupPage,
 } from "../../model/dtm/policy.js";
 import { type DeviceRegistrationRequest, toRegisteredDeviceId } from "../../model/dtm/registration.js";
+import type { BatchDecision } from "../../model/batch.js";
 import type { Page } from "../../model/read.js";
 import type {
   WireDtmBatchFields,
@@ -273,7 +274,7 @@ export class DtmClient {
   }
 
   /** 204 [I]; only a PENDING_APPROVAL job can be approved or rejected (else 400). Never resent. */
-  decideBatchJob(id: DtmBatchJobId, decision: "approve" | "reject"): Promise<void> {
+  decideBatchJob(id: DtmBatchJobId, decision: BatchDecision): Promise<void> {
     return this.#call({ idempotent: false, operation: "batchDecide", jobId: id }, async () => {
       await this.http.request({
         operation: decision === "approve" ? "dtm.approveBatchJob" : "dtm.rejectBatchJob",

@@ -1,3 +1,4 @@
+import type { BatchDecision } from "../../model/batch.js";
 import type { Page } from "../../model/read.js";
 import type { RevocationReason } from "../../model/tlm/certificate.js";
 import { type BatchJobId, type DeviceCertificateRef, type IotProfileId } from "../../model/iot/ids.js";
@@ -175,10 +176,13 @@ export class IotClient {
     });
   }
 
-  /** 204. Not idempotent: a second revoke is a 400. `reason` is checked (IoT takes fewer reasons) before sending. */
-  revokeCertificate(ref: DeviceCertificateRef, reason: RevocationReason): Promise<void> {
+  /**
+   * 204. Not idempotent: a second revoke is a 400. `reason` is checked (IoT takes fewer reasons) before sending.
+   * `about` is the id or serial the caller named, which errors repeat (default `ref`).
+   */
+  revokeCertificate(ref: DeviceCertificateRef, reason: RevocationReason, about: string = ref): Promise<void> {
     const wireReason = toWireIotRevocationReason(reason);
-    return this.#call({ idempotent: false, operation: "revoke", certificate: ref }, async () => {
+    return this.#call({ idempotent: false, operation: "revoke", certificate: about }, async () => {
       await this.http.request({
         operation: "iot.revokeCertificate",
         method: "PUT",
@@ -260,7 +264,7 @@ export class IotClient {
   }
 
   /** 204; only a PENDING_APPROVAL job can be approved or rejected (else 400). Never resent. */
-  decideBatchJob(id: BatchJobId, decision: "approve" | "reject"): Promise<void> {
+  decideBatchJob(id: BatchJobId, decision: BatchDecision): Promise<void> {
     return this.#call({ idempotent: false, operation: "batchDecide", jobId: id }, async () => {
       await this.http.request({
         operation: decision === "approve" ? "iot.approveBatchJob" : "iot.rejectBatchJob",

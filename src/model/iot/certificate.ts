@@ -1,6 +1,6 @@
 /** IoT device certificates: records, list filters and revocation reasons. */
 import { UpstreamInvalidResponseError, ValidationError } from "../errors.js";
-import { isSerialNumber, isUuid, parseSerialNumber, type SerialNumber } from "../ids.js";
+import { isSerialNumber, toSerialNumber, isUuid, parseSerialNumber, type SerialNumber } from "../ids.js";
 import { text } from "../input.js";
 import { chainPem, leafAndChain } from "../pem.js";
 import { oneOf, type Page, toDate, toPage } from "../read.js";
@@ -82,7 +82,7 @@ export function toDeviceCertificate(wire: WireDeviceCertificate): DeviceCertific
   const status = oneOf(CERTIFICATE_STATUSES, wire.status) ?? "UNKNOWN";
   return {
     id: wire.id.toLowerCase() as DeviceCertificateId,
-    serialNumber: wire.serial_number.toUpperCase() as SerialNumber,
+    serialNumber: toSerialNumber(wire.serial_number) as SerialNumber,
     status,
     commonName: wire.common_name || null,
     deviceIdentifier: wire.device_identifier || null,

@@ -1,6 +1,6 @@
 /** What an IoT enrollment or renewal answered: the certificate, and a generated private key at most once. */
 import { UpstreamInvalidResponseError } from "../errors.js";
-import { isSerialNumber, isUuid, type SerialNumber } from "../ids.js";
+import { isSerialNumber, toSerialNumber, isUuid, type SerialNumber } from "../ids.js";
 import { leafAndChain } from "../pem.js";
 import type { ChainEntry } from "../tlm/certificate.js";
 import type { PrivateKeyFormat } from "./enums.js";
@@ -50,7 +50,7 @@ export function toDeviceEnrollmentOutcome(
   return {
     certificate: {
       id: wire.certificate_id.toLowerCase() as DeviceCertificateId,
-      serialNumber: wire.serial_number ? (wire.serial_number.toUpperCase() as SerialNumber) : null,
+      serialNumber: wire.serial_number ? (toSerialNumber(wire.serial_number) as SerialNumber) : null,
       requestId: typeof wire.certificate_request_id === "string" ? wire.certificate_request_id : null,
       status: typeof wire.status === "string" ? wire.status.toUpperCase() : null,
       result: typeof wire.result === "string" ? wire.result.toUpperCase() : null,

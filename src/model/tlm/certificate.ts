@@ -1,6 +1,13 @@
 /** Trust Lifecycle Manager certificates: details, search, additional formats, and what issue/renew/pickup answer. */
 import { UpstreamInvalidResponseError, ValidationError } from "../errors.js";
-import { isSerialNumber, isUuid, type RequestId, type SerialNumber, type Uuid } from "../ids.js";
+import {
+  isSerialNumber,
+  toSerialNumber,
+  isUuid,
+  type RequestId,
+  type SerialNumber,
+  type Uuid,
+} from "../ids.js";
 import { count, type Page, toDate } from "../read.js";
 import type {
   WireAdditionalFormats,
@@ -78,7 +85,7 @@ export function toCertificate(wire: WireCertificateDetails): Certificate {
   }
   if (typeof wire.certificate !== "string") throw new UpstreamInvalidResponseError();
   return {
-    serialNumber: wire.serial_number.toUpperCase() as SerialNumber,
+    serialNumber: toSerialNumber(wire.serial_number) as SerialNumber,
     status: toStatus(wire.status),
     commonName: wire.common_name ?? null,
     validFrom: toDate(wire.valid_from),
@@ -121,7 +128,7 @@ export function toEnrollmentOutcome(
     if (typeof wire.certificate !== "string") throw new UpstreamInvalidResponseError();
     return {
       kind: "issued",
-      serialNumber: wire.serial_number.toUpperCase() as SerialNumber,
+      serialNumber: toSerialNumber(wire.serial_number) as SerialNumber,
       pem: wire.certificate,
     };
   }
