@@ -191,7 +191,9 @@ export function buildApp(config: AppConfig): App {
 
   // Files (batch downloads) are streamed by their own route; everything else is yoga's.
   const downloads = createDownloadHandler({ authenticate, logger, basePath: DOWNLOADS_BASE_PATH });
-  const server: Server = createServer((req, res) => {
+  // Idle keep-alive sockets stay open longer than clients keep theirs (undici: 4 s, load balancers: 60 s), so the
+  // client always closes first: a server that closes first races the client's next request into ECONNRESET.
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     void downloads(req, res).then((handled) => (handled ? undefined : yoga(req, res)));
   });
   const ws = attachGraphqlWs(server, yoga as never, {
