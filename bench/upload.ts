@@ -136,7 +136,7 @@ async function encryptionCertificate(): Promise<string> {
   return cert.toString("pem");
 }
 
-/** The gateway's and the simulator's row cap (DTM_BATCH_FILE_LIMITS.maxRows, dtmBatchLimits.maxRows). */
+/** The gateway's and the simulator's row cap (BATCH_FILE_LIMITS.maxRows, dtmBatchLimits.maxRows). */
 const MAX_ROWS = 1_000_000;
 const ORGANIZATION = "Example Devices Manufacturing and Industrial Automation Division";
 

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import { join } from "node:path";
 import * as x509 from "@peculiar/x509";
+import * as asn1js from "asn1js";
 import { SimulatorDataError } from "./errors.js";
 import { readFileIfExists, writeFileAtomic } from "./fs-atomic.js";
 
@@ -32,6 +33,20 @@ export const SUBJECT_ATTRIBUTES = {
   organization_units: { oid: "2.5.4.11", multiple: true },
   common_name: { oid: "2.5.4.3", multiple: false },
   email: { oid: "1.2.840.113549.1.9.1", multiple: false },
+  // TLM only: the rest of S1's request keys and the tutorial's details example (after the CN, so DNs with none of
+  // these keep their order).
+  serial_number: { oid: "2.5.4.5", multiple: false },
+  unique_identifier: { oid: "2.5.4.45", multiple: false },
+  description: { oid: "2.5.4.13", multiple: true },
+  unstructured_name: { oid: "1.2.840.113549.1.9.2", multiple: true },
+  unstructured_address: { oid: "1.2.840.113549.1.9.8", multiple: true },
+  pseudonym: { oid: "2.5.4.65", multiple: false },
+  user_identifier: { oid: "0.9.2342.19200300.100.1.1", multiple: false },
+  dn_qualifier: { oid: "2.5.4.46", multiple: false },
+  title: { oid: "2.5.4.12", multiple: false },
+  given_name: { oid: "2.5.4.42", multiple: false },
+  surname: { oid: "2.5.4.4", multiple: false },
+  organization_identifier: { oid: "2.5.4.97", multiple: false },
 } as const;
 export type SubjectType = keyof typeof SUBJECT_ATTRIBUTES;
 export type SubjectValues = Partial<Record<SubjectType, string[]>>;
@@ -41,6 +56,22 @@ export const SUBJECT_TYPES = Object.keys(SUBJECT_ATTRIBUTES) as SubjectType[];
 export const SAN_TYPES = { dns_names: "dns", ip_addresses: "ip", emails: "email", uris: "url" } as const;
 export type SanType = keyof typeof SAN_TYPES;
 export type SanValues = Partial<Record<SanType, string[]>>;
+
+/**
+ * SANs only TLM's request takes [C] S1, kept as requested (and persisted with the certificate, to renew with):
+ * user principal names, registered ids, and other names (Microsoft GUIDs and raw other names).
+ */
+export interface ExtraSanValues {
+  readonly user_principal_names?: readonly string[];
+  readonly registered_ids?: readonly string[];
+  readonly other_names?: {
+    readonly guid?: readonly string[];
+    readonly raw_other_names?: readonly {
+      readonly oid: string;
+      readonly values: readonly { readonly label: string; readonly value: string }[];
+    }[];
+  };
+}
 
 export const EKU = { serverAuth: "1.3.6.1.5.5.7.3.1", clientAuth: "1.3.6.1.5.5.7.3.2" } as const;
 
@@ -100,6 +131,10 @@ function nameFrom(subject: SubjectValues): x509.Name {
     const { oid } = SUBJECT_ATTRIBUTES[type];
     for (const value of subject[type] ?? []) {
       // Explicit string types: @peculiar/x509 would otherwise read a leading "#" as hex and unescape quotes.
+      if (type === "unique_identifier") {
+        rdns.push({ [oid]: [uniqueIdentifierDer(value)] });
+        continue;
+      }
       const encoded =
         type === "email" || type === "domain_component"
           ? { ia5String: value }
@@ -110,6 +145,71 @@ function nameFrom(subject: SubjectValues): x509.Name {
     }
   }
   return new x509.Name(rdns);
+}
+
+/** x500UniqueIdentifier is a BIT STRING: the bytes of a hex value, else of its UTF-8 text; "#" + DER hex for the library. */
+function uniqueIdentifierDer(value: string): string {
+  const bytes = /^([0-9a-f]{2})+$/i.test(value) ? Buffer.from(value, "hex") : Buffer.from(value, "utf8");
+  const der = new asn1js.BitString({ valueHex: new Uint8Array(bytes).buffer, unusedBits: 0 }).toBER();
+  return `#${Buffer.from(der).toString("hex")}`;
+}
+
+const GUID_TEXT = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
+const GUID_HEX = /^0x([0-9a-f]{32})$/i;
+
+/** A GUID in any form S1's example shows (UUID, braced UUID, 0x + 32 hex), as the library's UUID text; else null. */
+export function guidText(value: string): string | null {
+  const uuid = GUID_TEXT.exec(value)?.[1];
+  if (uuid) return uuid.toLowerCase();
+  const hex = GUID_HEX.exec(value)?.[1]?.toLowerCase();
+  return hex
+    ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+    : null;
+}
+
+/**
+ * DER of each extra SAN: UPN and GUID otherNames and registeredIDs through the library, and each raw other name as an
+ * otherName of its OID whose value is one UTF8String of its `label=value` pairs joined by "; " (DigiCert documents
+ * no encoding for raw other names [I]).
+ */
+function extraSanDer(extra: ExtraSanValues): ArrayBuffer[] {
+  const names: ArrayBuffer[] = [];
+  for (const upn of extra.user_principal_names ?? []) names.push(new x509.GeneralName("upn", upn).rawData);
+  for (const guid of extra.other_names?.guid ?? []) {
+    names.push(new x509.GeneralName("guid", guidText(guid) ?? guid).rawData);
+  }
+  for (const id of extra.registered_ids ?? []) names.push(new x509.GeneralName("id", id).rawData);
+  for (const raw of extra.other_names?.raw_other_names ?? []) {
+    const text = raw.values.map((v) => `${v.label}=${v.value}`).join("; ");
+    const otherName = new asn1js.Constructed({
+      idBlock: { tagClass: 3, tagNumber: 0 },
+      value: [
+        new asn1js.ObjectIdentifier({ value: raw.oid }),
+        new asn1js.Constructed({
+          idBlock: { tagClass: 3, tagNumber: 0 },
+          value: [new asn1js.Utf8String({ value: text })],
+        }),
+      ],
+    });
+    names.push(otherName.toBER());
+  }
+  return names;
+}
+
+/** The SubjectAltName extension: the JSON-expressible names, then the extra ones (DER), in one GeneralNames. */
+function sanExtension(
+  sans: SanValues,
+  extra: ExtraSanValues | undefined,
+  critical?: boolean,
+): x509.Extension | null {
+  const names = sanNames(sans);
+  const extraNames = extra ? extraSanDer(extra) : [];
+  if (extraNames.length === 0) {
+    return names.length > 0 ? new x509.SubjectAlternativeNameExtension(names, critical) : null;
+  }
+  const all = [...names.map((name) => new x509.GeneralName(name.type, name.value).rawData), ...extraNames];
+  const sequence = new asn1js.Sequence({ value: all.map((der) => asn1js.fromBER(der).result) });
+  return new x509.Extension("2.5.29.17", critical ?? false, sequence.toBER());
 }
 
 function sanNames(sans: SanValues): x509.JsonGeneralNames {
@@ -139,6 +239,8 @@ export interface IssueSpec {
   readonly publicKey: x509.PublicKey;
   readonly subject: SubjectValues;
   readonly sans: SanValues;
+  /** TLM only: UPNs, registered ids and other names, after `sans`. */
+  readonly extraSans?: ExtraSanValues;
   readonly sanCritical?: boolean;
   readonly notBefore: Date;
   readonly notAfter: Date;
@@ -305,8 +407,8 @@ export class CertificateAuthority {
       await this.#subjectKeyId(spec.publicKey),
       this.authorityKeyId,
     ];
-    const names = sanNames(spec.sans);
-    if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, spec.sanCritical));
+    const san = sanExtension(spec.sans, spec.extraSans, spec.sanCritical);
+    if (san) extensions.push(san);
     const certificate = await x509.X509CertificateGenerator.create({
       serialNumber: spec.serialNumber,
       subject: nameFrom(spec.subject),

@@ -56,6 +56,12 @@ export interface SimulatorOptions {
   dtmBatchLimits?: DtmBatchLimits;
   /** Serve HTTPS; a certificate from issueClientCertificate() then authenticates without x-api-key. */
   tls?: boolean;
+  /**
+   * How TLM certificate details and certificate-search items carry `certificate`: "pem" (default; the tutorial) or
+   * "base64", bare base64 DER as in the published spec's example. Issue, renew, pickup and additional-formats answers
+   * stay PEM, as documented.
+   */
+  certificateEncoding?: "pem" | "base64";
   logger?: false | SimulatorLogger;
 }
 
@@ -184,6 +190,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   );
   const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
   const logger = options.logger || undefined;
+  const certificateEncoding = options.certificateEncoding ?? "pem";
+  if (certificateEncoding !== "pem" && certificateEncoding !== "base64") {
+    throw new SimulatorOptionError("certificateEncoding", 'certificateEncoding must be "pem" or "base64"');
+  }
 
   let ca = dataDir ? await CertificateAuthority.load(dataDir) : undefined;
   if (!ca) {
@@ -228,7 +238,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   const server = new SimulatorServer({ host, port, latencyMs, credentials: CALLERS, tls, logger });
-  registerTlmRoutes(server, { state, ca, pickupDelayMs });
+  registerTlmRoutes(server, { state, ca, pickupDelayMs, certificateEncoding });
   const iot = registerIotRoutes(server, {
     state,
     ca,

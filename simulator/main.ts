@@ -39,6 +39,13 @@ function booleanEnv(name: string): boolean {
   throw new EnvironmentError(`${name} must be true or false`);
 }
 
+function encodingEnv(name: string): "pem" | "base64" {
+  const raw = (process.env[name] ?? "").trim().toLowerCase();
+  if (raw === "" || raw === "pem") return "pem";
+  if (raw === "base64") return "base64";
+  throw new EnvironmentError(`${name} must be pem or base64`);
+}
+
 function readEnvironment(): { options: SimulatorOptions; logLevel: string } {
   const host = process.env.SIMULATOR_HOST || "127.0.0.1";
   if (!isIP(host) && !HOSTNAME.test(host))
@@ -63,6 +70,7 @@ function readEnvironment(): { options: SimulatorOptions; logLevel: string } {
         : { dtmJobStepMs: integerEnv("SIMULATOR_DTM_JOB_STEP_MS", 0, 86_400_000) }),
       dataDir: dataDir === "" ? undefined : resolve(dataDir),
       tls: booleanEnv("SIMULATOR_TLS"),
+      certificateEncoding: encodingEnv("SIMULATOR_CERTIFICATE_ENCODING"),
     },
     logLevel,
   };

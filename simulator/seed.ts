@@ -31,6 +31,7 @@ export const PROFILE_IDS: {
   readonly noDuplicates: string;
   readonly deleted: string;
   readonly desktopClient: string;
+  readonly tutorialSample: string;
 } = Object.freeze({
   webServer: "2bd34fba-fac7-4d59-b6c5-29a0b2b2435d",
   approval: "a2f5247d-c108-421d-8202-0be85b046d69",
@@ -39,6 +40,7 @@ export const PROFILE_IDS: {
   noDuplicates: "2759a661-0276-4285-bb6d-6b938b51dab5",
   deleted: "928887c5-b49c-4d25-bf26-e4a4b75a86cc",
   desktopClient: "37881f30-4830-4622-9269-a08a4bb29609",
+  tutorialSample: "5d1c9b7e-3f2a-4c8d-9e6b-7a1f0c2d4e58",
 });
 
 const ENGINEERING = { id: "ac2f50a9-3e90-4556-a8ad-e3dde96778ed", name: "Engineering" };
@@ -75,6 +77,8 @@ export const CALLERS: ReadonlyMap<string, Caller> = new Map<string, Caller>([
 ]);
 
 const TLS_KEYS = ["2048", "3072", "4096", "P-256", "P-384"];
+// The tutorial's sample profile's custom extended key usage.
+const ADOBE_PDF_SIGNING = "1.2.840.113583.1.1.7";
 const optional = (type: SubjectRule["type"]): SubjectRule => ({ type, mandatory: false });
 const commonName: SubjectRule = { type: "common_name", mandatory: true };
 
@@ -149,6 +153,7 @@ export const PROFILES: readonly ProfileDefinition[] = [
     extendedKeyUsages: [EKU.clientAuth],
     tls: false,
     template: DEVICE_TEMPLATE,
+    seatType: "DEVICE_SEAT",
   },
   {
     ...webServer,
@@ -201,6 +206,57 @@ export const PROFILES: readonly ProfileDefinition[] = [
     extendedKeyUsages: [EKU.clientAuth],
     tls: false,
     template: CLIENT_TEMPLATE,
+    seatType: "USER_SEAT",
+  },
+  {
+    // The tutorial's sample profile (shared/digicert-docs): domain_component mandatory, a FIXED_VALUE street address,
+    // a mandatory email SAN and an optional UPN, PKCS#7 delivery, key escrow and a custom EKU; plus, optional, every
+    // other subject attribute and SAN kind TLM's request takes.
+    ...webServer,
+    id: PROFILE_IDS.tutorialSample,
+    name: "Tutorial sample profile",
+    duplicateCertPolicy: false,
+    deliveryFormat: "PKCS7",
+    subject: [
+      commonName,
+      { type: "domain_component", mandatory: true },
+      optional("organization_name"),
+      { type: "street_address", mandatory: true, fixedValue: "20 Cooper Square" },
+      { type: "country", mandatory: true },
+      { type: "locality", mandatory: true },
+      { type: "state", mandatory: true },
+      { type: "postal_code", mandatory: true },
+      optional("organization_units"),
+      optional("email"),
+      optional("serial_number"),
+      optional("unique_identifier"),
+      optional("description"),
+      optional("unstructured_name"),
+      optional("unstructured_address"),
+      optional("pseudonym"),
+      optional("user_identifier"),
+      optional("dn_qualifier"),
+      optional("title"),
+      optional("given_name"),
+      optional("surname"),
+      optional("organization_identifier"),
+    ],
+    san: {
+      critical: false,
+      rules: [
+        { type: "emails", mandatory: true },
+        { type: "dns_names", mandatory: false },
+        { type: "ip_addresses", mandatory: false },
+        { type: "uris", mandatory: false },
+      ],
+    },
+    extraSanTypes: ["user_principal_names", "registered_ids", "other_names"],
+    extendedKeyUsages: [EKU.serverAuth, EKU.clientAuth, ADOBE_PDF_SIGNING],
+    customExtendedKeyUsages: [ADOBE_PDF_SIGNING],
+    automatedRenewal: true,
+    keyEscrow: { enabled: true, deploymentMode: "CLOUD", dualAdminRecovery: true },
+    tls: false,
+    seatType: "USER_SEAT",
   },
 ];
 
@@ -217,6 +273,9 @@ export function profileJson(profile: ProfileDefinition, ca: CertificateAuthority
     signature_algorithm: profile.signatureAlgorithm,
     publish_to_public_directory: false,
     renewal_period_days: profile.renewalPeriodDays,
+    // The tutorial shows both, with the same value.
+    renewal_window_days: profile.renewalPeriodDays,
+    automated_renewal: profile.automatedRenewal ?? false,
     duplicate_cert_policy: profile.duplicateCertPolicy,
     override_cert_validity_via_api: profile.overrideValidity,
     certificate_delivery_format: profile.deliveryFormat,
@@ -225,6 +284,16 @@ export function profileJson(profile: ProfileDefinition, ca: CertificateAuthority
     enrollment_method: profile.enrollmentMethod,
     authentication_method: profile.authenticationMethod,
     private_key_attributes: { key_size: profile.defaultKey },
+    key_escrow_policy: {
+      key_escrow_enabled: profile.keyEscrow?.enabled ?? false,
+      ...(profile.keyEscrow?.deploymentMode
+        ? { key_escrow_deployment_mode: profile.keyEscrow.deploymentMode }
+        : {}),
+      ...(profile.keyEscrow?.dualAdminRecovery !== undefined
+        ? { dual_admin_recovery: profile.keyEscrow.dualAdminRecovery }
+        : {}),
+    },
+    custom_extended_key_usages: [...(profile.customExtendedKeyUsages ?? [])],
     allowed_key_sizes: [...profile.allowedKeys],
     certificate: {
       subject: {
@@ -242,7 +311,10 @@ export function profileJson(profile: ProfileDefinition, ca: CertificateAuthority
       extensions: {
         san: {
           critical: profile.san.critical,
-          attributes: profile.san.rules.map((rule) => ({
+          attributes: [
+            ...profile.san.rules,
+            ...(profile.extraSanTypes ?? []).map((type) => ({ type, mandatory: false })),
+          ].map((rule) => ({
             type: rule.type,
             mandatory: rule.mandatory,
             multiple: true,

@@ -34,7 +34,7 @@ export interface SimulatorLogger {
   error(object: object, message?: string): void;
 }
 
-export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export interface ApiRequest {
   readonly params: Readonly<Record<string, string | undefined>>;

@@ -6,6 +6,7 @@ import {
   type CertificateAuthority,
   DAY_MS,
   describeKey,
+  type ExtraSanValues,
   randomSerialNumber,
   type SanType,
   type SanValues,
@@ -60,6 +61,18 @@ export interface ProfileDefinition {
   /** TLS profiles put the common name in a DNS SAN when no SAN was asked for. */
   readonly tls: boolean;
   readonly template: { readonly id: string; readonly name: string; readonly trust_type: string };
+  /** TLM certificate-search's seat_type_id of the seats this profile issues to; default SERVER_SEAT. */
+  readonly seatType?: "USER_SEAT" | "DEVICE_SEAT" | "SERVER_SEAT";
+  /** TLM SANs beyond SanType this profile takes (user_principal_names, registered_ids, other_names). */
+  readonly extraSanTypes?: readonly (keyof ExtraSanValues)[];
+  /** The tutorial's profile fields: `automated_renewal`, `custom_extended_key_usages`, `key_escrow_policy`. */
+  readonly automatedRenewal?: boolean;
+  readonly customExtendedKeyUsages?: readonly string[];
+  readonly keyEscrow?: {
+    readonly enabled: boolean;
+    readonly deploymentMode?: string;
+    readonly dualAdminRecovery?: boolean;
+  };
 }
 
 export type StoredStatus = "issued" | "revoked" | "suspended";
@@ -86,6 +99,10 @@ export interface CertificateRecord {
   status: StoredStatus;
   revocation?: Revocation;
   notes: string;
+  /** TLM only: the extra SANs it was issued with (kept to renew with). */
+  extraSans?: ExtraSanValues;
+  /** TLM only: the issue request's `tags`. */
+  tags?: string[];
 }
 
 /** An approval-profile request waiting for pickup; everything needed to issue it later is resolved up front. */
@@ -101,6 +118,8 @@ export interface PendingRequest {
   readonly deliveryFormat: string;
   readonly includeCaChain: boolean;
   serialNumber?: string;
+  readonly extraSans?: ExtraSanValues;
+  readonly tags?: readonly string[];
 }
 
 export interface IssueInput {
@@ -112,6 +131,9 @@ export interface IssueInput {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly notes?: string;
+  /** TLM only: UPNs, registered ids and other names beyond `sans`. */
+  readonly extraSans?: ExtraSanValues;
+  readonly tags?: readonly string[];
 }
 
 interface StateFile {
@@ -353,6 +375,7 @@ export class SimulatorState {
       publicKey: input.publicKey,
       subject: input.subject,
       sans: input.sans,
+      ...(input.extraSans ? { extraSans: input.extraSans } : {}),
       sanCritical: input.profile.san.critical,
       notBefore: input.notBefore,
       notAfter: input.notAfter,
@@ -374,6 +397,8 @@ export class SimulatorState {
       sans: input.sans,
       status: "issued",
       notes: input.notes ?? "",
+      ...(input.extraSans ? { extraSans: input.extraSans } : {}),
+      ...(input.tags && input.tags.length > 0 ? { tags: [...input.tags] } : {}),
     };
     this.certificates.set(record.serialNumber, record);
     return record;

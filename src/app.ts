@@ -19,6 +19,7 @@ import { IotClient } from "./datasources/iot/client.js";
 import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import { DomainError, ValidationError } from "./model/errors.js";
+import { createBootstrapDownloadHandler } from "./http/bootstrap-download.js";
 import { createDownloadHandler, DOWNLOADS_BASE_PATH } from "./http/downloads.js";
 import { fingerprintOf, IdempotencyStore } from "./stores/idempotency.js";
 import { createJobKindCache } from "./stores/job-kinds.js";
@@ -191,10 +192,18 @@ export function buildApp(config: AppConfig): App {
 
   // Files (batch downloads) are streamed by their own route; everything else is yoga's.
   const downloads = createDownloadHandler({ authenticate, logger, basePath: DOWNLOADS_BASE_PATH });
+  // Before the batch downloads, which answer every path under DOWNLOADS_BASE_PATH they do not serve.
+  const bootstrapDownloads = createBootstrapDownloadHandler({
+    authenticate,
+    logger,
+    basePath: DOWNLOADS_BASE_PATH,
+  });
   // Idle keep-alive sockets stay open longer than clients keep theirs (undici: 4 s, load balancers: 60 s), so the
   // client always closes first: a server that closes first races the client's next request into ECONNRESET.
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    void downloads(req, res).then((handled) => (handled ? undefined : yoga(req, res)));
+    void bootstrapDownloads(req, res)
+      .then((handled) => handled || downloads(req, res))
+      .then((handled) => (handled ? undefined : yoga(req, res)));
   });
   const ws = attachGraphqlWs(server, yoga as never, {
     path: GRAPHQL_PATH,

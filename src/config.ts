@@ -50,7 +50,12 @@ export interface Config {
   /** Send each caller's own `x-api-key` to DigiCert instead of the tenant's configured credentials. */
   passthroughApiKey: boolean;
   defences: Defences;
-  simulator: { dataDir: string; latencyMs: number };
+  simulator: {
+    dataDir: string;
+    latencyMs: number;
+    /** How the built-in simulator sends TLM certificates: PEM, or bare base64 DER as DigiCert's published spec shows. */
+    certificateEncoding: "pem" | "base64";
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -98,6 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
     simulator: {
       dataDir: env.SIMULATOR_DATA_DIR?.trim() || ".simulator-data",
       latencyMs: int(env, "SIMULATOR_LATENCY_MS", 0, 0, 60_000),
+      certificateEncoding: oneOf(env, "SIMULATOR_CERTIFICATE_ENCODING", ["pem", "base64"] as const, "pem"),
     },
   };
 }

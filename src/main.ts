@@ -27,6 +27,7 @@ if (config.upstream) {
     port: 0,
     dataDir: config.simulator.dataDir,
     latencyMs: config.simulator.latencyMs,
+    certificateEncoding: config.simulator.certificateEncoding,
     logger: false,
   });
   upstream = {

@@ -31,6 +31,8 @@ export interface DtmDevice {
   readonly batchJobId?: string;
   status: DeviceStatus;
   updatedAt: string;
+  /** The reason given when it was disabled [C: the request's `reason`; kept and shown as `disable_reason` I]. */
+  disableReason?: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ApiError } from "../errors.js";
 import { DtmBatches, type DtmBatchOptions } from "../dtm/batch/routes.js";
-import { deviceJson, newDevice } from "../dtm/devices.js";
+import { BOOTSTRAP_FILE_NAME, bootstrapZip, deviceJson, newDevice } from "../dtm/devices.js";
 import { dtmErrorBody, duplicateName } from "../dtm/errors.js";
 import {
   DTM_ACCOUNT_ID,
@@ -15,7 +15,7 @@ import { checkName, checkRegistration } from "../dtm/registration.js";
 import { DEVICE_STATUSES, type DtmAttribute, type DtmBootstrapPolicy, type DtmDevice } from "../dtm/types.js";
 import { asObject, bodyObject, type JsonObject, paging, UUID } from "../request.js";
 import type { ApiRequest, ApiResponse, Caller, SimulatorServer } from "../server.js";
-import type { SimulatorState } from "../state.js";
+import { isoSeconds, type SimulatorState } from "../state.js";
 
 // Device Trust Manager routes under /devicetrustmanager. Every error, 404s for unknown paths and injected faults
 // included, uses DTM's single-object envelope {"error":{"code","message"}} [C].
@@ -34,6 +34,8 @@ const POLICY_BASE = "/devicetrustmanager/certificate-configuration-service/api/v
 const POLICY_ID = /^IOT_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_BOOTSTRAP = 5;
 const MAX_ATTRIBUTES = 100;
+/** Longest disable reason kept [I: DigiCert documents none]. */
+const MAX_REASON_LENGTH = 255;
 /** [I] key delivery settings of server-side keys; only recorded, no key is generated. */
 const KEY_FORMATS = ["PEM", "DER", "PKCS12"];
 const KEY_SYNTAXES = ["PKCS8", "PKCS1"];
@@ -109,6 +111,9 @@ class DtmApi {
     server.route("POST", `${API}/device/registration`, (request) => this.registerDevice(request));
     server.route("GET", `${API}/device`, (request) => this.listDevices(request));
     server.route("GET", `${API}/device/:id`, (request) => this.getDevice(request));
+    server.route("PATCH", `${API}/device/:id/disable`, (request) => this.disableDevice(request));
+    server.route("PATCH", `${API}/device/:id/delete`, (request) => this.deleteDevice(request));
+    server.route("GET", `${API}/bootstrap-config/download/:device_id`, (request) => this.bootstrap(request));
     this.batches.register(server);
   }
 
@@ -381,14 +386,75 @@ class DtmApi {
   }
 
   getDevice(request: ApiRequest): ApiResponse {
-    const id = request.params.id ?? "";
-    if (!UUID.test(id)) throw ApiError.invalidField("device_id", "device_id must be a UUID");
-    const device = this.#state.dtmDevices.get(id.toLowerCase());
-    if (!device) throw ApiError.notFound("Device not found");
-    if (!request.caller.canUseProfile(device.deviceGroupId)) {
-      throw ApiError.noAccess("User has no access to the device");
+    const device = this.#device(request.caller, request.params.id);
+    return { status: 200, json: deviceJson(device, this.#groups.get(device.deviceGroupId)) };
+  }
+
+  /**
+   * PATCH /api/v4/device/{id}/disable with `{reason}` [C: DigiCert's test, 200]. The reason is required, 1-255
+   * characters [I]; the answer is the device, now DISABLED [I: the body is not documented]. Disabling a disabled device
+   * answers the same 200 and keeps the first reason [I].
+   */
+  async disableDevice(request: ApiRequest): Promise<ApiResponse> {
+    const device = this.#device(request.caller, request.params.id);
+    const body = bodyObject(request.body);
+    const reason = optionalString(body, "reason")?.trim() ?? "";
+    if (reason === "") throw ApiError.invalidField("reason", "reason is required");
+    if (reason.length > MAX_REASON_LENGTH || /[\u0000-\u001f\u007f]/.test(reason)) {
+      throw ApiError.invalidField("reason", `reason must be at most ${MAX_REASON_LENGTH} characters`);
+    }
+    if (device.status !== "DISABLED") {
+      device.status = "DISABLED";
+      device.disableReason = reason;
+      device.updatedAt = isoSeconds(new Date());
+      await this.#state.save();
     }
     return { status: 200, json: deviceJson(device, this.#groups.get(device.deviceGroupId)) };
+  }
+
+  /**
+   * PATCH /api/v4/device/{id}/delete, no body [C: DigiCert's test, 200, after disable]. Only a DISABLED device can be
+   * deleted, else 400 [I: DigiCert's test always disables first]. The answer has no body [I]; the device is gone (404)
+   * and its name is free again in its group.
+   */
+  async deleteDevice(request: ApiRequest): Promise<ApiResponse> {
+    const device = this.#device(request.caller, request.params.id);
+    if (device.status !== "DISABLED") {
+      throw ApiError.invalidRequest("A device must be disabled before it is deleted");
+    }
+    this.#state.removeDtmDevice(device.id);
+    await this.#state.save();
+    return { status: 200 };
+  }
+
+  /**
+   * GET /api/v4/bootstrap-config/download/{device_id}: the device's bootstrap ZIP [C] (contents [I]: see
+   * `bootstrapZip`), `application/zip`, attachment `bootstrap.zip` [I]. A disabled device has none: 400 [I].
+   */
+  bootstrap(request: ApiRequest): ApiResponse {
+    const device = this.#device(request.caller, request.params.device_id);
+    if (device.status === "DISABLED") {
+      throw ApiError.invalidRequest("A disabled device has no bootstrap configuration");
+    }
+    return {
+      status: 200,
+      bytes: bootstrapZip(device),
+      headers: {
+        "content-type": "application/zip",
+        "content-disposition": `attachment; filename="${BOOTSTRAP_FILE_NAME}"`,
+      },
+    };
+  }
+
+  /** A device the caller may use: malformed id 400, unknown 404, another group's 403. */
+  #device(caller: Caller, id: string | undefined): DtmDevice {
+    if (!id || !UUID.test(id)) throw ApiError.invalidField("device_id", "device_id must be a UUID");
+    const device = this.#state.dtmDevices.get(id.toLowerCase());
+    if (!device) throw ApiError.notFound("Device not found");
+    if (!caller.canUseProfile(device.deviceGroupId)) {
+      throw ApiError.noAccess("User has no access to the device");
+    }
+    return device;
   }
 
   #groupJson(group: DtmDeviceGroup): Record<string, unknown> {

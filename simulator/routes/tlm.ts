@@ -6,6 +6,8 @@ import {
   type CertificateAuthority,
   DAY_MS,
   describeKey,
+  type ExtraSanValues,
+  guidText,
   nowSeconds,
   SAN_TYPES,
   type SanType,
@@ -32,17 +34,47 @@ import {
   type ValidityUnit,
 } from "../state.js";
 
+/** How certificate details (and search items) carry `certificate`: PEM (the tutorial) or bare base64 DER (S1). */
+export type CertificateEncoding = "pem" | "base64";
+
 export interface TlmOptions {
   readonly state: SimulatorState;
   readonly ca: CertificateAuthority;
   /** Approval profile: pickup answers PENDING until this long after the request. */
   readonly pickupDelayMs: number;
+  /** Default "pem". */
+  readonly certificateEncoding?: CertificateEncoding;
 }
 
 const HELLO = "Hello from DigiCert ONE - Trust Lifecycle Manager REST API!";
 const SERIAL = /^[0-9a-f]{1,40}$/i;
 const MAX_VALIDITY_DURATION = 100_000;
 const SEARCH_STATUSES = new Set(["issued", "expired", "revoked", "suspended"]);
+const SEAT_TYPES = new Set(["USER_SEAT", "DEVICE_SEAT", "SERVER_SEAT", "IMPORTED_SEAT", "UNMANAGED_SEAT"]);
+/** certificate-search's parameters [C] S1 section 1.7, and paging. Anything else is refused, never ignored. */
+const SEARCH_PARAMETERS = new Set([
+  "offset",
+  "limit",
+  "account_id",
+  "business_unit_id",
+  "business_unit_name",
+  "profile_id",
+  "seat_id",
+  "seat_type_id",
+  "valid_from",
+  "valid_to",
+  "serial_number",
+  "common_name",
+  "aki",
+  "issuing_ca_id",
+  "issuing_ca_name",
+  "issuing_ca_serial_number",
+  "thumbprint",
+  "status",
+]);
+const OID = /^[0-2](\.(0|[1-9]\d{0,9}))+$/;
+const UPN = /^[^@\s]{1,64}@[^@\s]{1,253}$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const REVOCATION_REASONS = new Set([
   "unspecified",
   "key_compromise",
@@ -158,6 +190,120 @@ function resolveSans(
   return sans;
 }
 
+function stringList(value: unknown, field: string, check: (item: string) => boolean): string[] | undefined {
+  const values = stringValues(value, field, true);
+  values?.forEach((item, index) => {
+    if (!check(item))
+      throw ApiError.invalidField(field, `${field.split(".").pop()}[${index}] is not a valid value`);
+  });
+  return values;
+}
+
+/** S1's other_names: `guid[]` (UUID, braced UUID or 0x + 32 hex) and `raw_other_names[{oid, values[{label, value}]}]`. */
+function requestedOtherNames(input: unknown): ExtraSanValues["other_names"] | undefined {
+  if (input === undefined || input === null) return undefined;
+  const field = "attributes.extensions.san.other_names";
+  const other = asObject(input);
+  if (!other) throw ApiError.invalidField(field, "other_names must be an object");
+  const guid = stringList(other.guid, `${field}.guid`, (value) => guidText(value) !== null);
+  let raw: { oid: string; values: { label: string; value: string }[] }[] | undefined;
+  if (other.raw_other_names !== undefined && other.raw_other_names !== null) {
+    const at = `${field}.raw_other_names`;
+    if (!Array.isArray(other.raw_other_names))
+      throw ApiError.invalidField(at, "raw_other_names must be an array");
+    raw = other.raw_other_names.map((entry: unknown) => {
+      const name = asObject(entry);
+      if (!name || typeof name.oid !== "string" || !OID.test(name.oid)) {
+        throw ApiError.invalidField(`${at}.oid`, "each raw other name needs an oid in dotted decimal");
+      }
+      if (!Array.isArray(name.values) || name.values.length === 0) {
+        throw ApiError.invalidField(`${at}.values`, "each raw other name needs values");
+      }
+      return {
+        oid: name.oid,
+        values: name.values.map((item: unknown) => {
+          const pair = asObject(item);
+          const value = typeof pair?.value === "number" ? String(pair.value) : pair?.value;
+          if (!pair || typeof pair.label !== "string" || typeof value !== "string" || CONTROL.test(value)) {
+            throw ApiError.invalidField(
+              `${at}.values`,
+              "each value needs a label and a string or number value",
+            );
+          }
+          return { label: pair.label, value };
+        }),
+      };
+    });
+  }
+  return guid || raw ? { ...(guid ? { guid } : {}), ...(raw ? { raw_other_names: raw } : {}) } : undefined;
+}
+
+/** UPNs, registered ids and GUID other names from the CSR's SAN extension. */
+function csrExtraSans(csr: x509.Pkcs10CertificateRequest): ExtraSanValues {
+  const extension = csr.getExtension("2.5.29.17");
+  if (!(extension instanceof x509.SubjectAlternativeNameExtension)) return {};
+  const names = extension.names.toJSON();
+  const of = (type: string) => names.filter((name) => name.type === type).map((name) => name.value);
+  const [upn, ids, guids] = [of("upn"), of("id"), of("guid")];
+  return {
+    ...(upn.length > 0 ? { user_principal_names: upn } : {}),
+    ...(ids.length > 0 ? { registered_ids: ids } : {}),
+    ...(guids.length > 0 ? { other_names: { guid: guids } } : {}),
+  };
+}
+
+/**
+ * The SAN kinds only TLM takes (user_principal_names, registered_ids, other_names), from the request, else from the
+ * CSR, kept to the ones the profile lists, as with every other SAN type.
+ */
+function resolveExtraSans(
+  profile: ProfileDefinition,
+  attributes: JsonObject,
+  csr: x509.Pkcs10CertificateRequest,
+): ExtraSanValues | undefined {
+  const allowed = new Set(profile.extraSanTypes ?? []);
+  const extensions = asObject(attributes.extensions) ?? {};
+  const san = extensions.san === undefined ? undefined : asObject(extensions.san);
+  const field = "attributes.extensions.san";
+  const source: ExtraSanValues = san
+    ? {
+        user_principal_names: stringList(san.user_principal_names, `${field}.user_principal_names`, (v) =>
+          UPN.test(v),
+        ),
+        registered_ids: stringList(san.registered_ids, `${field}.registered_ids`, (v) => OID.test(v)),
+        other_names: requestedOtherNames(san.other_names),
+      }
+    : csrExtraSans(csr);
+  const kept: ExtraSanValues = {
+    ...(allowed.has("user_principal_names") && source.user_principal_names
+      ? { user_principal_names: source.user_principal_names }
+      : {}),
+    ...(allowed.has("registered_ids") && source.registered_ids
+      ? { registered_ids: source.registered_ids }
+      : {}),
+    ...(allowed.has("other_names") && source.other_names ? { other_names: source.other_names } : {}),
+  };
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+/** `tags` [C] S2: strings, kept with the certificate. */
+function resolveTags(input: unknown): string[] | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (
+    !Array.isArray(input) ||
+    input.length > 100 ||
+    !input.every(
+      (tag) => typeof tag === "string" && tag.trim() !== "" && tag.length <= 255 && !CONTROL.test(tag),
+    )
+  ) {
+    throw ApiError.invalidField(
+      "tags",
+      "tags must be an array of at most 100 strings of 1 to 255 characters",
+    );
+  }
+  return input.length > 0 ? (input as string[]) : undefined;
+}
+
 /** The profile's validity, or the request's when the profile lets the API override it. */
 function resolveValidity(profile: ProfileDefinition, input: unknown): ValiditySpec {
   if (input === undefined || input === null || !profile.overrideValidity) return profile.validity;
@@ -210,6 +356,7 @@ function readIssueBody(body: unknown) {
     validity: root.validity ?? profile.validity,
     deliveryFormat: root.delivery_format ?? profile.delivery_format,
     includeCaChain: root.include_ca_chain ?? profile.include_ca_chain,
+    tags: root.tags ?? profile.tags,
   };
 }
 
@@ -225,6 +372,9 @@ class TlmApi {
   readonly #state: SimulatorState;
   readonly #ca: CertificateAuthority;
   readonly #pickupDelayMs: number;
+  readonly #certificateEncoding: CertificateEncoding;
+  /** The issuing CA's key identifier: the AKI of every certificate the simulator issues. */
+  readonly #authorityKeyId: string;
   readonly #profileJson: ReadonlyMap<string, Record<string, unknown>>;
   /** "profileId\ncommon name" of issues in flight on no-duplicate profiles, so two concurrent requests cannot both pass. */
   readonly #reservedNames = new Set<string>();
@@ -234,6 +384,10 @@ class TlmApi {
     this.#state = options.state;
     this.#ca = options.ca;
     this.#pickupDelayMs = options.pickupDelayMs;
+    this.#certificateEncoding = options.certificateEncoding ?? "pem";
+    this.#authorityKeyId = (
+      options.ca.intermediate.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? ""
+    ).toUpperCase();
     this.#profileJson = new Map(
       [...options.state.profiles.values()].map((profile) => [profile.id, profileJson(profile, options.ca)]),
     );
@@ -285,9 +439,11 @@ class TlmApi {
     if (!attributes) throw ApiError.invalidField("attributes", "attributes must be an object");
     const subject = resolveSubject(profile, attributes, csr);
     const sans = resolveSans(profile, attributes, csr, subject);
+    const extraSans = resolveExtraSans(profile, attributes, csr);
     const validity = resolveValidity(profile, body.validity);
     const deliveryFormat = resolveDeliveryFormat(body.deliveryFormat);
     const includeCaChain = resolveIncludeChain(body.includeCaChain);
+    const tags = resolveTags(body.tags);
     const commonName = subject.common_name?.[0] ?? "";
     const reservation = `${profile.id}\n${commonName.toLowerCase()}`;
     if (!profile.duplicateCertPolicy) {
@@ -313,6 +469,8 @@ class TlmApi {
           validity,
           deliveryFormat,
           includeCaChain,
+          ...(extraSans ? { extraSans } : {}),
+          ...(tags ? { tags } : {}),
         };
         this.#state.pending.set(pending.requestId, pending);
         await this.#state.save();
@@ -325,6 +483,8 @@ class TlmApi {
         publicKey: csr.publicKey,
         subject,
         sans,
+        ...(extraSans ? { extraSans } : {}),
+        ...(tags ? { tags } : {}),
         notBefore,
         notAfter: addValidity(notBefore, validity),
       });
@@ -357,27 +517,61 @@ class TlmApi {
 
   search(request: ApiRequest): ApiResponse {
     const { query, caller } = request;
+    for (const name of new Set(query.keys())) {
+      if (!SEARCH_PARAMETERS.has(name)) {
+        throw ApiError.invalidField(name, `${name} is not a certificate-search parameter`);
+      }
+      if (query.getAll(name).length > 1) throw ApiError.invalidField(name, `${name} may be given only once`);
+    }
     const { offset, limit } = paging(query, 1000);
     const now = Date.now();
     const checks: ((record: CertificateRecord) => boolean)[] = [
       (record) => caller.canUseProfile(record.profileId),
     ];
+    const given = (name: string): string | undefined => {
+      const value = query.get(name);
+      return value === null || value === "" ? undefined : value;
+    };
     const exact = (name: string, pick: (record: CertificateRecord) => string, caseInsensitive = false) => {
-      const wanted = query.get(name);
-      if (wanted === null || wanted === "") return;
+      const wanted = given(name);
+      if (wanted === undefined) return;
       if (caseInsensitive) checks.push((record) => pick(record).toLowerCase() === wanted.toLowerCase());
       else checks.push((record) => pick(record) === wanted);
     };
+    for (const name of ["profile_id", "business_unit_id", "account_id"]) {
+      const value = given(name);
+      if (value !== undefined && !UUID.test(value))
+        throw ApiError.invalidField(name, `${name} must be a UUID`);
+    }
+    const seatType = given("seat_type_id");
+    if (seatType !== undefined && !SEAT_TYPES.has(seatType.toUpperCase())) {
+      throw ApiError.invalidField(
+        "seat_type_id",
+        `seat_type_id must be one of ${[...SEAT_TYPES].join(", ")}`,
+      );
+    }
+    const issuingCaSerial = this.#ca.intermediate.serialNumber.toUpperCase();
     exact("profile_id", (record) => record.profileId, true);
     exact("seat_id", (record) => record.seatId);
+    exact("seat_type_id", (record) => this.#profileOf(record).seatType ?? "SERVER_SEAT", true);
     exact("common_name", (record) => record.commonName, true);
     exact("serial_number", (record) => record.serialNumber, true);
     exact("thumbprint", (record) => record.thumbprint, true);
     exact("business_unit_id", (record) => this.#profileOf(record).businessUnit.id, true);
+    exact("business_unit_name", (record) => this.#profileOf(record).businessUnit.name, true);
     exact("account_id", () => ACCOUNT_ID, true);
     exact("issuing_ca_name", () => this.#ca.intermediateName);
-    const status = query.get("status");
-    if (status !== null && status !== "") {
+    // The issuing CA's id is its certificate's serial, as `ica.id` shows it.
+    exact("issuing_ca_id", () => issuingCaSerial, true);
+    exact("issuing_ca_serial_number", () => issuingCaSerial, true);
+    const aki = given("aki");
+    if (aki !== undefined) {
+      const wanted = aki.replaceAll(":", "").toUpperCase();
+      if (!/^[0-9A-F]+$/.test(wanted)) throw ApiError.invalidField("aki", "aki must be hexadecimal");
+      checks.push(() => wanted === this.#authorityKeyId);
+    }
+    const status = given("status");
+    if (status !== undefined) {
       const wanted = status.split(",").map((value) => value.trim().toLowerCase());
       if (!wanted.every((value) => SEARCH_STATUSES.has(value))) {
         throw ApiError.invalidField("status", "status must be one of ISSUED, EXPIRED, REVOKED, SUSPENDED");
@@ -472,6 +666,8 @@ class TlmApi {
       publicKey: csr.publicKey,
       subject: record.subject,
       sans: record.sans,
+      ...(record.extraSans ? { extraSans: record.extraSans } : {}),
+      ...(record.tags ? { tags: record.tags } : {}),
       notBefore,
       notAfter: addValidity(notBefore, validity),
     });
@@ -517,6 +713,8 @@ class TlmApi {
           publicKey: new x509.PublicKey(pending.publicKeyPem),
           subject: pending.subject,
           sans: pending.sans,
+          ...(pending.extraSans ? { extraSans: pending.extraSans } : {}),
+          ...(pending.tags ? { tags: pending.tags } : {}),
           notBefore,
           notAfter: addValidity(notBefore, pending.validity),
         });
@@ -585,7 +783,10 @@ class TlmApi {
       seat: { seat_id: record.seatId },
       account: { id: ACCOUNT_ID },
       business_unit: { id: profile.businessUnit.id, name: profile.businessUnit.name },
-      certificate: record.certificatePem,
+      certificate:
+        this.#certificateEncoding === "base64"
+          ? record.certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, "")
+          : record.certificatePem,
       ica: { id: this.#ca.intermediate.serialNumber.toUpperCase() },
       common_name: record.commonName,
       status: effectiveStatus(record, now),
@@ -599,6 +800,8 @@ class TlmApi {
       key_size: record.keySize,
       signature_algorithm: record.keyAlgorithm,
       subject: subjectJson(record.subject),
+      // Not in the documented details [I]: shows the issue request's tags were kept.
+      ...(record.tags ? { tags: [...record.tags] } : {}),
       ...(record.revocation ? { revocation: { ...record.revocation } } : {}),
     };
   }

@@ -1,26 +1,31 @@
 /**
  * The entry point for checking a batch registration data file (a CSV, or a ZIP of one CSV or of CSR files) in the
- * gateway, before it is sent upstream: `checkBatchFile` with the product's `BatchFileRules`, returning a
- * `BatchFileSummary`. A bad file is refused with its rows, columns and ZIP entries named, and nothing is created at
- * DigiCert. The file is streamed: memory stays bounded whatever its size (no whole file, ZIP entry or list of rows is
- * ever held). Here: the size cap, sniffing the content (CSV or ZIP, an encrypted ZIP) and handing it to csv.ts or
- * zip.ts; product caps are named for their product (`DTM_BATCH_FILE_LIMITS`). It may import npm packages, the model
- * (src/model/errors.ts) and the folder's other files; nothing imports it back from the folder, and it imports nothing
- * from src/datasources, src/resolvers, src/schema or src/context.ts.
+ * gateway, before it is sent upstream, for IoT Trust Manager and Device Trust Manager alike: `checkBatchFile` with the
+ * product's `BatchFileRules` (and `BATCH_FILE_LIMITS`, the caps both share), returning a `BatchFileSummary`. A bad
+ * file is refused with its rows, columns and ZIP entries named, and nothing is created at DigiCert. The file is
+ * streamed: memory stays bounded whatever its size (no whole file, ZIP entry or list of rows is ever held). Here: the
+ * size cap, sniffing the content (CSV or ZIP, an encrypted ZIP), reading a ZIP's central directory (central.ts) and
+ * handing the content to csv.ts or zip.ts. `neutraliseCsv` and friends (formula.ts) are re-exported for CSV the
+ * gateway emits. It may import npm packages, the model (src/model/errors.ts) and the folder's other files; nothing
+ * imports it back from the folder, and it imports nothing from src/datasources, src/resolvers, src/schema or
+ * src/context.ts.
  */
 import { type BatchFileProblem, InvalidBatchFileError } from "../model/errors.js";
+import { readCentralDirectory } from "./central.js";
 import { checkCsv } from "./csv.js";
 import { MIB, mib, Problems, whole } from "./problems.js";
-import { type BatchFileRules } from "./types.js";
+import { type BatchFileRules, type BatchFileSource } from "./types.js";
 import { ZipCheck } from "./zip.js";
 
-export type { BatchFileRules } from "./types.js";
+export type { BatchFileRules, BatchFileSource } from "./types.js";
+export { CsvNeutraliser, neutraliseCsv, neutraliseCsvCell } from "./formula.js";
 
 /**
- * DTM's upload caps: 200 MB (documented) and the ZIP caps the simulator enforces. Rows are not capped: DigiCert
+ * DigiCert's batch upload caps, the same for IoT Trust Manager and Device Trust Manager: 200 MB (documented for both:
+ * "File size can't exceed more than 200 MB") and the ZIP caps the simulator enforces. Rows are not capped: DigiCert
  * documents "no limit on the number of devices per job", and the size cap bounds them anyway.
  */
-export const DTM_BATCH_FILE_LIMITS: Readonly<{
+export const BATCH_FILE_LIMITS: Readonly<{
   maxBytes: number;
   maxRows: number;
   maxZipEntries: number;
@@ -44,14 +49,14 @@ export interface BatchFileSummary {
  * never repeat a cell's value or a CSR.
  */
 export async function checkBatchFile(
-  file: { readonly size: number; stream(): ReadableStream<Uint8Array> },
+  file: BatchFileSource,
   rules: BatchFileRules,
 ): Promise<BatchFileSummary> {
   const problems = new Problems(rules.maxProblems ?? 20);
   let summary: BatchFileSummary = { format: "CSV", rows: 0 };
   if (file.size === 0) problems.fatal(whole("The data file is empty."));
   else if (file.size > rules.maxBytes) problems.fatal(tooLarge(rules.maxBytes));
-  else summary = await readBatchFile(file.stream(), rules, problems);
+  else summary = await readBatchFile(file, rules, problems);
   if (problems.found.length > 0) throw new InvalidBatchFileError(problems.sorted());
   return summary;
 }
@@ -61,11 +66,11 @@ function tooLarge(maxBytes: number): BatchFileProblem {
 }
 
 async function readBatchFile(
-  stream: ReadableStream<Uint8Array>,
+  file: BatchFileSource,
   rules: BatchFileRules,
   problems: Problems,
 ): Promise<BatchFileSummary> {
-  const reader = stream.getReader();
+  const reader = file.stream().getReader();
   try {
     const bytes = fileBytes(reader, rules.maxBytes, problems);
     const head: Uint8Array[] = [];
@@ -90,7 +95,14 @@ async function readBatchFile(
       problems.fatal(whole("The ZIP is encrypted; upload it without a password."));
       return { format: "ZIP", rows: 0 };
     }
-    return { format: "ZIP", rows: await new ZipCheck(rules, problems).run(prepend(start, bytes)) };
+    // The index first (a separate read of the file's end): what each entry is, before any is inflated.
+    const central = await readCentralDirectory(file, 2 * rules.maxZipEntries);
+    if ("problem" in central) {
+      problems.fatal(whole(central.problem));
+      return { format: "ZIP", rows: 0 };
+    }
+    const zip = new ZipCheck(rules, problems, central.directory);
+    return { format: "ZIP", rows: await zip.run(prepend(start, bytes)) };
   } finally {
     // Stops the upload's stream if checking ended early; also ends any read still pending.
     await reader.cancel().catch(() => undefined);

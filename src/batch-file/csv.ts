@@ -1,14 +1,18 @@
 /**
- * Streaming checks of a batch file's CSV, plain or from a ZIP entry (`checkCsv`): the NUL-byte sniff that tells text
- * from binary, the header against the required and known columns, every data row's cells, and each row's CSR, whose
- * signature checks run a few at a time yet report in row order (`InOrder`, `csrProblems`, which zip.ts uses for CSR
- * files too). It may import npm packages (csv-parse), the model (src/model/: errors, the CSR checker) and the folder's
- * types.ts and problems.ts; never check.ts or zip.ts, nor src/datasources, src/resolvers, src/schema or src/context.ts.
+ * Streaming checks of a batch file's CSV, plain or from a ZIP entry (`checkCsv`): the sniffs that tell text from an
+ * archive (its magic bytes) or other binary data (a NUL byte), the header against the required and known columns,
+ * every data row's cells (cells a spreadsheet would run as a formula included), and each row's CSR, whose signature
+ * checks run a few at a time yet report in row order (`InOrder`, `csrProblems`, which zip.ts uses for CSR files too).
+ * It may import npm packages (csv-parse), the model (src/model/: errors, the CSR checker) and the folder's types.ts,
+ * problems.ts, archives.ts and formula.ts; never check.ts, zip.ts or central.ts, nor src/datasources, src/resolvers,
+ * src/schema or src/context.ts.
  */
 import { Readable } from "node:stream";
 import { CsvError, type CsvErrorCode, parse } from "csv-parse";
 import { checkedCsr } from "../model/input.js";
 import { type BatchFileProblem, InvalidCsrError } from "../model/errors.js";
+import { ARCHIVE_SNIFF_BYTES, archiveByMagic } from "./archives.js";
+import { describeTrigger, formulaTrigger } from "./formula.js";
 import { problem, type Problems } from "./problems.js";
 import { type BatchFileRules } from "./types.js";
 
@@ -20,6 +24,13 @@ const TEXT_SNIFF_BYTES = 64 * 1024;
 const MAX_ROW_BYTES = 64 * 1024;
 /** Bytes handed to the CSV parser at once, so one parse step yields few rows. */
 const PARSE_PIECE_BYTES = 16 * 1024;
+/**
+ * Formula triggers (see formula.ts) a column's documented format starts with, so its cells may too: a PEM CSR starts
+ * with "-----BEGIN". No other documented column (DTM's template: device_name, device_description, subject.*, san.*;
+ * IoT's enrollment specification: subject.*, san.*, DEVICE_IDENTIFIER, custom device attributes) is numeric or
+ * otherwise documented to start with one, so negative numbers and +-prefixed values are refused there.
+ */
+const FORMULA_ALLOWED: ReadonlyMap<string, string> = new Map([["csr", "-"]]);
 
 /** Where the header put the columns rows are checked against. */
 interface Header {
@@ -28,6 +39,28 @@ interface Header {
   required: { name: string; cells: number[] }[];
   /** The csr cell, client-side only. */
   csr: number | null;
+  /** Each cell's column as row problems name it: the header cell, trimmed and lower-cased. */
+  names: string[];
+}
+
+/** `source` with at least its first ARCHIVE_SNIFF_BYTES (all of it, when shorter) in its first chunk. */
+async function* withHead(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const held: Uint8Array[] = [];
+  let heldBytes = 0;
+  for await (const chunk of source) {
+    if (heldBytes >= ARCHIVE_SNIFF_BYTES) {
+      yield chunk;
+      continue;
+    }
+    held.push(chunk);
+    heldBytes += chunk.length;
+    if (heldBytes >= ARCHIVE_SNIFF_BYTES) {
+      const head = held.length === 1 ? chunk : Buffer.concat(held);
+      held.length = 0;
+      yield head;
+    }
+  }
+  if (heldBytes < ARCHIVE_SNIFF_BYTES && held.length > 0) yield Buffer.concat(held);
 }
 
 /**
@@ -41,9 +74,15 @@ export async function checkCsv(
   entry: string | null,
 ): Promise<number> {
   let binary = false;
+  /** The archive format the data starts with (a nested archive, or a compressed file), if any. */
+  let archive: string | null = null;
   async function* pieces(): AsyncGenerator<Buffer> {
     let sniffed = 0;
-    for await (const chunk of source) {
+    for await (const chunk of withHead(source)) {
+      if (sniffed === 0) {
+        archive = archiveByMagic(chunk);
+        if (archive !== null) return;
+      }
       if (sniffed < TEXT_SNIFF_BYTES) {
         if (chunk.subarray(0, TEXT_SNIFF_BYTES - sniffed).includes(0)) {
           binary = true;
@@ -105,7 +144,18 @@ export async function checkCsv(
     parser.destroy();
   }
   await inOrder.drain();
-  if (binary) {
+  if (archive !== null) {
+    problems.add(
+      problem(
+        entry,
+        null,
+        null,
+        entry === null
+          ? `The data file is an archive (${archive}); upload a CSV, or a ZIP of one CSV or of CSR files.`
+          : `The entry is an archive (${archive}), whatever its name says; nested archives are refused: put the CSV or CSR files in the uploaded ZIP itself.`,
+      ),
+    );
+  } else if (binary) {
     problems.add(
       problem(
         entry,
@@ -130,7 +180,8 @@ function readHeader(
   problems: Problems,
   entry: string | null,
 ): Header | null {
-  const names = cells.map((cell) => cell.trim().toLowerCase());
+  const written = cells.map((cell) => cell.trim().toLowerCase());
+  const names = rules.aliases ? written.map((name) => rules.aliases?.get(name) ?? name) : written;
   if (names.every((name) => name === "")) {
     problems.add(problem(entry, null, null, "The header row is empty."));
     return null;
@@ -146,7 +197,17 @@ function readHeader(
   const found: BatchFileProblem[] = [];
   const positions = new Map<string, number[]>();
   names.forEach((name, index) => {
-    if (name === "")
+    const trigger = formulaTrigger(cells[index] ?? "");
+    if (trigger !== null) {
+      found.push(
+        problem(
+          entry,
+          null,
+          null,
+          `Header cell ${index + 1} starts with ${describeTrigger(trigger)}, which a spreadsheet would run as a formula; a column name cannot.`,
+        ),
+      );
+    } else if (name === "")
       found.push(problem(entry, null, null, `Header cell ${index + 1} is empty; every column needs a name.`));
     else positions.set(name, [...(positions.get(name) ?? []), index]);
   });
@@ -199,6 +260,7 @@ function readHeader(
     width: cells.length,
     required: [...required].map((name) => ({ name, cells: positions.get(name) ?? [] })),
     csr: serverSide ? null : (positions.get("csr")?.[0] ?? null),
+    names: written,
   };
 }
 
@@ -230,7 +292,23 @@ function checkRow(
       ),
     );
   }
-  const csr = header.csr === null ? "" : (cells[header.csr] ?? "").trim();
+  let formulaInCsr = false;
+  for (let index = 0; index < cells.length; index += 1) {
+    const trigger = formulaTrigger(cells[index]!);
+    if (trigger === null) continue;
+    const column = header.names[index] ?? "";
+    if (FORMULA_ALLOWED.get(column)?.includes(trigger)) continue;
+    if (index === header.csr) formulaInCsr = true;
+    found.push(
+      problem(
+        entry,
+        row,
+        column === "" ? null : column,
+        `The cell starts with ${describeTrigger(trigger)}, which a spreadsheet would run as a formula (CSV injection); remove that character.`,
+      ),
+    );
+  }
+  const csr = header.csr === null || formulaInCsr ? "" : (cells[header.csr] ?? "").trim();
   // Literal "\n" sequences stand for line breaks in a single-line cell, as DigiCert (and the simulator) read them.
   if (csr !== "") inOrder.check(csrProblems(csr.replaceAll("\\n", "\n"), entry, row, "csr", found));
   else inOrder.found(found);

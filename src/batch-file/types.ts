@@ -1,8 +1,8 @@
 /**
- * The rules a batch registration data file is checked against, shared by check.ts, csv.ts and zip.ts (and re-exported
- * by check.ts, where callers import it). Types only: this file imports nothing, so any file of the folder may import it
- * without making a circle. The rules are the product's to give (a template's columns, its caps); nothing here is
- * specific to one product.
+ * The rules a batch registration data file is checked against, and the file itself (`BatchFileSource`), shared by
+ * check.ts, csv.ts, zip.ts and central.ts (and re-exported by check.ts, where callers import them). Types only: this
+ * file imports nothing, so any file of the folder may import it without making a circle. The rules are the product's
+ * to give (a template's columns, its caps); nothing here is specific to one product.
  */
 
 export interface BatchFileRules {
@@ -12,6 +12,11 @@ export interface BatchFileRules {
   knownColumns?: readonly string[] | null;
   /** Columns that may repeat in the header (e.g. subject.organization_unit, san.dns_name); others may not. */
   multipleColumns?: ReadonlySet<string>;
+  /**
+   * Other lower-case names a header may give a column by (IoT: a field's name, for its id), mapped to the column's
+   * lower-case name. Header cells are read through it first; every other rule names columns as they map to.
+   */
+  aliases?: ReadonlyMap<string, string>;
   /** true: DigiCert generates keys, the CSV must NOT have a csr column and a ZIP must hold one CSV (not CSR files). false: CSRs required (csr column, or a ZIP of CSR files). */
   serverSideKeyGeneration: boolean;
   maxBytes: number;
@@ -20,4 +25,14 @@ export interface BatchFileRules {
   maxInflatedBytes: number;
   /** Stop after this many problems (default 20). */
   maxProblems?: number;
+}
+
+/**
+ * The uploaded data file: its size and bytes, streamed. `slice` (a Blob's, as the gateway's spooled uploads have)
+ * gives random access to a ZIP's central directory; without it that part is read by streaming from the start.
+ */
+export interface BatchFileSource {
+  readonly size: number;
+  stream(): ReadableStream<Uint8Array>;
+  slice?(start?: number, end?: number): { stream(): ReadableStream<Uint8Array> };
 }

@@ -1,9 +1,13 @@
 /**
  * Streaming checks of a batch file that is a ZIP (`ZipCheck`): entry names (unsafe ones, path traversal), which entries
- * are skipped, the entry count, the compression method, and the bytes actually inflated against the ZIP-bomb cap. The
- * ZIP's one CSV is handed to csv.ts as it inflates; its CSR files are checked with csv.ts's CSR check. It may import
- * npm packages (fflate), the model (src/model/errors.ts) and the folder's types.ts, problems.ts and csv.ts; never
- * check.ts, nor src/datasources, src/resolvers, src/schema or src/context.ts.
+ * are skipped, the entry count, the compression method, and the bytes actually inflated against the ZIP-bomb cap. Each
+ * entry the stream meets is matched with the central directory central.ts read first: one that is not a regular file
+ * (a symbolic link, a directory posing as a file, a device file, FIFO or socket), encrypted, listed twice or not listed
+ * at all is refused by name, as is an entry the index lists and the stream never meets. Nested archives are refused by
+ * name (archives.ts) and by their first bytes. The ZIP's one CSV is handed to csv.ts as it inflates; its CSR files are
+ * checked with csv.ts's CSR check. It may import npm packages (fflate), the model (src/model/errors.ts) and the
+ * folder's types.ts, problems.ts, archives.ts, central.ts and csv.ts; never check.ts, nor src/datasources,
+ * src/resolvers, src/schema or src/context.ts.
  */
 import {
   type AsyncFlateStreamHandler,
@@ -13,6 +17,8 @@ import {
   type UnzipDecoder,
   type UnzipFile,
 } from "fflate";
+import { ARCHIVE_SNIFF_BYTES, archiveByMagic, archiveByName } from "./archives.js";
+import { type CentralDirectory, type CentralEntry } from "./central.js";
 import { checkCsv, csrProblems, InOrder } from "./csv.js";
 import { mib, problem, type Problems, whole } from "./problems.js";
 import { type BatchFileRules } from "./types.js";
@@ -97,6 +103,7 @@ export class ZipCheck {
   constructor(
     readonly rules: BatchFileRules,
     readonly problems: Problems,
+    readonly central: CentralDirectory,
   ) {
     this.#csrChecks = new InOrder(problems);
   }
@@ -105,6 +112,8 @@ export class ZipCheck {
   async run(source: AsyncIterable<Uint8Array>): Promise<number> {
     const unzip = new Unzip((file) => this.#onFile(file));
     unzip.register(SkippableInflate);
+    /** The stream was read to its end: every entry was met. */
+    let complete = false;
     try {
       let slice = MAX_INFLATE_SLICE_BYTES;
       read: for await (const chunk of source) {
@@ -124,7 +133,10 @@ export class ZipCheck {
           await this.#csrChecks.room();
         }
       }
-      if (!this.problems.stopped) unzip.push(EMPTY, true);
+      if (!this.problems.stopped) {
+        unzip.push(EMPTY, true);
+        complete = true;
+      }
     } catch (error) {
       if (!isFlateError(error)) throw error;
       this.problems.fatal(whole("The ZIP cannot be read: it is corrupt or truncated."));
@@ -133,6 +145,18 @@ export class ZipCheck {
     }
     await this.#csrChecks.drain();
     const csvRows = this.#csv ? await this.#csv.rows : 0;
+    if (complete && !this.problems.stopped) {
+      for (const unmet of this.central.unmet()) {
+        this.problems.add(
+          problem(
+            shown(unmet.name),
+            null,
+            null,
+            "The ZIP's central directory (its index) lists this entry, but the archive holds no such entry: ZIP readers would disagree on what it holds.",
+          ),
+        );
+      }
+    }
     if (this.#kind === null && this.problems.found.length === 0) {
       this.problems.add(whole("The ZIP holds no CSV or CSR files."));
     }
@@ -164,6 +188,15 @@ export class ZipCheck {
       );
       return;
     }
+    const listed = this.central.meet(file.name);
+    const refusal = this.#refusal(file.name, listed);
+    if (refusal !== undefined) {
+      if (refusal !== null) this.problems.add(problem(entry, null, null, refusal));
+      // An encrypted entry cannot be inflated; any other is counted like every refused entry.
+      if (listed?.encrypted) this.#skip(file);
+      else this.#countOnly(file, entry);
+      return;
+    }
     if (skipped(file.name)) {
       this.#skip(file);
       return;
@@ -186,10 +219,56 @@ export class ZipCheck {
     } else if (CSV_ENTRY.test(file.name)) this.#openCsv(file, entry);
     else if (CSR_ENTRY.test(file.name)) this.#openCsr(file, entry);
     else {
+      const archive = archiveByName(file.name);
       this.problems.add(
-        problem(entry, null, null, "The entry is not a CSV or CSR file (.csv, .csr, .pem, .req, .p10)."),
+        problem(
+          entry,
+          null,
+          null,
+          archive
+            ? `The entry is an archive (.${archive.extension}, ${archive.format}); nested archives are refused: put the CSV or CSR files in the uploaded ZIP itself.`
+            : "The entry is not a CSV or CSR file (.csv, .csr, .pem, .req, .p10).",
+        ),
       );
       this.#countOnly(file, entry);
+    }
+  }
+
+  /**
+   * Why the entry named `name` is refused whatever it holds, by its central directory record `listed`: it is not
+   * listed, listed twice, met more often than listed, encrypted, or not a regular file. Undefined when none of these;
+   * null when refused for a reason already reported (a name's later entries). A directory (its name ends in /) is
+   * fine; skipped entries (dot-files, __MACOSX/) are judged too.
+   */
+  #refusal(name: string, listed: CentralEntry | undefined): string | null | undefined {
+    if (listed === undefined || listed.met > listed.listed) {
+      return "The entry is not listed in the ZIP's central directory (its index): ZIP readers would disagree on what the ZIP holds.";
+    }
+    if (listed.listed > 1) {
+      // Said once, on the first entry of that name.
+      return listed.met === 1
+        ? `The ZIP holds ${listed.listed} entries with this name; each entry needs a name of its own.`
+        : null;
+    }
+    if (listed.encrypted) return "The entry is encrypted; upload the ZIP without a password.";
+    switch (listed.kind) {
+      case "file":
+        return undefined;
+      case "directory":
+        return name.endsWith("/")
+          ? undefined
+          : "The entry is a directory, though its name does not end in /; only regular files are accepted.";
+      case "symbolic link":
+        return "The entry is a symbolic link; only regular files are accepted (a link can point outside the archive).";
+      case "character device":
+      case "block device":
+        return `The entry is a device file (${listed.kind}); only regular files are accepted.`;
+      case "FIFO":
+        return "The entry is a named pipe (FIFO); only regular files are accepted.";
+      case "socket":
+        return "The entry is a socket; only regular files are accepted.";
+      default:
+        return `The entry is not a regular file (Unix file type 0o${listed.fileType.toString(8)}); only regular files are accepted.`;
     }
   }
 
@@ -287,17 +366,33 @@ export class ZipCheck {
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
+    /** A problem was reported: the rest is only counted. */
+    let refused = false;
+    let sniffed = false;
+    const refuse = (message: string) => {
+      refused = true;
+      chunks.length = 0;
+      this.problems.add(problem(entry, null, null, message));
+    };
     file.ondata = (error, data, final) => {
-      if (!this.#count(error, data, entry) || size > MAX_CSR_FILE_BYTES) return;
+      if (!this.#count(error, data, entry) || refused) return;
       size += data.length;
+      chunks.push(data);
+      if (!sniffed && (size >= ARCHIVE_SNIFF_BYTES || final)) {
+        sniffed = true;
+        const head = chunks.length === 1 ? data : Buffer.concat(chunks);
+        const archive = archiveByMagic(head.subarray(0, ARCHIVE_SNIFF_BYTES));
+        if (archive !== null) {
+          refuse(
+            `The entry is an archive (${archive}), whatever its name says; nested archives are refused: put the CSV or CSR files in the uploaded ZIP itself.`,
+          );
+          return;
+        }
+      }
       if (size > MAX_CSR_FILE_BYTES) {
-        chunks.length = 0;
-        this.problems.add(
-          problem(entry, null, null, `The CSR file is larger than ${MAX_CSR_FILE_BYTES / 1024} KiB.`),
-        );
+        refuse(`The CSR file is larger than ${MAX_CSR_FILE_BYTES / 1024} KiB.`);
         return;
       }
-      chunks.push(data);
       if (final)
         this.#csrChecks.check(csrProblems(Buffer.concat(chunks).toString("utf8"), entry, null, null));
     };

@@ -62,7 +62,7 @@ export function createUpstreamPool(
 export interface UpstreamRequest {
   /** Names the call in logs and errors, e.g. `tlm.getCertificate`. */
   operation: string;
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /**
    * True when repeating the call cannot change anything upstream (reads; TLM's pickup). Default: true
    * for GET only. A call that is not idempotent is retried only if it provably never left.

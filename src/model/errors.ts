@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   "DEVICE_GROUP_NOT_FOUND",
   "CERTIFICATE_POLICY_NOT_FOUND",
   "INVALID_BATCH_FILE",
+  "DEVICE_NOT_FOUND",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -161,7 +162,8 @@ export class UpstreamUnavailableError extends DomainError {
 export class UpstreamOutcomeUnknownError extends DomainError {
   override readonly name = "UpstreamOutcomeUnknownError";
   readonly code = "UPSTREAM_OUTCOME_UNKNOWN";
-  constructor() {
+  /** An id DigiCert's answer did carry (a request id, a serial the gateway could not read); null when none. */
+  constructor(readonly id: string | null = null) {
     super("The request may or may not have reached DigiCert ONE; check before trying again.");
   }
 }
@@ -216,6 +218,19 @@ export class CertificatePolicyNotFoundError extends DomainError {
     super(
       `Certificate policy ${certificatePolicyId} does not exist or this gateway's DigiCert credentials cannot use it.`,
     );
+  }
+}
+
+/** A Device Trust Manager device that does not exist or that the gateway's credentials cannot use (403/404). */
+export class DeviceNotFoundError extends DomainError {
+  override readonly name = "DeviceNotFoundError";
+  readonly code = "DEVICE_NOT_FOUND";
+  constructor(
+    readonly deviceId: string,
+    /** The input path of the id, for callers that show it beside a field. */
+    readonly field = "input.id",
+  ) {
+    super(`No device has id ${deviceId}, or this gateway's DigiCert credentials cannot use it.`);
   }
 }
 

@@ -21,9 +21,10 @@ export function certificateBlocks(text: string): string[] {
   return blocks.map((block) => armour(block.base64));
 }
 
-export function armour(base64: string): string {
+/** base64 as one PEM block labelled `label` (64 columns, "\n", trailing "\n"). */
+export function armour(base64: string, label = "CERTIFICATE"): string {
   const lines = base64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
+  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
 }
 
 /**

@@ -1,16 +1,22 @@
 /**
- * Device Trust Manager use cases (GraphQL-free): register one device, create a device registration batch from an
- * uploaded file, and read devices, groups, policies, jobs and reports (approve and reject: ./batch-jobs.ts). Everything the gateway
- * can check is checked before anything is sent; registering, uploading and deciding are never resent.
+ * Device Trust Manager use cases (GraphQL-free): register one device, disable and delete one, create a device
+ * registration batch from an uploaded file, and read devices, groups, policies, jobs and reports (approve and reject:
+ * ./batch-jobs.ts). Everything the gateway can check is checked before anything is sent; registering, disabling,
+ * deleting, uploading and deciding are never resent.
  *
  * Layer: may import context, loaders, stores, datasources (types), model and batch-file; never schema.
  */
 import type { GatewayContext } from "../context.js";
 import type { BatchUploadFile } from "../datasources/parts.js";
-import { type BatchFileRules, checkBatchFile, DTM_BATCH_FILE_LIMITS } from "../batch-file/check.js";
+import {
+  BATCH_FILE_LIMITS,
+  type BatchFileRules,
+  checkBatchFile,
+  neutraliseCsv,
+} from "../batch-file/check.js";
 import { checkBatchAgainstPolicy, type DtmBatchInput, toWireDtmBatch } from "../model/dtm/batch-input.js";
 import type { DeviceRegistrationReport, DtmBatchJob, DtmBatchJobFilter } from "../model/dtm/batch-job.js";
-import type { Device, DeviceFilter } from "../model/dtm/device.js";
+import { type Device, type DeviceFilter, toWireDisableDevice } from "../model/dtm/device.js";
 import type { DtmJobStatus } from "../model/dtm/enums.js";
 import type {
   DtmBatchJobId,
@@ -27,6 +33,7 @@ import {
   ValidationError,
 } from "../model/errors.js";
 import type { Page } from "../model/read.js";
+import { noteSkipped } from "./iot.js";
 import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -62,17 +69,18 @@ export interface CreateDeviceRegistrationBatchInput extends DtmBatchInput {
 /**
  * Creates a device registration batch job. Checked before the upload: every field (encryption certificate, passcode,
  * emails), the group and the certificate policy (BATCH, assigned to the group, key generation, key type), then the
- * whole file, streamed (CSV header against the policy's template, each row, each CSR's signature; ZIP entries).
- * Nothing is sent when anything fails. The upload is never resent.
+ * whole file, streamed (CSV header against the policy's template, each row, each CSR's signature, cells a spreadsheet
+ * would run as a formula; ZIP entries: only regular files, no nested archive). Nothing is sent when anything fails.
+ * The upload is never resent.
  */
 export async function createDeviceRegistrationBatch(
   ctx: GatewayContext,
   input: CreateDeviceRegistrationBatchInput,
-  limits: Omit<BatchFileRules, "requiredColumns" | "serverSideKeyGeneration"> = DTM_BATCH_FILE_LIMITS,
+  limits: Omit<BatchFileRules, "requiredColumns" | "serverSideKeyGeneration"> = BATCH_FILE_LIMITS,
 ): Promise<DtmBatchJobId> {
   const serverSide = input.serverSideKeyGeneration != null;
-  // Before any upstream read: the cheapest refusal comes first.
-  if (input.file.size > limits.maxBytes) {
+  // Before any upstream read: the cheapest refusal (an empty or oversized file) comes first.
+  if (input.file.size === 0 || input.file.size > limits.maxBytes) {
     await checkBatchFile(input.file, { ...limits, requiredColumns: [], serverSideKeyGeneration: serverSide });
   }
   const fields = await toWireDtmBatch(input, null, ctx.now);
@@ -172,22 +180,79 @@ export async function csvTemplate(
   policyId: DtmCertificatePolicyId,
   serverSideKeyGeneration: boolean | null,
 ): Promise<string> {
-  return ctx.services.dtm.getCsvTemplate(policyId, serverSideKeyGeneration ?? undefined);
+  // Handed to spreadsheets: a cell that would run as a formula is neutralised (OWASP CSV injection).
+  return neutraliseCsv(await ctx.services.dtm.getCsvTemplate(policyId, serverSideKeyGeneration ?? undefined));
 }
 
 /** Devices matching `filter`, newest first. */
 export function listDevices(ctx: GatewayContext, filter: DeviceFilter) {
-  return (offset: number, limit: number): Promise<Page<Device>> =>
-    ctx.services.dtm.listDevices(filter, offset, limit);
+  return async (offset: number, limit: number): Promise<Page<Device>> => {
+    const page = noteSkipped(
+      ctx,
+      "dtm.listDevices",
+      await ctx.services.dtm.listDevices(filter, offset, limit),
+    );
+    for (const device of page.items) ctx.loaders.device.prime(device.id, device);
+    return page;
+  };
 }
 
 /** Device registration jobs matching `filter`, newest first. */
 export function listDtmBatchJobs(ctx: GatewayContext, filter: DtmBatchJobFilter) {
-  return (offset: number, limit: number): Promise<Page<DtmBatchJob>> =>
-    ctx.services.dtm.listBatchJobs(filter, offset, limit);
+  return async (offset: number, limit: number): Promise<Page<DtmBatchJob>> =>
+    noteSkipped(ctx, "dtm.listBatchJobs", await ctx.services.dtm.listBatchJobs(filter, offset, limit));
 }
 
 /** The device groups these credentials can use (the first 100). */
 export async function listDeviceGroups(ctx: GatewayContext): Promise<DeviceGroup[]> {
-  return (await ctx.services.dtm.listDeviceGroups(0, 100)).items;
+  return noteSkipped(ctx, "dtm.listDeviceGroups", await ctx.services.dtm.listDeviceGroups(0, 100)).items;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A device's lifecycle: disable, delete, and its bootstrap configuration
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Disables a device (PATCH .../disable with the reason [C]). The reason is checked before anything is sent. DigiCert's
+ * answer is not documented (it may be a partial record), so the device is read again when asked for, never taken from
+ * it. Never resent. DeviceNotFoundError for a device DigiCert does not show these credentials.
+ */
+export async function disableDevice(
+  ctx: GatewayContext,
+  id: DtmDeviceId,
+  reason: string,
+): Promise<DtmDeviceId> {
+  const body = toWireDisableDevice(reason);
+  await ctx.services.dtm.disableDevice(id, body);
+  ctx.loaders.device.clear(id);
+  return id;
+}
+
+/**
+ * Deletes a device (PATCH .../delete [C]); DigiCert's own test disables it first, and the simulator requires that
+ * [I]. Never resent. Afterwards the device reads as absent in this request.
+ */
+export async function deleteDevice(ctx: GatewayContext, id: DtmDeviceId): Promise<DtmDeviceId> {
+  await ctx.services.dtm.deleteDevice(id);
+  ctx.loaders.device.clear(id).prime(id, null);
+  return id;
+}
+
+export interface BootstrapDownloadLink {
+  /** The gateway's own route, relative to the GraphQL endpoint's origin. */
+  url: string;
+  contentType: "application/zip";
+  fileName: string;
+}
+
+/** Where to fetch a device's bootstrap configuration through the gateway (no upstream call until it is fetched). */
+export function bootstrapDownloadLink(
+  device: Device,
+  downloadPath: (deviceId: string) => string,
+): BootstrapDownloadLink {
+  return {
+    url: downloadPath(device.id),
+    contentType: "application/zip",
+    fileName: `bootstrap-${device.id}.zip`,
+  };
 }

@@ -65,6 +65,10 @@ export function pickupCertificate(
   return ctx.services.tlm.pickupCertificate(requestId, profileId);
 }
 
+/**
+ * `comments` is still checked (a bad value is refused as before) but not sent: DigiCert's revoke request takes
+ * `revocation_reason` only (S1), so a comment would be dropped by DigiCert or refused.
+ */
 export async function revokeCertificate(
   ctx: GatewayContext,
   serialNumber: SerialNumber,
@@ -74,7 +78,17 @@ export async function revokeCertificate(
   if (comments && (comments.length > 512 || /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(comments))) {
     throw new ValidationError("input.comments", "Comments are at most 512 printable characters.");
   }
-  await ctx.services.tlm.revokeCertificate(serialNumber, reason, comments ?? undefined);
+  await ctx.services.tlm.revokeCertificate(serialNumber, reason);
   ctx.loaders.certificate.clear(serialNumber);
   return { kind: "revoked", serialNumber };
+}
+
+/** Takes a suspended (CERTIFICATE_HOLD) certificate off hold. */
+export async function resumeCertificate(
+  ctx: GatewayContext,
+  serialNumber: SerialNumber,
+): Promise<{ kind: "resumed"; serialNumber: SerialNumber }> {
+  await ctx.services.tlm.resumeCertificate(serialNumber);
+  ctx.loaders.certificate.clear(serialNumber);
+  return { kind: "resumed", serialNumber };
 }

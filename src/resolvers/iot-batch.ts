@@ -5,6 +5,7 @@
  *
  * Layer: may import context, loaders, stores, datasources (types), model and batch-file; never schema.
  */
+import { BATCH_FILE_LIMITS, type BatchFileRules, checkBatchFile } from "../batch-file/check.js";
 import type { GatewayContext } from "../context.js";
 import type { BatchUploadFile } from "../datasources/iot/client.js";
 import { ProfileNotFoundError, ValidationError } from "../model/errors.js";
@@ -18,6 +19,7 @@ import {
 } from "../model/iot/batch-job.js";
 import type { BatchCertificateFormat, KeyGeneration } from "../model/iot/enums.js";
 import { parseIotProfileId } from "../model/iot/ids.js";
+import type { EnrollmentField } from "../model/iot/profile.js";
 import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
 
 export interface CreateIotBatchEnrollmentInput {
@@ -32,9 +34,20 @@ export interface CreateIotBatchEnrollmentInput {
 
 const KEYGEN = "input.serverSideKeyGeneration";
 
+/** The caps of a batch data file (BATCH_FILE_LIMITS unless a test says otherwise). */
+export type BatchFileLimits = Omit<BatchFileRules, "requiredColumns" | "serverSideKeyGeneration">;
+
+/**
+ * Creates an IoT batch enrollment job. Checked before the upload: the key generation fields and the encryption
+ * certificate, the profile's rules (BATCH, key generation, key type), then the whole file, streamed: the CSV header
+ * against the profile's enrollment specification, each row, each CSR's signature, cells a spreadsheet would run as a
+ * formula; a ZIP's entries (only regular files, no nested archive, one CSV or CSR files). Nothing is sent when anything
+ * fails (InvalidBatchFileError names the rows, columns and entries). The upload is never resent.
+ */
 export async function createIotBatchEnrollment(
   ctx: GatewayContext,
   input: CreateIotBatchEnrollmentInput,
+  limits: BatchFileLimits = BATCH_FILE_LIMITS,
 ): Promise<IotBatchJob> {
   const enrollmentProfileId = parseIotProfileId(input.enrollmentProfileId, "input.enrollmentProfileId");
   const serverSide = input.keyGeneration === "SERVER_SIDE";
@@ -55,13 +68,19 @@ export async function createIotBatchEnrollment(
     serverSideKeyGeneration: keygen,
   };
   const fields = await toWireBatchEnrollment(model, ctx.now);
-  await checkDataFile(input.file, serverSide);
+  // Before any upstream read: an empty or oversized file is refused first.
+  if (input.file.size === 0 || input.file.size > limits.maxBytes) {
+    await checkBatchFile(input.file, { ...limits, requiredColumns: [], serverSideKeyGeneration: serverSide });
+  }
   const profile = await ctx.loaders.enrollmentProfile.load(enrollmentProfileId);
   if (!profile) throw new ProfileNotFoundError(enrollmentProfileId);
   checkBatchAgainstProfile(model, profile);
+  const specification = profile.fields ?? (await ctx.services.iot.getEnrollmentSpecification(profile.id));
+  const { format } = await checkBatchFile(input.file, iotBatchFileRules(specification, serverSide, limits));
 
   const file: BatchUploadFile = {
-    name: uploadName(input.file.name),
+    // Named for what the file is (a CSV or a ZIP), whatever it was called, as for DTM.
+    name: `${uploadName(input.file.name).replace(/\.[^.]*$/, "")}.${format.toLowerCase()}`,
     stream: chunksOf(input.file),
     size: input.file.size,
     ...(input.file.type ? { contentType: input.file.type } : {}),
@@ -123,74 +142,42 @@ export function extensionFor(contentType: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The data file: checked as far as its first line, before anything is sent
+// The data file's rules
 // ---------------------------------------------------------------------------------------------
 
-/** Enough to hold a header row (and see whether a row follows); the file itself is in memory already. */
-const HEAD_BYTES = 64 * 1024;
-const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
-
 /**
- * A ZIP (of CSR files, or holding one CSV) is passed on as it is. A CSV needs a header row, a `csr`
- * column for client-side keys (and none for server-side keys), and at least one row. The rest of the
- * file (each row, each CSR) is DigiCert's to judge: it reports bad rows on the job.
+ * What an IoT batch file is checked against: its header names enrollment-specification fields by id or by name
+ * (case-insensitive, as DigiCert reads them), a multi-valued field may repeat, any other column is refused. A
+ * client-side CSV needs a csr column (one PEM CSR per row), a server-side one must not have it; a ZIP holds one CSV,
+ * or (client-side) CSR files [C: digicert-api.md 2.5]. Required fields are not required columns: a CSR (or a ZIP of
+ * CSR files) may supply the subject, and DigiCert reports a row that lacks one.
  */
-async function checkDataFile(file: UploadedFile, serverSide: boolean): Promise<void> {
-  if (file.size === 0) throw new ValidationError("input.file", "The data file is empty.");
-  const head = await readHead(file, HEAD_BYTES);
-  if (ZIP_MAGIC.every((byte, i) => head[i] === byte)) return;
-  if (head.includes(0)) {
-    throw new ValidationError("input.file", "Expected a CSV file, or a ZIP of CSR files or of one CSV.");
-  }
-  const text = Buffer.from(head)
-    .toString("utf8")
-    .replace(/^\uFEFF/, "");
-  const end = text.search(/\r?\n/);
-  if (end === -1 && file.size > HEAD_BYTES) {
-    throw new ValidationError("input.file", "The CSV's header row is too long.");
-  }
-  const header = (end === -1 ? text : text.slice(0, end)).split(",").map((cell) =>
-    cell
-      .trim()
-      .replace(/^"(.*)"$/s, "$1")
-      .trim()
-      .toLowerCase(),
-  );
-  if (header.every((cell) => cell === "")) {
-    throw new ValidationError("input.file", "The CSV has no header row.");
-  }
-  const hasCsr = header.includes("csr");
-  if (!serverSide && !hasCsr) {
-    throw new ValidationError(
-      "input.file",
-      "A client-side batch CSV needs a csr column (one PEM CSR per row); or upload a ZIP of CSR files.",
-    );
-  }
-  if (serverSide && hasCsr) {
-    throw new ValidationError(
-      "input.file",
-      "A server-side batch CSV has no csr column: DigiCert ONE generates the keys.",
-    );
-  }
-  const rows = end === -1 ? "" : text.slice(end).trim();
-  if (rows === "" && file.size <= HEAD_BYTES) {
-    throw new ValidationError("input.file", "The CSV has a header row and no rows.");
-  }
-}
-
-async function readHead(file: UploadedFile, max: number): Promise<Uint8Array> {
-  const reader = file.stream().getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
+export function iotBatchFileRules(
+  fields: readonly EnrollmentField[],
+  serverSide: boolean,
+  limits: BatchFileLimits = BATCH_FILE_LIMITS,
+): BatchFileRules {
+  const aliases = new Map<string, string>();
+  for (const field of fields) {
+    const id = field.id.toLowerCase();
+    const name = field.name.toLowerCase();
+    // A field's name never hides another field's id, nor the csr column; of two fields with one name, the first
+    // has it (as DigiCert's simulator reads a header).
+    if (
+      name !== id &&
+      name !== "csr" &&
+      !aliases.has(name) &&
+      !fields.some((other) => other.id.toLowerCase() === name)
+    ) {
+      aliases.set(name, id);
     }
-  } finally {
-    await reader.cancel().catch(() => undefined);
   }
-  return Buffer.concat(chunks).subarray(0, max);
+  return {
+    ...limits,
+    requiredColumns: serverSide ? [] : ["csr"],
+    knownColumns: fields.map((field) => field.id.toLowerCase()),
+    multipleColumns: new Set(fields.filter((field) => field.multiple).map((field) => field.id.toLowerCase())),
+    aliases,
+    serverSideKeyGeneration: serverSide,
+  };
 }

@@ -8,6 +8,7 @@
 import { SCOPES } from "../auth/viewer.js";
 import type { GatewayContext } from "../context.js";
 import { DeviceCertificateNotFoundError, ForbiddenError, ProfileNotFoundError } from "../model/errors.js";
+import type { ListPage } from "../model/iot/list.js";
 import type { Page } from "../model/read.js";
 import type { RevocationReason } from "../model/tlm/certificate.js";
 import {
@@ -107,7 +108,11 @@ export async function enrollmentFields(ctx: GatewayContext, profile: EnrollmentP
 /** IoT enrollment profiles, in DigiCert's order. */
 export function listEnrollmentProfiles(ctx: GatewayContext) {
   return async (offset: number, limit: number): Promise<Page<EnrollmentProfile>> => {
-    const page = await ctx.services.iot.listEnrollmentProfiles(offset, limit);
+    const page = noteSkipped(
+      ctx,
+      "iot.listEnrollmentProfiles",
+      await ctx.services.iot.listEnrollmentProfiles(offset, limit),
+    );
     for (const p of page.items) ctx.loaders.enrollmentProfile.prime(p.id, p);
     return page;
   };
@@ -116,8 +121,26 @@ export function listEnrollmentProfiles(ctx: GatewayContext) {
 /** IoT certificates matching `filter`. */
 export function listDeviceCertificates(ctx: GatewayContext, filter: DeviceCertificateFilter) {
   return async (offset: number, limit: number): Promise<Page<DeviceCertificate>> => {
-    const page = await ctx.services.iot.listCertificates(filter, offset, limit);
+    const page = noteSkipped(
+      ctx,
+      "iot.listCertificates",
+      await ctx.services.iot.listCertificates(filter, offset, limit),
+    );
     for (const c of page.items) ctx.loaders.deviceCertificate.prime(c.id, c);
     return page;
   };
+}
+
+/**
+ * A page that left out records DigiCert sent without a readable id: the caller still gets the rest, and the operator
+ * a warning (the count only: never the records, which may hold anything).
+ */
+export function noteSkipped<P extends ListPage<unknown>>(ctx: GatewayContext, operation: string, page: P): P {
+  if (page.skipped > 0) {
+    ctx.logger.warn(
+      { operation, skipped: page.skipped, tenant: ctx.viewer.tenant },
+      "records without a readable id left out of a page",
+    );
+  }
+  return page;
 }

@@ -6,6 +6,8 @@ export interface UploadedFile {
   readonly type: string;
   readonly size: number;
   stream(): ReadableStream<Uint8Array>;
+  /** A range of the spooled file, read without reading what comes before it (a ZIP's central directory). */
+  slice(start?: number, end?: number): Blob;
 }
 
 /** The file's bytes as they are sent; ending early (a failed upload) cancels the stream. */

@@ -4,7 +4,10 @@ import {
   type ChainEntry,
   REVOCATION_REASONS,
   type Revocation,
+  SEARCH_STATUSES,
+  SEAT_TYPES,
 } from "../model/tlm/certificate.js";
+import { UpstreamInvalidResponseError } from "../model/errors.js";
 import { SCOPES } from "../auth/viewer.js";
 import { listCertificates } from "../resolvers/certificates.js";
 import { parseSerialNumber } from "../model/ids.js";
@@ -21,7 +24,10 @@ const RevocationRef = builder.objectRef<Revocation>("Revocation").implement({
   fields: (t) => ({
     reason: t.field({ type: RevocationReasonEnum, nullable: true, resolve: (r) => r.reason }),
     revokedAt: t.field({ type: "DateTime", nullable: true, resolve: (r) => r.revokedAt }),
-    comments: t.exposeString("comments", { nullable: true }),
+    comments: t.exposeString("comments", {
+      nullable: true,
+      description: "As DigiCert reports it (set in DigiCert ONE; the API's revoke takes none).",
+    }),
   }),
 });
 
@@ -33,10 +39,24 @@ const SeatRef = builder.objectRef<{ id: string }>("Seat").implement({
 export const ChainCertificateRef = builder.objectRef<ChainEntry>("ChainCertificate").implement({
   fields: (t) => ({
     commonName: t.exposeString("commonName", { nullable: true }),
-    pem: t.exposeString("pem"),
-    x509: t.field({ type: X509Ref, resolve: (c, _args, ctx) => ctx.loaders.x509.load(c.pem) }),
+    pem: t.exposeString("pem", {
+      description: "PEM (normalised when DigiCert sent PEM or bare base64; as sent when it is neither).",
+    }),
+    x509: t.field({
+      type: X509Ref,
+      nullable: true,
+      description:
+        "Parsed from `pem`. Null, with an UPSTREAM_INVALID_RESPONSE error on this field alone, when it is not a certificate.",
+      resolve: (c, _args, ctx) => ctx.loaders.x509.load(c.pem),
+    }),
   }),
 });
+
+/** The certificate's PEM, or this field's own coded error when DigiCert sent none that reads. */
+function pemOf(c: Certificate): string {
+  if (!c.pem) throw new UpstreamInvalidResponseError();
+  return c.pem;
+}
 
 export const CertificateRef = builder.objectRef<Certificate>("Certificate");
 nodeTypeNames.add("Certificate");
@@ -56,9 +76,36 @@ builder.node(CertificateRef, {
     validFrom: t.field({ type: "DateTime", nullable: true, resolve: (c) => c.validFrom }),
     validTo: t.field({ type: "DateTime", nullable: true, resolve: (c) => c.validTo }),
     thumbprint: t.exposeString("thumbprint", { nullable: true, description: "SHA-256, uppercase hex." }),
-    pem: t.exposeString("pem", { description: "The end-entity certificate, PEM." }),
+    pem: t.string({
+      nullable: true,
+      description:
+        "The end-entity certificate, PEM (DigiCert sends PEM or bare base64 DER; both come out as PEM). Null, with an UPSTREAM_INVALID_RESPONSE error on this field alone, when DigiCert sent no certificate (a search item has one only once issued) or one in neither form.",
+      resolve: pemOf,
+    }),
     seat: t.field({ type: SeatRef, nullable: true, resolve: (c) => (c.seatId ? { id: c.seatId } : null) }),
     businessUnit: t.field({ type: BusinessUnitRef, nullable: true, resolve: (c) => c.businessUnit }),
+    accountId: t.exposeString("accountId", {
+      nullable: true,
+      description: "The DigiCert ONE account the certificate belongs to (`account.id`).",
+    }),
+    notes: t.exposeString("notes", { nullable: true, description: "DigiCert's notes on the certificate." }),
+    templateName: t.exposeString("templateName", {
+      nullable: true,
+      description: "The certificate template its profile uses (`template_name`).",
+    }),
+    issuingCaName: t.exposeString("issuingCaName", {
+      nullable: true,
+      description: "The issuing CA's name as DigiCert reports it (`issuing_ca_name`).",
+    }),
+    issuingCaId: t.exposeString("issuingCaId", {
+      nullable: true,
+      description: "The issuing CA's id (`ica.id`); filter with `issuingCaId`.",
+    }),
+    securityRating: t.exposeString("securityRating", {
+      nullable: true,
+      description:
+        "DigiCert's overall security rating of the certificate (`cert_security_rating`), e.g. Secure.",
+    }),
     revocation: t.field({ type: RevocationRef, nullable: true, resolve: (c) => c.revocation }),
     profile: t.field({
       type: ProfileRef,
@@ -68,12 +115,16 @@ builder.node(CertificateRef, {
     }),
     x509: t.field({
       type: X509Ref,
-      description: "Parsed from `pem`; no upstream call.",
-      resolve: (c, _args, ctx) => ctx.loaders.x509.load(c.pem),
+      nullable: true,
+      description:
+        "Parsed from `pem`; no upstream call. Null, with an UPSTREAM_INVALID_RESPONSE error on this field alone, when there is no certificate or it does not parse: the certificate's other fields are still served.",
+      resolve: (c, _args, ctx) => ctx.loaders.x509.load(pemOf(c)),
     }),
     chain: t.field({
       type: [ChainCertificateRef],
-      description: "End-entity to root (additional-formats); fetched only when selected.",
+      nullable: true,
+      description:
+        "End-entity to root (additional-formats); fetched only when selected. Null, with this field's error, when that read fails.",
       resolve: async (c, _args, ctx) => (await ctx.loaders.additionalFormats.load(c.serialNumber)).chain,
     }),
     pkcs7: t.string({
@@ -85,19 +136,49 @@ builder.node(CertificateRef, {
   }),
 });
 
-const SearchableStatusEnum = builder.enumType("CertificateSearchStatus", {
-  values: ["ISSUED", "REVOKED", "EXPIRED", "SUSPENDED"] as const,
+const SearchableStatusEnum = builder.enumType("CertificateSearchStatus", { values: SEARCH_STATUSES });
+
+const SeatTypeEnum = builder.enumType("SeatType", {
+  description: "The kind of seat that owns a certificate (certificate-search's seat_type_id).",
+  values: SEAT_TYPES,
 });
 
 const CertificateFilterInput = builder.inputType("CertificateFilter", {
-  description: "All given fields must match (certificate-search filters).",
+  description:
+    "All given fields must match; each is one of DigiCert's certificate-search filters, so a page is one upstream call. Certificates expiring in the next 30 days: `{ expiresBefore: <now + 30 days>, statuses: [ISSUED] }`.",
   fields: (t) => ({
     profileId: t.field({ type: "UUID" }),
     seatId: t.string(),
+    seatType: t.field({ type: SeatTypeEnum, description: "The owning seat's type." }),
     commonName: t.string(),
-    status: t.field({ type: SearchableStatusEnum }),
+    status: t.field({ type: SearchableStatusEnum, description: "One status; see `statuses` for several." }),
+    statuses: t.field({
+      type: [SearchableStatusEnum],
+      description: "Any of these statuses (not with `status`). EXPIRED: past validTo, unless revoked.",
+    }),
     serialNumber: t.field({ type: "SerialNumber" }),
-    thumbprint: t.string({ description: "SHA-256, hex." }),
+    thumbprint: t.string({ description: "SHA-256 of the DER, hex (colons allowed)." }),
+    businessUnitId: t.field({ type: "UUID", description: "The business unit's id." }),
+    businessUnitName: t.string({ description: "The business unit's name." }),
+    issuingCaId: t.string({ description: "The issuing CA's id, as `Certificate.issuingCaId`." }),
+    issuingCaName: t.string({ description: "The issuing CA's name, as `Certificate.issuingCaName`." }),
+    issuingCaSerialNumber: t.field({
+      type: "SerialNumber",
+      description: "The issuing CA certificate's serial.",
+    }),
+    authorityKeyIdentifier: t.string({
+      description: "The issuing CA's key identifier (the certificates' AKI), hex (colons allowed).",
+    }),
+    expiresBefore: t.field({
+      type: "DateTime",
+      description:
+        "Only certificates whose validTo is at or before this (DigiCert's valid_to, to the second).",
+    }),
+    issuedAfter: t.field({
+      type: "DateTime",
+      description:
+        "Only certificates whose validFrom is at or after this (DigiCert's valid_from, to the second). DigiCert's search has no upper bound on validFrom and no lower bound on validTo.",
+    }),
   }),
 });
 

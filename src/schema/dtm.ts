@@ -23,12 +23,17 @@ import {
   InvalidCsrError,
   CertificatePolicyNotFoundError,
   DeviceGroupNotFoundError,
+  DeviceNotFoundError,
   UpstreamOutcomeUnknownError,
   ValidationError,
 } from "../model/errors.js";
 import {
+  type BootstrapDownloadLink,
+  bootstrapDownloadLink,
   createDeviceRegistrationBatch,
   csvTemplate,
+  deleteDevice,
+  disableDevice,
   groupPolicies,
   listDeviceGroups,
   listDevices,
@@ -36,6 +41,8 @@ import {
   loadDeviceRegistrationReport,
   registerDevice,
 } from "../resolvers/dtm.js";
+import { bootstrapDownloadPath } from "../http/bootstrap-download.js";
+import { readField } from "../model/iot/list.js";
 import { requireScope } from "./access.js";
 import {
   BatchJobInterface,
@@ -60,6 +67,7 @@ const MAX_PAGE = 100;
  */
 
 const devices = { scope: SCOPES.devices } as const;
+const UNREADABLE_NAME = "Null, with an UPSTREAM_INVALID_RESPONSE error, when DigiCert's could not be read.";
 const batchJobs = { scope: SCOPES.batchJobs } as const;
 
 const DtmKeyTypeEnum = builder.enumType("DtmKeyType", {
@@ -98,7 +106,7 @@ const CertificatePolicyRef = builder.objectRef<CertificatePolicy>("CertificatePo
       description: "DigiCert's id, IOT_<uuid>; what certificatePolicyId arguments take.",
     }),
     policyId: t.exposeString("id", { description: "DigiCert's id, IOT_<uuid>; the same as id." }),
-    name: t.exposeString("name"),
+    name: t.string({ nullable: true, description: UNREADABLE_NAME, resolve: (p) => readField(p, "name") }),
     status: t.exposeString("status"),
     managementMethods: t.field({ type: [DtmManagementMethodEnum], resolve: (p) => p.managementMethods }),
     clientSideKeyGeneration: t.exposeBoolean("clientSideKeyGeneration", {
@@ -133,7 +141,7 @@ const DeviceGroupRef = builder.objectRef<DeviceGroup>("DeviceGroup").implement({
   fields: (t) => ({
     id: t.exposeID("id", { description: "DigiCert's id (a UUID); what deviceGroupId arguments take." }),
     groupId: t.exposeString("id", { description: "DigiCert's id (a UUID); the same as id." }),
-    name: t.exposeString("name"),
+    name: t.string({ nullable: true, description: UNREADABLE_NAME, resolve: (g) => readField(g, "name") }),
     description: t.exposeString("description", { nullable: true }),
     deviceCount: t.exposeInt("deviceCount", { nullable: true }),
     certificatePolicies: t.field({
@@ -167,6 +175,20 @@ const BootstrapRef = builder.objectRef<Device["bootstrap"][number]>("DeviceBoots
     }),
   }),
 });
+
+const BootstrapConfigurationRef = builder
+  .objectRef<BootstrapDownloadLink>("DeviceBootstrapConfiguration")
+  .implement({
+    description:
+      "A device's bootstrap configuration, a ZIP DigiCert produces, streamed through the gateway: GET `url` with the same `Authorization` header as GraphQL. Needs scope devices, and keys:generate too for a device whose keys DigiCert generates (the ZIP may hold the key). Never cached by the gateway.",
+    fields: (t) => ({
+      url: t.exposeString("url", {
+        description: "The gateway's download route, relative to the GraphQL endpoint's origin.",
+      }),
+      contentType: t.exposeString("contentType", { description: "application/zip." }),
+      fileName: t.exposeString("fileName"),
+    }),
+  });
 
 export const DeviceRef = builder.objectRef<Device>("Device");
 nodeTypeNames.add("Device");
@@ -203,6 +225,12 @@ builder.node(DeviceRef, {
     }),
     createdAt: t.field({ type: "DateTime", nullable: true, resolve: (d) => d.createdAt }),
     updatedAt: t.field({ type: "DateTime", nullable: true, resolve: (d) => d.updatedAt }),
+    bootstrapConfiguration: t.field({
+      type: BootstrapConfigurationRef,
+      description:
+        "Where to download the device's bootstrap configuration (DigiCert's ZIP) through the gateway; no upstream call until it is fetched.",
+      resolve: (d) => bootstrapDownloadLink(d, (deviceId) => bootstrapDownloadPath(deviceId)),
+    }),
   }),
 });
 
@@ -214,7 +242,12 @@ const DeviceRegistrationRef = builder.objectRef<DeviceRegistrationRow>("DeviceRe
   description: "One row of a device registration batch: what became of it (from the job's report).",
   authScopes: batchJobs,
   fields: (t) => ({
-    row: t.exposeInt("row", { description: "The data row, from 1 (the first row after the CSV header)." }),
+    row: t.int({
+      nullable: true,
+      description:
+        "The data row, from 1 (the first row after the CSV header). Null, with an UPSTREAM_INVALID_RESPONSE error, when DigiCert's row number could not be read: the rest of the row, and the report, stand.",
+      resolve: (r) => readField(r, "row"),
+    }),
     deviceName: t.exposeString("deviceName", { nullable: true }),
     status: t.field({ type: DeviceRegistrationStatusEnum, resolve: (r) => r.status }),
     deviceId: t.exposeString("deviceId", {
@@ -591,6 +624,102 @@ builder.mutationFields((t) => ({
         }),
       }));
     },
+  }),
+}));
+
+// ---------------------------------------------------------------------------------------------
+// A device's lifecycle: disable, then delete [C: PATCH .../device/{id}/disable, then .../delete]
+// ---------------------------------------------------------------------------------------------
+
+type Disabled = { kind: "disabled"; deviceId: DtmDeviceId };
+type Deleted = { kind: "deleted"; deviceId: DtmDeviceId };
+
+const DeviceDisabledRef = builder.objectRef<Disabled>("DeviceDisabled").implement({
+  description: "DigiCert disabled the device.",
+  authScopes: devices,
+  fields: (t) => ({
+    deviceId: t.exposeString("deviceId"),
+    device: t.field({
+      type: DeviceRef,
+      nullable: true,
+      description: "The device now (status DISABLED), read when selected.",
+      resolve: (r, _args, ctx) => ctx.loaders.device.load(r.deviceId),
+    }),
+  }),
+});
+
+const DeviceDeletedRef = builder.objectRef<Deleted>("DeviceDeleted").implement({
+  description: "DigiCert deleted the device.",
+  authScopes: devices,
+  fields: (t) => ({ deviceId: t.exposeString("deviceId") }),
+});
+
+const DEVICE_ID_ARG =
+  "The device's global id, or DigiCert's id (a UUID). One DigiCert does not show these credentials is a ValidationError of input.id.";
+
+const DisableDeviceInput = builder.inputType("DisableDeviceInput", {
+  fields: (t) => ({
+    id: t.id({ required: true, description: DEVICE_ID_ARG }),
+    reason: t.string({
+      required: true,
+      description: 'Why (DigiCert keeps it): 1 to 255 printable characters, e.g. "No longer needed".',
+    }),
+  }),
+});
+
+const DeleteDeviceInput = builder.inputType("DeleteDeviceInput", {
+  fields: (t) => ({ id: t.id({ required: true, description: DEVICE_ID_ARG }) }),
+});
+
+const DEVICE_CHANGE_ERRORS = [
+  ValidationError,
+  DeviceNotFoundError,
+  UpstreamOutcomeUnknownError,
+  ...UPSTREAM_ERRORS,
+];
+
+const DisableResult = resultUnion<Disabled>(
+  "DisableDeviceResult",
+  "The disabled device, or why not (DeviceNotFoundError: no such device for these credentials).",
+  { disabled: DeviceDisabledRef },
+  DEVICE_CHANGE_ERRORS,
+);
+const DeleteResult = resultUnion<Deleted>(
+  "DeleteDeviceResult",
+  "The deleted device's id, or why not (DeviceNotFoundError: no such device; ValidationError of input.id: DigiCert refused, e.g. a device not disabled first).",
+  { deleted: DeviceDeletedRef },
+  DEVICE_CHANGE_ERRORS,
+);
+
+/** A device id argument: a Device global id or DigiCert's UUID, checked before anything is sent. */
+function deviceIdInput(id: string | number): DtmDeviceId {
+  return parseDtmDeviceId(ownId(String(id), "Device"), "input.id");
+}
+
+builder.mutationFields((t) => ({
+  disableDevice: t.field({
+    type: DisableResult.ref,
+    authScopes: devices,
+    description:
+      "Disables a device (it can then be deleted). The id and reason are checked before anything is sent; never resent.",
+    args: { input: t.arg({ type: DisableDeviceInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      DisableResult.run(async () => ({
+        kind: "disabled" as const,
+        deviceId: await disableDevice(ctx, deviceIdInput(input.id), input.reason),
+      })),
+  }),
+  deleteDevice: t.field({
+    type: DeleteResult.ref,
+    authScopes: devices,
+    description:
+      "Deletes a device; DigiCert wants it disabled first (disableDevice). The id is checked before anything is sent; never resent.",
+    args: { input: t.arg({ type: DeleteDeviceInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      DeleteResult.run(async () => ({
+        kind: "deleted" as const,
+        deviceId: await deleteDevice(ctx, deviceIdInput(input.id)),
+      })),
   }),
 }));
 

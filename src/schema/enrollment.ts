@@ -1,5 +1,5 @@
 import { SCOPES } from "../auth/viewer.js";
-import type { EnrollmentOutcome } from "../model/tlm/certificate.js";
+import { DELIVERY_FORMATS, type EnrollmentOutcome } from "../model/tlm/certificate.js";
 import {
   AlreadyRevokedError,
   CertificateNotFoundError,
@@ -8,6 +8,7 @@ import {
   ProfileNotFoundError,
   RenewalNotAllowedError,
   RequestNotFoundError,
+  UpstreamInvalidResponseError,
   UpstreamOutcomeUnknownError,
   ValidationError,
 } from "../model/errors.js";
@@ -17,6 +18,7 @@ import {
   pickupCertificate,
   renewCertificate,
   requestCertificate,
+  resumeCertificate,
   revokeCertificate,
 } from "../resolvers/enrollment.js";
 import { builder } from "./builder.js";
@@ -27,17 +29,46 @@ import { ProfileRef } from "./profile.js";
 type Issued = Extract<EnrollmentOutcome, { kind: "issued" }>;
 type Pending = Extract<EnrollmentOutcome, { kind: "pending" }>;
 type Revoked = { kind: "revoked"; serialNumber: SerialNumber };
+type Resumed = { kind: "resumed"; serialNumber: SerialNumber };
+
+export const DeliveryFormatEnum = builder.enumType("DeliveryFormat", {
+  description: "How DigiCert delivers an issued certificate: X.509 PEM, or a PKCS#7 bundle.",
+  values: DELIVERY_FORMATS,
+});
 
 const CertificateIssuedRef = builder.objectRef<Issued>("CertificateIssued").implement({
-  description: "DigiCert issued the certificate.",
+  description:
+    "DigiCert issued the certificate. Returned whenever DigiCert's answer carries a serial number, whatever else in it could not be read: the certificate exists.",
   fields: (t) => ({
     serialNumber: t.exposeString("serialNumber"),
-    pem: t.exposeString("pem", {
-      description: "As DigiCert returned it; with the chain when includeCaChain.",
+    deliveryFormat: t.field({
+      type: DeliveryFormatEnum,
+      description: "As DigiCert delivered it (or, when its answer does not say, as requested).",
+      resolve: (r) => r.deliveryFormat,
+    }),
+    pem: t.string({
+      nullable: true,
+      description:
+        "X509 delivery: the certificate, then the chain when includeCaChain, PEM (normalised from PEM or bare base64). Null for PKCS7 delivery (see pkcs7); null with an UPSTREAM_INVALID_RESPONSE error on this field alone when DigiCert's text is unreadable (read `certificate` instead).",
+      resolve: (r) => {
+        if (r.pem === null && r.deliveryFormat === "X509") throw new UpstreamInvalidResponseError();
+        return r.pem;
+      },
+    }),
+    pkcs7: t.string({
+      nullable: true,
+      description:
+        "PKCS7 delivery: the PKCS#7 bundle, PEM. Null for X509 delivery; null with an UPSTREAM_INVALID_RESPONSE error on this field alone when unreadable.",
+      resolve: (r) => {
+        if (r.pkcs7 === null && r.deliveryFormat === "PKCS7") throw new UpstreamInvalidResponseError();
+        return r.pkcs7;
+      },
     }),
     certificate: t.field({
       type: CertificateRef,
-      description: "The certificate's details (one upstream read, only when selected).",
+      nullable: true,
+      description:
+        "The certificate's details (one upstream read, only when selected). Null with this field's error when that read fails; serialNumber is still served.",
       resolve: async (r, _args, ctx) => {
         const certificate = await ctx.loaders.certificate.load(r.serialNumber);
         if (!certificate) throw new CertificateNotFoundError(r.serialNumber);
@@ -68,6 +99,19 @@ const CertificateRevokedRef = builder.objectRef<Revoked>("CertificateRevoked").i
       type: CertificateRef,
       nullable: true,
       description: "The certificate as DigiCert reports it after the revocation.",
+      resolve: (r, _args, ctx) => ctx.loaders.certificate.load(r.serialNumber),
+    }),
+  }),
+});
+
+const CertificateResumedRef = builder.objectRef<Resumed>("CertificateResumed").implement({
+  description: "DigiCert took the certificate off hold.",
+  fields: (t) => ({
+    serialNumber: t.exposeString("serialNumber"),
+    certificate: t.field({
+      type: CertificateRef,
+      nullable: true,
+      description: "The certificate as DigiCert reports it after resuming.",
       resolve: (r, _args, ctx) => ctx.loaders.certificate.load(r.serialNumber),
     }),
   }),
@@ -105,13 +149,25 @@ const PickupResult = resultUnion<EnrollmentOutcome>(
   "PickupCertificateResult",
   "The certificate once approved, the same pending request until then, or why not.",
   outcomes,
-  [ValidationError, RequestNotFoundError, ProfileNotFoundError, ...UPSTREAM_ERRORS],
+  [
+    ValidationError,
+    RequestNotFoundError,
+    ProfileNotFoundError,
+    UpstreamOutcomeUnknownError,
+    ...UPSTREAM_ERRORS,
+  ],
 );
 const RevokeResult = resultUnion<Revoked>(
   "RevokeCertificateResult",
   "The revoked certificate, or why not.",
   { revoked: CertificateRevokedRef },
   [ValidationError, CertificateNotFoundError, AlreadyRevokedError, ...UPSTREAM_ERRORS],
+);
+const ResumeResult = resultUnion<Resumed>(
+  "ResumeCertificateResult",
+  "The resumed certificate, or why not (ValidationError on input.serialNumber: DigiCert refused, e.g. not on hold).",
+  { resumed: CertificateResumedRef },
+  [ValidationError, CertificateNotFoundError, UpstreamOutcomeUnknownError, ...UPSTREAM_ERRORS],
 );
 
 const IDEMPOTENCY_KEY =
@@ -130,26 +186,78 @@ const ValidityInput = builder.inputType("ValidityInput", {
 });
 
 const SubjectInput = builder.inputType("SubjectInput", {
-  description: "Subject attributes; the profile decides which are required. Values override the CSR's.",
+  description:
+    "Subject attributes (TLM's attributes.subject); the profile decides which are required and which it uses. Values override the CSR's.",
   fields: (t) => ({
-    commonName: t.string(),
-    organizationName: t.string(),
-    organizationalUnits: t.stringList(),
-    locality: t.string(),
-    state: t.string(),
-    country: t.string({ description: "Two-letter ISO 3166 code." }),
-    email: t.string(),
-    postalCode: t.string(),
-    streetAddresses: t.stringList(),
+    commonName: t.string({ description: "CN, at most 64 characters." }),
+    organizationName: t.string({ description: "O." }),
+    organizationalUnits: t.stringList({ description: "OU, one or more." }),
+    locality: t.string({ description: "L." }),
+    state: t.string({ description: "ST." }),
+    country: t.string({ description: "C: two-letter ISO 3166 code." }),
+    email: t.string({ description: "emailAddress." }),
+    postalCode: t.string({ description: "postalCode." }),
+    streetAddresses: t.stringList({ description: "street, one or more." }),
+    domainComponents: t.stringList({
+      description:
+        "DC (domain_component), one or more, most significant last as in a DN (e.g. example, com).",
+    }),
+    uniqueIdentifier: t.string({ description: "x500UniqueIdentifier (unique_identifier), e.g. hex." }),
+    serialNumber: t.string({
+      description: "The subject's serialNumber attribute (2.5.4.5), not the certificate's serial number.",
+    }),
+    descriptions: t.stringList({ description: "description, one or more." }),
+    unstructuredNames: t.stringList({ description: "unstructuredName, one or more." }),
+    unstructuredAddresses: t.stringList({ description: "unstructuredAddress, one or more." }),
+    pseudonym: t.string({ description: "pseudonym." }),
+    userIdentifier: t.string({ description: "UID (user_identifier)." }),
+    dnQualifier: t.string({ description: "dnQualifier." }),
+    title: t.string({ description: "title." }),
+    givenName: t.string({ description: "givenName." }),
+    surname: t.string({ description: "SN (surname)." }),
+    organizationIdentifier: t.string({ description: "organizationIdentifier." }),
+  }),
+});
+
+const OtherNameValueInput = builder.inputType("OtherNameValueInput", {
+  description: "One labelled value of a raw other name, as DigiCert's API takes it.",
+  fields: (t) => ({
+    label: t.string({ required: true }),
+    value: t.string({ required: true }),
+  }),
+});
+
+const RawOtherNameInput = builder.inputType("RawOtherNameInput", {
+  description: "An otherName SAN of any type (raw_other_names): its type OID and its values.",
+  fields: (t) => ({
+    oid: t.string({ required: true, description: "Dotted decimal, e.g. 1.3.6.1.4.1.311.25.1." }),
+    values: t.field({ type: [OtherNameValueInput], required: true, description: "1 to 20 values." }),
+  }),
+});
+
+const OtherNamesInput = builder.inputType("OtherNamesInput", {
+  description: "otherName SANs (TLM's other_names).",
+  fields: (t) => ({
+    guids: t.stringList({
+      description: "Microsoft GUIDs: a UUID, a braced UUID, or 0x and 32 hexadecimal digits.",
+    }),
+    raw: t.field({ type: [RawOtherNameInput], description: "Other names of any type." }),
   }),
 });
 
 const SubjectAltNamesInput = builder.inputType("SubjectAltNamesInput", {
+  description:
+    "Subject alternative names (TLM's attributes.extensions.san); the profile decides which it uses.",
   fields: (t) => ({
     dnsNames: t.stringList(),
     ipAddresses: t.stringList(),
     emails: t.stringList(),
     uris: t.stringList(),
+    userPrincipalNames: t.stringList({
+      description: "Microsoft UPNs (user@domain); DigiCert takes them for USER seats only.",
+    }),
+    registeredIds: t.stringList({ description: "registeredID names: dotted-decimal OIDs." }),
+    otherNames: t.field({ type: OtherNamesInput }),
   }),
 });
 
@@ -171,7 +279,14 @@ const RequestCertificateInput = builder.inputType("RequestCertificateInput", {
     subject: t.field({ type: SubjectInput }),
     subjectAltNames: t.field({ type: SubjectAltNamesInput }),
     validity: t.field({ type: ValidityInput }),
-    includeCaChain: t.boolean({ description: "Append the chain to the returned PEM." }),
+    includeCaChain: t.boolean({ description: "Append the chain to the returned PEM (or PKCS#7)." }),
+    deliveryFormat: t.field({
+      type: DeliveryFormatEnum,
+      description: "X509 (default): CertificateIssued.pem; PKCS7: CertificateIssued.pkcs7.",
+    }),
+    tags: t.stringList({
+      description: "Tags DigiCert keeps on the certificate (at most 100, each 1-128 characters).",
+    }),
     idempotencyKey: t.string({ description: IDEMPOTENCY_KEY }),
   }),
 });
@@ -182,6 +297,10 @@ const RenewCertificateInput = builder.inputType("RenewCertificateInput", {
     csr: t.string({ required: true }),
     validity: t.field({ type: ValidityInput }),
     includeCaChain: t.boolean(),
+    deliveryFormat: t.field({
+      type: DeliveryFormatEnum,
+      description: "X509 (default): CertificateIssued.pem; PKCS7: CertificateIssued.pkcs7.",
+    }),
     idempotencyKey: t.string({ description: IDEMPOTENCY_KEY }),
   }),
 });
@@ -199,9 +318,18 @@ const RevokeCertificateInput = builder.inputType("RevokeCertificateInput", {
     reason: t.field({
       type: RevocationReasonEnum,
       required: true,
-      description: "CERTIFICATE_HOLD suspends.",
+      description: "CERTIFICATE_HOLD suspends (resumeCertificate takes it off hold).",
     }),
-    comments: t.string(),
+    comments: t.string({
+      deprecationReason:
+        "DigiCert ONE's revoke request takes only the reason: the gateway checks this value (at most 512 printable characters) and does not send it.",
+    }),
+  }),
+});
+
+const ResumeCertificateInput = builder.inputType("ResumeCertificateInput", {
+  fields: (t) => ({
+    serialNumber: t.field({ type: "SerialNumber", required: true }),
   }),
 });
 
@@ -239,5 +367,13 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RevokeCertificateInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       RevokeResult.run(() => revokeCertificate(ctx, input.serialNumber, input.reason, input.comments)),
+  }),
+  resumeCertificate: t.field({
+    authScopes: { scope: SCOPES.writeCertificates },
+    type: ResumeResult.ref,
+    description:
+      "Take a suspended (CERTIFICATE_HOLD) certificate off hold (DELETE /mpki/api/v1/certificate/{serial}/revoke). DigiCert suspends and resumes only its private CA's certificates. Never retried by the gateway.",
+    args: { input: t.arg({ type: ResumeCertificateInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ResumeResult.run(() => resumeCertificate(ctx, input.serialNumber)),
   }),
 }));

@@ -6,6 +6,7 @@ import {
   type BatchFileProblem,
   CertificatePolicyNotFoundError,
   DeviceGroupNotFoundError,
+  DeviceNotFoundError,
   DuplicateCertificateError,
   DuplicateDeviceError,
   ERROR_CODES,
@@ -112,6 +113,13 @@ builder.objectType(UpstreamOutcomeUnknownError, {
     UpstreamOutcomeUnknownError,
     "The request may or may not have taken effect at DigiCert ONE. Check (e.g. search certificates) before retrying.",
   ),
+  fields: (t) => ({
+    id: t.exposeString("id", {
+      nullable: true,
+      description:
+        "An id DigiCert's answer did carry (a request id, or a serial the gateway could not read), to look for before trying again; null when none.",
+    }),
+  }),
 });
 builder.objectType(UpstreamInvalidResponseError, {
   ...errorOptions(
@@ -138,6 +146,10 @@ builder.objectType(CertificatePolicyNotFoundError, {
     "The certificate policy does not exist or is not available to this gateway.",
   ),
   fields: (t) => ({ certificatePolicyId: t.exposeString("certificatePolicyId") }),
+});
+builder.objectType(DeviceNotFoundError, {
+  ...errorOptions(DeviceNotFoundError, "The device does not exist or is not available to this gateway."),
+  fields: (t) => ({ deviceId: t.exposeString("deviceId") }),
 });
 
 const BatchFileProblemRef = builder.objectRef<BatchFileProblem>("BatchFileProblem").implement({

@@ -2,6 +2,7 @@ import { SCOPES } from "../auth/viewer.js";
 import { iotBatchDownloadPath } from "../http/downloads.js";
 import type { BatchJob } from "../model/batch.js";
 import {
+  InvalidBatchFileError,
   InvalidCsrError,
   ProfileNotFoundError,
   UpstreamOutcomeUnknownError,
@@ -10,6 +11,7 @@ import {
 import { type BatchDownloadCertificate, type IotBatchJob } from "../model/iot/batch-job.js";
 import { BATCH_CERTIFICATE_FORMATS } from "../model/iot/enums.js";
 import { parseBatchJobId } from "../model/iot/ids.js";
+import { readField, readPresent } from "../model/iot/list.js";
 import {
   type BatchDownloadLink,
   batchDownloadLink,
@@ -49,21 +51,35 @@ const IotBatchPrivateKeyFormatEnum = builder.enumType("IotBatchPrivateKeyFormat"
   values: ["PEM", "DER"] as const,
 });
 
+const UNREADABLE =
+  "Null, with an UPSTREAM_INVALID_RESPONSE error, when DigiCert sent it in a form the gateway could not read (the job's other certificates stand).";
+
 const IotBatchCertificateRef = builder.objectRef<BatchDownloadCertificate>("IotBatchCertificate").implement({
-  description: "A certificate a JSON-format batch job issued.",
+  description:
+    "A certificate a JSON-format batch job issued: whatever of it could be read (one unreadable certificate never hides the others).",
   authScopes: auth,
   fields: (t) => ({
-    certificateId: t.exposeString("id", {
-      description: "The device certificate's id in IoT Trust Manager (a UUID).",
+    certificateId: t.string({
+      nullable: true,
+      description: `The device certificate's id in IoT Trust Manager (a UUID). ${UNREADABLE}`,
+      resolve: (c) => readField(c, "id"),
     }),
-    uniqueIdentifier: t.exposeString("uniqueIdentifier", {
-      description: 'The input row or file it came from, e.g. "Line #0000001".',
+    uniqueIdentifier: t.string({
+      nullable: true,
+      description: `The input row or file it came from, e.g. "Line #0000001". ${UNREADABLE}`,
+      resolve: (c) => readField(c, "uniqueIdentifier"),
     }),
-    pem: t.exposeString("pem", { description: "The end-entity certificate, PEM." }),
+    pem: t.string({
+      nullable: true,
+      description: `The end-entity certificate, PEM. ${UNREADABLE}`,
+      resolve: (c) => readField(c, "pem"),
+    }),
     x509: t.field({
       type: X509Ref,
-      description: "Parsed from `pem`; no upstream call.",
-      resolve: (c, _args, ctx) => ctx.loaders.x509.load(c.pem),
+      nullable: true,
+      description:
+        "Parsed from `pem`; no upstream call. Null, with an UPSTREAM_INVALID_RESPONSE error, when it does not parse: the job's other certificates stand.",
+      resolve: (c, _args, ctx) => ctx.loaders.x509.load(readPresent(c, "pem")),
     }),
     chain: t.field({
       type: [ChainCertificateRef],
@@ -76,7 +92,7 @@ const IotBatchCertificateRef = builder.objectRef<BatchDownloadCertificate>("IotB
       description:
         "Server-side jobs only (null otherwise); needs scope keys:generate. Base64 of a DER CMS EnvelopedData for the job's encryption certificate, holding the key as PEM: `openssl smime -decrypt -binary -inform DER -inkey <key>` opens it. The gateway never decrypts, logs or caches it.",
       resolve: (c) => {
-        const key = c.privateKey?.reveal();
+        const key = readField(c, "privateKey")?.reveal();
         return key && "base64" in key ? key.base64 : null;
       },
     }),
@@ -220,16 +236,23 @@ const IotBatchEnrollmentCreatedRef = builder.objectRef<Created>("IotBatchEnrollm
 
 const CreateResult = resultUnion<Created>(
   "CreateIotBatchEnrollmentResult",
-  "The new job, or why not.",
+  "The new job, or why not. InvalidBatchFileError: the file was refused before anything was sent, naming rows and columns or ZIP entries.",
   { created: IotBatchEnrollmentCreatedRef },
-  [ValidationError, InvalidCsrError, ProfileNotFoundError, UpstreamOutcomeUnknownError, ...UPSTREAM_ERRORS],
+  [
+    ValidationError,
+    InvalidBatchFileError,
+    InvalidCsrError,
+    ProfileNotFoundError,
+    UpstreamOutcomeUnknownError,
+    ...UPSTREAM_ERRORS,
+  ],
 );
 builder.mutationFields((t) => ({
   createIotBatchEnrollment: t.field({
     authScopes: auth,
     type: CreateResult.ref,
     description:
-      "Creates an IoT batch enrollment job from a data file sent as a multipart upload (with the header x-graphql-csrf or Authorization). Checked before anything is sent: the profile id, the key generation fields, the encryption certificate, the CSV header, and the profile's rules. Never resent.",
+      "Creates an IoT batch enrollment job from a data file sent as a multipart upload (with the header x-graphql-csrf or Authorization). Checked before anything is sent: the profile id, the key generation fields, the encryption certificate, the profile's rules, and the file (InvalidBatchFileError names its rows, columns or ZIP entries). Never resent.",
     args: { input: t.arg({ type: CreateIotBatchEnrollmentInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       CreateResult.run(async () => ({

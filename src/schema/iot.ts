@@ -6,6 +6,7 @@ import {
   InvalidCsrError,
   ProfileNotFoundError,
   RenewalNotAllowedError,
+  UpstreamInvalidResponseError,
   UpstreamOutcomeUnknownError,
   ValidationError,
 } from "../model/errors.js";
@@ -23,6 +24,7 @@ import {
   parseDeviceCertificateRef,
   parseIotProfileId,
 } from "../model/iot/ids.js";
+import { readField, readPresent } from "../model/iot/list.js";
 import type { PrivateKeyMaterial, RevealedPrivateKey } from "../model/iot/private-key.js";
 import type { EnrollmentField, EnrollmentProfile } from "../model/iot/profile.js";
 import {
@@ -80,7 +82,11 @@ builder.node(EnrollmentProfileRef, {
   },
   fields: (t) => ({
     profileId: t.exposeString("id", { description: "DigiCert's id, IOT_<uuid>." }),
-    name: t.exposeString("name"),
+    name: t.string({
+      nullable: true,
+      description: "Null, with an UPSTREAM_INVALID_RESPONSE error, when DigiCert's could not be read.",
+      resolve: (p) => readField(p, "name"),
+    }),
     status: t.exposeString("status"),
     keyGenerationOption: t.field({ type: KeyGenerationOptionEnum, resolve: (p) => p.keyGenerationOption }),
     enrollmentMethods: t.field({ type: [IotEnrollmentMethodEnum], resolve: (p) => p.enrollmentMethods }),
@@ -123,7 +129,12 @@ builder.node(DeviceCertificateRef, {
   },
   fields: (t) => ({
     certificateId: t.exposeString("id", { description: "DigiCert's certificate id (UUID)." }),
-    serialNumber: t.exposeString("serialNumber"),
+    serialNumber: t.string({
+      nullable: true,
+      description:
+        "Uppercase hex. Null, with an UPSTREAM_INVALID_RESPONSE error, when DigiCert's could not be read.",
+      resolve: (c) => readField(c, "serialNumber"),
+    }),
     status: t.field({ type: CertificateStatusEnum, resolve: (c) => c.status }),
     commonName: t.exposeString("commonName", { nullable: true }),
     deviceIdentifier: t.exposeString("deviceIdentifier", { nullable: true }),
@@ -131,13 +142,24 @@ builder.node(DeviceCertificateRef, {
     validFrom: t.field({ type: "DateTime", nullable: true, resolve: (c) => c.validFrom }),
     validTo: t.field({ type: "DateTime", nullable: true, resolve: (c) => c.validTo }),
     thumbprint: t.exposeString("thumbprint", { nullable: true }),
-    pem: t.exposeString("pem", { description: "The certificate alone, PEM." }),
+    pem: t.string({
+      nullable: true,
+      description:
+        "The certificate alone, PEM (DigiCert's PEM or bare base64, normalised). Null, with an UPSTREAM_INVALID_RESPONSE error, when DigiCert sent none the gateway could read.",
+      resolve: (c) => readField(c, "pem"),
+    }),
     chain: t.field({
       type: [ChainCertificateRef],
-      description: "Intermediate first.",
+      description: "Intermediate first. Entries DigiCert sent without a certificate are left out.",
       resolve: (c) => c.chain,
     }),
-    x509: t.field({ type: X509Ref, resolve: (c, _args, ctx) => ctx.loaders.x509.load(c.pem) }),
+    x509: t.field({
+      type: X509Ref,
+      nullable: true,
+      description:
+        "Parsed from `pem`; no upstream call. Null, with an UPSTREAM_INVALID_RESPONSE error, when it does not parse: the rest of the certificate stands.",
+      resolve: (c, _args, ctx) => ctx.loaders.x509.load(readPresent(c, "pem")),
+    }),
     deviceAttributes: t.field({ type: [DeviceAttributeRef], resolve: (c) => c.deviceAttributes }),
     revocationReason: t.field({
       type: RevocationReasonEnum,
@@ -264,31 +286,54 @@ const PrivateKeyUnion = builder.unionType("PrivateKey", {
     })[(value as RevealedPrivateKey).format],
 });
 
+const UNREADABLE =
+  "Null, with an UPSTREAM_INVALID_RESPONSE error, when DigiCert's answer held one the gateway could not read.";
+
 const EnrolledRef = builder.objectRef<DeviceEnrolled>("DeviceCertificateEnrolled").implement({
-  description: "DigiCert issued the device certificate.",
+  description:
+    "DigiCert accepted the request and answered: whatever of its answer could be read (at least one of certificateId, serialNumber and requestId). A field it sent in a form the gateway cannot read is null with an UPSTREAM_INVALID_RESPONSE error; the others stand.",
   fields: (t) => ({
-    certificateId: t.string({ resolve: (r) => r.certificate.id }),
-    serialNumber: t.string({ nullable: true, resolve: (r) => r.certificate.serialNumber }),
+    certificateId: t.string({
+      nullable: true,
+      description: `DigiCert's certificate id (a UUID). ${UNREADABLE}`,
+      resolve: (r) => readField(r.certificate, "id"),
+    }),
+    serialNumber: t.string({
+      nullable: true,
+      description: `Uppercase hex. ${UNREADABLE}`,
+      resolve: (r) => readField(r.certificate, "serialNumber"),
+    }),
+    requestId: t.string({
+      nullable: true,
+      description: "DigiCert's certificate request id.",
+      resolve: (r) => r.certificate.requestId,
+    }),
     pem: t.string({
       nullable: true,
-      description: "The certificate, PEM; null for CERT_ENCRYPTED, where it travels inside the bundle.",
-      resolve: (r: { certificate: EnrolledDeviceCertificate }) => r.certificate.pem,
+      description: `The certificate, PEM; null for CERT_ENCRYPTED, where it travels inside the bundle. ${UNREADABLE}`,
+      resolve: (r: { certificate: EnrolledDeviceCertificate }) => readField(r.certificate, "pem"),
     }),
     certificate: t.field({
       type: DeviceCertificateRef,
-      description: "The certificate's details (one upstream read, only when selected).",
+      nullable: true,
+      description:
+        "The certificate's details (one upstream read by id, else by serial number, only when selected). Null, with an error, when that read fails: the rest of the result (and the private key) stands.",
       resolve: async (r, _args, ctx) => {
-        const certificate = await ctx.loaders.deviceCertificate.load(r.certificate.id);
-        if (!certificate) throw new CertificateNotFoundError(r.certificate.id);
+        const ref = r.certificate.id ?? r.certificate.serialNumber;
+        if (!ref) return null;
+        const certificate = await ctx.loaders.deviceCertificate.load(ref);
+        if (!certificate) throw new CertificateNotFoundError(ref);
         return certificate;
       },
     }),
     privateKey: t.field({
       type: PrivateKeyUnion,
       nullable: true,
-      description:
-        "Server-side key generation only. Null for a CSR, and for a repeat of an idempotencyKey (the key was delivered to the first call).",
-      resolve: (r) => (r.privateKey ? (r.privateKey as PrivateKeyMaterial).reveal() : null),
+      description: `Server-side key generation only. Null for a CSR, and for a repeat of an idempotencyKey (the key was delivered to the first call). ${UNREADABLE}`,
+      resolve: (r) => {
+        if (r.privateKeyUnreadable) throw new UpstreamInvalidResponseError();
+        return r.privateKey ? (r.privateKey as PrivateKeyMaterial).reveal() : null;
+      },
     }),
   }),
 });

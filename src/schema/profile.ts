@@ -1,6 +1,13 @@
 import { SCOPES } from "../auth/viewer.js";
 import { parseUuid } from "../model/ids.js";
-import type { Profile, ProfileAttribute } from "../model/tlm/profile.js";
+import {
+  ATTRIBUTE_SOURCES,
+  type KeyEscrowPolicy,
+  PROFILE_DELIVERY_FORMATS,
+  type Profile,
+  type ProfileAttribute,
+  type ProfileAttributeSource,
+} from "../model/tlm/profile.js";
 import { listProfiles } from "../resolvers/certificates.js";
 import { requireScope } from "./access.js";
 import { builder, nodeTypeNames } from "./builder.js";
@@ -13,6 +20,29 @@ const ProfileStatusEnum = builder.enumType("ProfileStatus", {
   values: ["ACTIVE", "DELETED", "UNKNOWN"] as const,
 });
 
+const AttributeSourceTypeEnum = builder.enumType("ProfileAttributeSourceType", {
+  description: "Where an attribute's value comes from; UNKNOWN for a source DigiCert added since.",
+  values: ATTRIBUTE_SOURCES,
+});
+
+const ProfileAttributeSourceRef = builder
+  .objectRef<ProfileAttributeSource>("ProfileAttributeSource")
+  .implement({
+    description: "One source of an attribute's value, as the profile configures it.",
+    fields: (t) => ({
+      source: t.field({ type: AttributeSourceTypeEnum, resolve: (s) => s.source }),
+      mandatory: t.exposeBoolean("mandatory", { description: "Whether this source must supply the value." }),
+      fixedValue: t.exposeString("fixedValue", {
+        nullable: true,
+        description: "The value every certificate gets, for a FIXED_VALUE source.",
+      }),
+      adAttributeKey: t.exposeString("adAttributeKey", {
+        nullable: true,
+        description: "The Active Directory attribute an AD_ATTRIBUTE source reads.",
+      }),
+    }),
+  });
+
 const ProfileAttributeRef = builder.objectRef<ProfileAttribute>("ProfileAttribute").implement({
   description: "A subject or SAN attribute the profile defines.",
   fields: (t) => ({
@@ -21,6 +51,31 @@ const ProfileAttributeRef = builder.objectRef<ProfileAttribute>("ProfileAttribut
     }),
     mandatory: t.exposeBoolean("mandatory"),
     multiple: t.exposeBoolean("multiple"),
+    sources: t.field({
+      type: [ProfileAttributeSourceRef],
+      description: "Where the value may come from, in DigiCert's order; empty when the profile lists none.",
+      resolve: (a) => a.sources,
+    }),
+  }),
+});
+
+const ProfileDeliveryFormatEnum = builder.enumType("ProfileDeliveryFormat", {
+  description: "How the profile delivers certificates; UNKNOWN for a format DigiCert added since.",
+  values: PROFILE_DELIVERY_FORMATS,
+});
+
+const KeyEscrowRef = builder.objectRef<KeyEscrowPolicy>("ProfileKeyEscrow").implement({
+  description: "The profile's key escrow policy.",
+  fields: (t) => ({
+    enabled: t.exposeBoolean("enabled", { description: "Whether DigiCert escrows private keys." }),
+    deploymentMode: t.exposeString("deploymentMode", {
+      nullable: true,
+      description: "Where keys are escrowed, e.g. CLOUD.",
+    }),
+    dualAdminRecovery: t.exposeBoolean("dualAdminRecovery", {
+      nullable: true,
+      description: "Whether recovering a key needs two administrators.",
+    }),
   }),
 });
 
@@ -63,6 +118,34 @@ builder.node(ProfileRef, {
     validity: t.field({ type: ProfileValidityRef, nullable: true, resolve: (p) => p.validity }),
     validityOverrideAllowed: t.exposeBoolean("validityOverrideAllowed"),
     renewalPeriodDays: t.exposeInt("renewalPeriodDays", { nullable: true }),
+    renewalWindowDays: t.exposeInt("renewalWindowDays", {
+      nullable: true,
+      description: "Days before expiry in which a certificate may be renewed (`renewal_window_days`).",
+    }),
+    automatedRenewal: t.exposeBoolean("automatedRenewal", {
+      nullable: true,
+      description: "Whether DigiCert renews certificates of this profile automatically.",
+    }),
+    duplicateCertificatesAllowed: t.exposeBoolean("duplicateCertificatesAllowed", {
+      nullable: true,
+      description:
+        "DigiCert's duplicate-certificate policy: true allows several valid certificates per subject; false answers requestCertificate with DuplicateCertificateError.",
+    }),
+    deliveryFormat: t.field({
+      type: ProfileDeliveryFormatEnum,
+      nullable: true,
+      description: "How the profile delivers certificates by default (`certificate_delivery_format`).",
+      resolve: (p) => p.deliveryFormat,
+    }),
+    keyEscrow: t.field({
+      type: KeyEscrowRef,
+      nullable: true,
+      description: "The key escrow policy; null when DigiCert reports none.",
+      resolve: (p) => p.keyEscrow,
+    }),
+    customExtendedKeyUsages: t.exposeStringList("customExtendedKeyUsages", {
+      description: "OIDs of the extended key usages the profile adds beyond its template's.",
+    }),
     allowedKeySizes: t.exposeStringList("allowedKeySizes"),
     subjectAttributes: t.field({ type: [ProfileAttributeRef], resolve: (p) => p.subjectAttributes }),
     subjectAltNameAttributes: t.field({

@@ -126,6 +126,20 @@ describe("bad input is refused before any upstream call", () => {
     expect(stack.simulator.requestCounts()).toEqual({});
   });
 
+  it("a malformed search filter is a VALIDATION_FAILED error naming its field, with zero upstream requests", async () => {
+    stack.simulator.resetCounters();
+    for (const [filter, field] of [
+      [`{ thumbprint: "abc" }`, "filter.thumbprint"],
+      [`{ authorityKeyIdentifier: "not hex" }`, "filter.authorityKeyIdentifier"],
+      [`{ issuingCaId: "../../x" }`, "filter.issuingCaId"],
+      [`{ status: ISSUED, statuses: [REVOKED] }`, "filter.statuses"],
+    ]) {
+      const res = await stack.gql(`{ certificates(first: 5, filter: ${filter}) { totalCount } }`);
+      expect(res.errors?.[0]?.extensions, filter).toMatchObject({ code: "VALIDATION_FAILED", field });
+    }
+    expect(stack.simulator.requestCounts()).toEqual({});
+  });
+
   it("a page size over 100 is a VALIDATION_FAILED error naming `first`", async () => {
     stack.simulator.resetCounters();
     const res = await stack.gql(`{ certificates(first: 101) { totalCount } }`);
@@ -197,6 +211,57 @@ describe("renewal", () => {
       __typename: "CertificateNotFoundError",
       code: "CERTIFICATE_NOT_FOUND",
     });
+  });
+});
+
+describe("revoke and resume", () => {
+  const REVOKE = `mutation($s: SerialNumber!) {
+    revokeCertificate(input: { serialNumber: $s, reason: SUPERSEDED }) {
+      __typename ... on ValidationError { field } ... on Error { code }
+    }
+  }`;
+
+  it("a 422 on revoke is a ValidationError on the serial, never RenewalNotAllowedError", async () => {
+    const issued = await request(stack, {});
+    stack.simulator.injectFault({
+      route: "PUT /mpki/api/v1/certificate/:serial/revoke",
+      kind: "status",
+      status: 422,
+      times: 1,
+    });
+    const res = await stack.gql<{ revokeCertificate: Result }>(REVOKE, { s: issued.serialNumber });
+    expect(res.data?.revokeCertificate).toEqual({
+      __typename: "ValidationError",
+      field: "input.serialNumber",
+      code: "VALIDATION_FAILED",
+    });
+  });
+
+  it("resuming an unknown certificate is CertificateNotFoundError", async () => {
+    const res = await stack.gql<{ resumeCertificate: Result }>(
+      `mutation { resumeCertificate(input: { serialNumber: "ABCDEF0123" }) { __typename ... on Error { code } } }`,
+    );
+    expect(res.data?.resumeCertificate).toEqual({
+      __typename: "CertificateNotFoundError",
+      code: "CERTIFICATE_NOT_FOUND",
+    });
+  });
+
+  it("a connection reset on resume is outcome unknown, and the DELETE is sent exactly once", async () => {
+    stack.simulator.resetCounters();
+    stack.simulator.injectFault({
+      route: "DELETE /mpki/api/v1/certificate/:serial/revoke",
+      kind: "reset",
+      times: 1,
+    });
+    const res = await stack.gql<{ resumeCertificate: Result }>(
+      `mutation { resumeCertificate(input: { serialNumber: "ABCDEF0123" }) { __typename ... on Error { code } } }`,
+    );
+    expect(res.data?.resumeCertificate).toEqual({
+      __typename: "UpstreamOutcomeUnknownError",
+      code: "UPSTREAM_OUTCOME_UNKNOWN",
+    });
+    expect(stack.simulator.requestCount("DELETE /mpki/api/v1/certificate/:serial/revoke")).toBe(1);
   });
 });
 

@@ -78,6 +78,7 @@ const CREATE = `mutation($input: CreateIotBatchEnrollmentInput!) {
     __typename
     ... on IotBatchEnrollmentCreated { job { id jobId status keyGeneration certificateFormat fileName totalCount } }
     ... on ValidationError { field }
+    ... on InvalidBatchFileError { field problems { row column entry message } }
     ... on ProfileNotFoundError { profileId }
     ... on Error { code message }
   }
@@ -97,6 +98,7 @@ type Created = {
   code?: string;
   message?: string;
   profileId?: string;
+  problems?: { row: number | null; column: string | null; entry: string | null; message: string }[];
 };
 
 interface UploadOptions {
@@ -591,6 +593,29 @@ describe("bad input gets a typed error and no upstream call", () => {
     expect(stack.simulator.requestCounts()).toEqual({});
   }
 
+  /**
+   * A file problem: InvalidBatchFileError naming rows, columns or entries. The file is checked against the profile's
+   * enrollment specification, so the profile and its specification may be read first; nothing is uploaded.
+   */
+  async function expectFileRefused(
+    input: Record<string, unknown>,
+    file: string | Uint8Array,
+    problems: Partial<NonNullable<Created["problems"]>[number]>[],
+  ) {
+    stack.simulator.resetCounters();
+    const { body } = await upload(input, file);
+    expect(body.errors).toBeUndefined();
+    const result = body.data!.createIotBatchEnrollment!;
+    expect(result).toMatchObject({
+      __typename: "InvalidBatchFileError",
+      code: "INVALID_BATCH_FILE",
+      field: "input.file",
+    });
+    expect(result.problems).toEqual(problems.map((each) => expect.objectContaining(each)));
+    expect(stack.simulator.requestCount(BATCH_CREATE)).toBe(0);
+    for (const route of Object.keys(stack.simulator.requestCounts())) expect(route).toMatch(/^GET /);
+  }
+
   it("an enrollment profile id that is not IOT_ and a UUID", async () => {
     const { csv } = await csrCsv(["a.example.com"]);
     await expectRefused(
@@ -601,18 +626,28 @@ describe("bad input gets a typed error and no upstream call", () => {
   });
 
   it("a client-side CSV without a csr column", async () => {
-    await expectRefused(clientSide, "subject.common_name,DEVICE_IDENTIFIER\na.example.com,A\n", "input.file");
+    await expectFileRefused(clientSide, "subject.common_name,DEVICE_IDENTIFIER\na.example.com,A\n", [
+      { row: null, column: "csr", entry: null },
+    ]);
   });
 
   it("a server-side CSV with a csr column", async () => {
     const { csv } = await csrCsv(["a.example.com"]);
-    await expectRefused(serverSide({}), csv, "input.file");
+    await expectFileRefused(serverSide({}), csv, [{ row: null, column: "csr", entry: null }]);
   });
 
   it("a CSV with a header and no rows, an empty file, and a binary file that is not a ZIP", async () => {
-    await expectRefused(clientSide, "csr,DEVICE_IDENTIFIER\r\n", "input.file");
-    await expectRefused(clientSide, "", "input.file");
-    await expectRefused(clientSide, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]), "input.file");
+    await expectFileRefused(clientSide, "csr,DEVICE_IDENTIFIER\r\n", [
+      { row: null, column: null, entry: null, message: "The CSV has a header row and no rows." },
+    ]);
+    await expectFileRefused(clientSide, "", [
+      { row: null, column: null, entry: null, message: "The data file is empty." },
+    ]);
+    // An empty file is refused before anything is read.
+    expect(stack.simulator.requestCounts()).toEqual({});
+    await expectFileRefused(clientSide, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]), [
+      { row: null, column: null, entry: null, message: expect.stringMatching(/neither a CSV nor a ZIP/) },
+    ]);
   });
 
   it("SERVER_SIDE without serverSideKeyGeneration, and CLIENT_SIDE with it", async () => {
@@ -741,14 +776,17 @@ describe("upload size", () => {
       const accepted = await send(64 * 1024);
       expect(accepted.status).toBe(200);
       expect(accepted.body.data.createIotBatchEnrollment).toMatchObject({
-        __typename: "ValidationError",
+        __typename: "InvalidBatchFileError",
         field: "input.file",
+        problems: [expect.objectContaining({ row: null, column: "csr" })],
       });
       // Over maxUploadBytes: 413, nothing runs.
       const refused = await send(256 * 1024);
       expect(refused.status).toBe(413);
       expect(refused.body.errors?.map((e) => e.extensions?.code)).toEqual(["PAYLOAD_TOO_LARGE"]);
-      expect(small.simulator.requestCounts()).toEqual({});
+      // The refused file was checked against the profile's fields (read first); nothing was uploaded.
+      expect(small.simulator.requestCount(BATCH_CREATE)).toBe(0);
+      for (const route of Object.keys(small.simulator.requestCounts())) expect(route).toMatch(/^GET /);
     } finally {
       await small.close();
     }

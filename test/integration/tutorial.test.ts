@@ -5,14 +5,8 @@ import { PROFILE_IDS } from "../../simulator/index.js";
 import { generateCsr } from "../helpers/pki.js";
 import { type Stack, startStack } from "../helpers/stack.js";
 
-// The TLM tutorial (shared/digicert-docs) end to end, through GraphQL only.
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.close();
-});
+// The TLM tutorial (shared/digicert-docs) end to end, through GraphQL only, against both documented forms of the
+// details' `certificate`: PEM (the tutorial) and bare base64 DER (the published spec's example).
 
 const CERTIFICATE_FIELDS = `
   id serialNumber status commonName validFrom validTo thumbprint pem seat { id }
@@ -29,7 +23,15 @@ const CERTIFICATE_FIELDS = `
     notBefore notAfter daysUntilExpiry
   }`;
 
-describe("the TLM tutorial through GraphQL", () => {
+describe.each(["pem", "base64"] as const)("the TLM tutorial through GraphQL, details in %s", (encoding) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ simulator: { certificateEncoding: encoding } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
   let serialNumber = "";
   let csrKeys: CryptoKeyPair;
 
@@ -151,7 +153,7 @@ describe("the TLM tutorial through GraphQL", () => {
       `mutation($s: SerialNumber!) {
         revokeCertificate(input: { serialNumber: $s, reason: KEY_COMPROMISE, comments: "key leaked" }) {
           __typename
-          ... on CertificateRevoked { serialNumber certificate { status revocation { reason revokedAt } } }
+          ... on CertificateRevoked { serialNumber certificate { status revocation { reason revokedAt comments } } }
           ... on Error { code message }
         }
       }`,
@@ -161,6 +163,8 @@ describe("the TLM tutorial through GraphQL", () => {
     expect(res.data?.revokeCertificate.__typename).toBe("CertificateRevoked");
     expect(res.data?.revokeCertificate.certificate.status).toBe("REVOKED");
     expect(res.data?.revokeCertificate.certificate.revocation.reason).toBe("KEY_COMPROMISE");
+    // DigiCert's revoke takes the reason only: the deprecated comments argument is not sent.
+    expect(res.data?.revokeCertificate.certificate.revocation.comments).toBeNull();
 
     const again = await stack.gql<{ revokeCertificate: { __typename: string; code: string } }>(
       `mutation($s: SerialNumber!) {
@@ -185,5 +189,245 @@ describe("the TLM tutorial through GraphQL", () => {
       { id },
     );
     expect(res.data?.node).toEqual({ __typename: "Certificate", serialNumber });
+  });
+
+  it("reads what DigiCert reports beyond the tutorial's basics: notes, template, issuing CA, account", async () => {
+    const res = await stack.gql<{ certificates: { edges: { node: Record<string, any> }[] } }>(
+      `{ certificates(first: 3, filter: { commonName: "host-000.example.com" }) { edges { node {
+        serialNumber notes templateName issuingCaName issuingCaId accountId securityRating businessUnit { id name }
+      } } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.certificates.edges).toHaveLength(1);
+    for (const { node } of res.data!.certificates.edges) {
+      expect(node).toMatchObject({
+        notes: "Seeded by the DigiCert ONE simulator",
+        templateName: "TLS Server",
+        issuingCaName: "DigiCert ONE Simulator Intermediate CA",
+        issuingCaId: new x509.X509Certificate(
+          stack.simulator.intermediateCertificatePem,
+        ).serialNumber.toUpperCase(),
+        accountId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        securityRating: null,
+        businessUnit: { id: expect.any(String), name: expect.any(String) },
+      });
+    }
+  });
+
+  it("finds the certificates expiring in the next 30 days in one query, one upstream call per page", async () => {
+    type Page = {
+      certificates: { totalCount: number; edges: { node: { status: string; validTo: string } }[] };
+    };
+    const all = await stack.gql<Page>(`{ certificates(first: 1) { totalCount } }`);
+    const bound = new Date(Date.now() + 30 * 86_400_000);
+    stack.simulator.resetCounters();
+    const soon = await stack.gql<Page>(
+      `query($before: DateTime!) { certificates(first: 100, filter: { expiresBefore: $before }) {
+        totalCount edges { node { status validTo } }
+      } }`,
+      { before: bound.toISOString() },
+    );
+    expect(soon.errors).toBeUndefined();
+    expect(stack.simulator.requestCounts()).toEqual({ "GET /mpki/api/v1/certificate-search": 1 });
+    const { totalCount, edges } = soon.data!.certificates;
+    expect(totalCount).toBeGreaterThan(0);
+    expect(totalCount).toBeLessThan(all.data!.certificates.totalCount);
+    expect(edges).toHaveLength(Math.min(totalCount, 100));
+    for (const { node } of edges) expect(Date.parse(node.validTo)).toBeLessThanOrEqual(bound.getTime());
+    // Still valid, expiring soon: the same bound with statuses [ISSUED].
+    const valid = await stack.gql<Page>(
+      `query($before: DateTime!) { certificates(first: 100, filter: { expiresBefore: $before, statuses: [ISSUED] }) {
+        totalCount edges { node { status validTo } }
+      } }`,
+      { before: bound.toISOString() },
+    );
+    expect(valid.data!.certificates.totalCount).toBeLessThan(totalCount);
+    for (const { node } of valid.data!.certificates.edges) {
+      expect(node.status).toBe("ISSUED");
+      expect(Date.parse(node.validTo)).toBeGreaterThan(Date.now());
+    }
+  });
+
+  it("filters by seat type, business unit, issued-after, issuing CA and its key identifier", async () => {
+    type Page = { certificates: { totalCount: number; edges: { node: Record<string, any> }[] } };
+    const count = async (filter: string, variables: Record<string, unknown> = {}, declared = "") => {
+      const res = await stack.gql<Page>(
+        `query${declared} { certificates(first: 100, filter: ${filter}) {
+          totalCount edges { node { validFrom profile { profileId } businessUnit { name } pem } }
+        } }`,
+        variables,
+      );
+      expect(res.errors, filter).toBeUndefined();
+      return res.data!.certificates;
+    };
+    const all = await count("{}");
+    const devices = await count("{ seatType: DEVICE_SEAT }");
+    expect(devices.totalCount).toBeGreaterThan(0);
+    expect(devices.totalCount).toBeLessThan(all.totalCount);
+    for (const { node } of devices.edges) expect(node.profile.profileId).toBe(PROFILE_IDS.ecdsaDevice);
+    const iot = await count(`{ businessUnitName: "IoT Operations" }`);
+    expect(iot.totalCount).toBe(devices.totalCount);
+    const since = new Date(Date.now() - 10 * 86_400_000);
+    const recent = await count("{ issuedAfter: $d }", { d: since.toISOString() }, "($d: DateTime!)");
+    expect(recent.totalCount).toBeLessThan(all.totalCount);
+    for (const { node } of recent.edges)
+      expect(Date.parse(node.validFrom)).toBeGreaterThanOrEqual(since.getTime() - 1000);
+    const intermediate = new x509.X509Certificate(stack.simulator.intermediateCertificatePem);
+    const leaf = new x509.X509Certificate(all.edges[0]!.node.pem);
+    const aki = leaf.getExtension(x509.AuthorityKeyIdentifierExtension)!.keyId!;
+    const byCa = await count(
+      "{ issuingCaSerialNumber: $s, authorityKeyIdentifier: $a }",
+      { s: intermediate.serialNumber, a: aki.match(/../g)!.join(":") },
+      "($s: SerialNumber!, $a: String!)",
+    );
+    expect(byCa.totalCount).toBe(all.totalCount);
+    const otherCa = await count(`{ authorityKeyIdentifier: "00112233" }`);
+    expect(otherCa.totalCount).toBe(0);
+  });
+
+  it("suspends with CERTIFICATE_HOLD, then resumes, and refuses to resume a certificate that is not on hold", async () => {
+    const csr = await generateCsr({ subject: "CN=hold.example.com" });
+    const issued = await stack.gql<{ requestCertificate: { serialNumber: string } }>(
+      `mutation($csr: String!) { requestCertificate(input: {
+        profileId: "${PROFILE_IDS.webServer}", seatId: "ops@example.com", csr: $csr, subject: { commonName: "hold.example.com" }
+      }) { ... on CertificateIssued { serialNumber } } }`,
+      { csr: csr.pem },
+    );
+    const s = issued.data!.requestCertificate.serialNumber;
+    const hold = await stack.gql<{ revokeCertificate: Record<string, any> }>(
+      `mutation($s: SerialNumber!) { revokeCertificate(input: { serialNumber: $s, reason: CERTIFICATE_HOLD }) {
+        __typename ... on CertificateRevoked { certificate { status } }
+      } }`,
+      { s },
+    );
+    expect(hold.data?.revokeCertificate).toEqual({
+      __typename: "CertificateRevoked",
+      certificate: { status: "SUSPENDED" },
+    });
+    const resume = `mutation($s: SerialNumber!) { resumeCertificate(input: { serialNumber: $s }) {
+      __typename
+      ... on CertificateResumed { serialNumber certificate { status revocation { reason } } }
+      ... on ValidationError { field }
+      ... on Error { code }
+    } }`;
+    const resumed = await stack.gql<{ resumeCertificate: Record<string, any> }>(resume, { s });
+    expect(resumed.data?.resumeCertificate).toEqual({
+      __typename: "CertificateResumed",
+      serialNumber: s,
+      certificate: { status: "ISSUED", revocation: null },
+    });
+    const again = await stack.gql<{ resumeCertificate: Record<string, any> }>(resume, { s });
+    expect(again.data?.resumeCertificate).toEqual({
+      __typename: "ValidationError",
+      field: "input.serialNumber",
+      code: "VALIDATION_FAILED",
+    });
+  });
+
+  it("shows the tutorial's sample profile: sources, fixed values, delivery format, escrow, custom EKUs", async () => {
+    const res = await stack.gql<{ profile: Record<string, any> }>(
+      `{ profile(id: "${PROFILE_IDS.tutorialSample}") {
+        deliveryFormat duplicateCertificatesAllowed renewalWindowDays automatedRenewal customExtendedKeyUsages
+        keyEscrow { enabled deploymentMode dualAdminRecovery }
+        subjectAttributes { type mandatory sources { source mandatory fixedValue } }
+        subjectAltNameAttributes { type mandatory }
+      } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const profile = res.data!.profile;
+    expect(profile).toMatchObject({
+      deliveryFormat: "PKCS7",
+      duplicateCertificatesAllowed: false,
+      renewalWindowDays: 30,
+      automatedRenewal: true,
+      customExtendedKeyUsages: ["1.2.840.113583.1.1.7"],
+      keyEscrow: { enabled: true, deploymentMode: "CLOUD", dualAdminRecovery: true },
+    });
+    const attribute = (type: string) =>
+      profile.subjectAttributes.find((a: { type: string }) => a.type === type);
+    expect(attribute("domain_component")).toMatchObject({ mandatory: true });
+    expect(attribute("street_address").sources).toContainEqual({
+      source: "FIXED_VALUE",
+      mandatory: true,
+      fixedValue: "20 Cooper Square",
+    });
+    expect(profile.subjectAltNameAttributes.map((a: { type: string }) => a.type)).toContain(
+      "user_principal_names",
+    );
+  });
+
+  it("requests on the sample profile with every subject attribute, UPN, registered ids, other names, PKCS#7 and tags", async () => {
+    const host = `sample-${encoding}.example.com`;
+    const csr = await generateCsr({ subject: `CN=${host}` });
+    const res = await stack.gql<{ requestCertificate: Record<string, any> }>(
+      `mutation($input: RequestCertificateInput!) { requestCertificate(input: $input) {
+        __typename
+        ... on CertificateIssued {
+          serialNumber deliveryFormat pem pkcs7
+          certificate { x509 { subject { attributes { oid value } } subjectAltNames { type value } extendedKeyUsage { oid } } }
+        }
+        ... on ValidationError { field message }
+        ... on Error { code message }
+      } }`,
+      {
+        input: {
+          profileId: PROFILE_IDS.tutorialSample,
+          seatId: "ellen.ripley@example.com",
+          csr: csr.pem,
+          deliveryFormat: "PKCS7",
+          tags: ["tutorial", encoding],
+          subject: {
+            commonName: host,
+            domainComponents: ["example", "com"],
+            country: "US",
+            locality: "Carson city",
+            state: "NV",
+            postalCode: "89714",
+            uniqueIdentifier: "3a3aeb976040eed5c5d3bfb6143b7814",
+            serialNumber: "E-4099",
+            descriptions: ["some", "description"],
+            unstructuredNames: ["unstructured name"],
+            title: "Warrant Officer",
+            givenName: "Ellen",
+            surname: "Ripley",
+          },
+          subjectAltNames: {
+            emails: ["ellen.ripley@example.com"],
+            userPrincipalNames: ["ellen.ripley@example.com"],
+            registeredIds: ["1.2.3.4.5"],
+            otherNames: {
+              guids: ["{6ba7b810-9dad-11d1-80b4-00c04fd430c8}"],
+              raw: [{ oid: "1.2.3.4.5.0", values: [{ label: "CA ID for Canada", value: "CA:id/urn" }] }],
+            },
+          },
+        },
+      },
+    );
+    expect(res.errors).toBeUndefined();
+    const result = res.data!.requestCertificate;
+    expect(result).toMatchObject({ __typename: "CertificateIssued", deliveryFormat: "PKCS7", pem: null });
+    const bundle = new x509.X509Certificates();
+    bundle.import(result.pkcs7);
+    expect(bundle.map((c) => c.serialNumber.toUpperCase())).toContain(result.serialNumber);
+    const parsed = result.certificate.x509;
+    const values = (oid: string) =>
+      parsed.subject.attributes
+        .filter((a: { oid: string }) => a.oid === oid)
+        .map((a: { value: string }) => a.value);
+    expect(values("0.9.2342.19200300.100.1.25")).toEqual(["example", "com"]);
+    expect(values("2.5.4.9")).toEqual(["20 Cooper Square"]); // the profile's FIXED_VALUE
+    expect(values("2.5.4.5")).toEqual(["E-4099"]);
+    expect(values("2.5.4.13")).toEqual(["some", "description"]);
+    expect(values("2.5.4.12")).toEqual(["Warrant Officer"]);
+    expect(values("2.5.4.45")).toHaveLength(1);
+    expect(parsed.subjectAltNames).toEqual(
+      expect.arrayContaining([
+        { type: "EMAIL", value: "ellen.ripley@example.com" },
+        { type: "UPN", value: "ellen.ripley@example.com" },
+        { type: "OTHER", value: "registeredID:1.2.3.4.5" },
+        { type: "OTHER", value: "guid:6ba7b810-9dad-11d1-80b4-00c04fd430c8" },
+      ]),
+    );
+    expect(parsed.extendedKeyUsage.map((e: { oid: string }) => e.oid)).toContain("1.2.840.113583.1.1.7");
   });
 });

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import * as x509 from "@peculiar/x509";
+import * as asn1js from "asn1js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROFILE_IDS, RESTRICTED_API_KEY, type Simulator, startSimulator } from "../../simulator/index.js";
 import { api, issueBody, makeCsr, PKCS7_PEM, uniqueHost } from "./helpers.js";
@@ -226,6 +228,203 @@ describe("issuing a certificate", () => {
     );
     expect(denied.status).toBe(403);
     expect(denied.json.errors[0].code).toBe("no_access");
+  });
+});
+
+describe("every subject attribute and SAN kind TLM's request takes (the tutorial's sample profile)", () => {
+  const SAMPLE = PROFILE_IDS.tutorialSample;
+  const subject = (host: string) => ({
+    common_name: host,
+    domain_component: ["example", "com"],
+    country: "US",
+    locality: "Carson city",
+    state: "NV",
+    postal_code: "89714",
+    serial_number: "4099ABF9C1BB7C02BBE1CDC7836CA9D58A71C2A5",
+    unique_identifier: "3a3aeb976040eed5c5d3bfb6143b7814",
+    description: ["some", "description"],
+    unstructured_name: ["some large and", "unstructured name"],
+    unstructured_address: ["Some", "address"],
+    pseudonym: "Ripley",
+    user_identifier: "eripley",
+    dn_qualifier: "q1",
+    title: "Warrant Officer",
+    given_name: "Ellen",
+    surname: "Ripley",
+    organization_identifier: "NTRUS-123",
+  });
+  // S1's request example's SANs.
+  const san = {
+    emails: ["seat-email@example.com"],
+    user_principal_names: ["ellen.ripley@digicert.com"],
+    registered_ids: ["1.2.3.4.5", "1.2.3.4.6"],
+    other_names: {
+      guid: [
+        "b4f5dc26-63f3-4157-83f5-729992ab10c0",
+        "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}",
+        "0x30313233343536373839616263646566",
+      ],
+      raw_other_names: [
+        {
+          oid: "1.2.3.4.5.0",
+          values: [
+            { label: "CA ID for Canada", value: "CA:id/urn" },
+            { label: "Known quantity", value: 28 },
+          ],
+        },
+      ],
+    },
+  };
+
+  function sanNames(certificate: x509.X509Certificate): { tag: number; oid?: string; text?: string }[] {
+    const extension = certificate.getExtension("2.5.29.17")!;
+    const names = asn1js.fromBER(extension.value).result as asn1js.Sequence;
+    return names.valueBlock.value.map((name) => {
+      const tag = name.idBlock.tagNumber;
+      if (tag !== 0) return { tag };
+      const [oid, value] = (name as asn1js.Constructed).valueBlock.value;
+      const inner = (value as asn1js.Constructed | undefined)?.valueBlock.value[0];
+      return {
+        tag,
+        oid: (oid as asn1js.ObjectIdentifier).valueBlock.toString(),
+        ...(inner instanceof asn1js.Utf8String ? { text: inner.valueBlock.value } : {}),
+      };
+    });
+  }
+
+  it("issues with domain components, the profile's fixed street address and every other subject attribute", async () => {
+    const host = uniqueHost("sample");
+    const result = await issue(
+      issueBody(SAMPLE, await makeCsr(), host, {
+        attributes: { subject: subject(host), extensions: { san } },
+      }),
+    );
+    expect(result.status, result.text).toBe(201);
+    const certificate = new x509.X509Certificate(result.json.certificate);
+    const name = certificate.subjectName;
+    expect(name.getField("0.9.2342.19200300.100.1.25")).toEqual(["example", "com"]);
+    expect(name.getField("2.5.4.9")).toEqual(["20 Cooper Square"]);
+    expect(name.getField("2.5.4.5")).toEqual(["4099ABF9C1BB7C02BBE1CDC7836CA9D58A71C2A5"]);
+    expect(name.getField("2.5.4.13")).toEqual(["some", "description"]);
+    expect(name.getField("2.5.4.12")).toEqual(["Warrant Officer"]);
+    expect(name.getField("2.5.4.42")).toEqual(["Ellen"]);
+    expect(name.getField("2.5.4.4")).toEqual(["Ripley"]);
+    expect(name.getField("2.5.4.97")).toEqual(["NTRUS-123"]);
+    // x500UniqueIdentifier is a BIT STRING of the hex value's bytes.
+    const uid = name.toJSON().find((rdn) => "2.5.4.45" in rdn)!["2.5.4.45"]![0];
+    expect(String(uid)).toContain("3a3aeb976040eed5c5d3bfb6143b7814");
+    const typed = certificate.getExtension(x509.SubjectAlternativeNameExtension)!.names.toJSON();
+    expect(typed).toEqual(
+      expect.arrayContaining([
+        { type: "email", value: "seat-email@example.com" },
+        { type: "upn", value: "ellen.ripley@digicert.com" },
+        { type: "id", value: "1.2.3.4.5" },
+        { type: "id", value: "1.2.3.4.6" },
+        { type: "guid", value: "b4f5dc26-63f3-4157-83f5-729992ab10c0" },
+        { type: "guid", value: "6ba7b810-9dad-11d1-80b4-00c04fd430c8" },
+        { type: "guid", value: "30313233-3435-3637-3839-616263646566" },
+      ]),
+    );
+    // The raw other name: an otherName of its OID (the library does not decode it, so read the DER).
+    expect(sanNames(certificate)).toContainEqual({
+      tag: 0,
+      oid: "1.2.3.4.5.0",
+      text: "CA ID for Canada=CA:id/urn; Known quantity=28",
+    });
+    expect(certificate.getExtension(x509.ExtendedKeyUsageExtension)!.usages).toContain(
+      "1.2.840.113583.1.1.7",
+    );
+    const details = await api(sim, `/mpki/api/v1/certificate/${result.json.serial_number}`);
+    expect(details.json.subject).toMatchObject({
+      domain_component: "example, com",
+      street_address: "20 Cooper Square",
+    });
+  });
+
+  it("takes UPNs and registered ids from the CSR when the request sends no SANs", async () => {
+    const host = uniqueHost("sample-csr");
+    const csr = await makeCsr({
+      sans: [
+        { type: "email", value: "csr@example.com" },
+        { type: "upn", value: "csr.user@example.com" },
+        { type: "id", value: "1.3.6.1.4.1.99" },
+      ],
+    });
+    const result = await issue(issueBody(SAMPLE, csr, host, { attributes: { subject: subject(host) } }));
+    expect(result.status, result.text).toBe(201);
+    const names = new x509.X509Certificate(result.json.certificate)
+      .getExtension(x509.SubjectAlternativeNameExtension)!
+      .names.toJSON();
+    expect(names).toEqual(
+      expect.arrayContaining([
+        { type: "upn", value: "csr.user@example.com" },
+        { type: "id", value: "1.3.6.1.4.1.99" },
+      ]),
+    );
+  });
+
+  it("keeps the request's tags with the certificate and shows them in its details", async () => {
+    const host = uniqueHost("tags");
+    const result = await issue(
+      issueBody(PROFILE_IDS.webServer, await makeCsr(), host, { tags: ["web", "prod"] }),
+    );
+    expect(result.status).toBe(201);
+    const details = await api(sim, `/mpki/api/v1/certificate/${result.json.serial_number}`);
+    expect(details.json.tags).toEqual(["web", "prod"]);
+  });
+
+  it("requires the sample profile's mandatory domain component", async () => {
+    const host = uniqueHost("no-dc");
+    const { domain_component: _dc, ...rest } = subject(host);
+    const result = await issue(
+      issueBody(SAMPLE, await makeCsr(), host, { attributes: { subject: rest, extensions: { san } } }),
+    );
+    expect(result.status).toBe(400);
+    expect(result.json.errors[0]).toMatchObject({
+      code: "invalid_input_field",
+      field: "attributes.subject.domain_component",
+    });
+  });
+
+  it.each([
+    [{ user_principal_names: ["nobody"] }, "attributes.extensions.san.user_principal_names"],
+    [{ registered_ids: ["1.2.x"] }, "attributes.extensions.san.registered_ids"],
+    [{ other_names: { guid: ["nope"] } }, "attributes.extensions.san.other_names.guid"],
+    [
+      { other_names: { raw_other_names: [{ oid: "x", values: [] }] } },
+      "attributes.extensions.san.other_names.raw_other_names.oid",
+    ],
+    [{ other_names: "guid" }, "attributes.extensions.san.other_names"],
+  ])("answers 400 for the SAN value %j naming %s", async (extra, field) => {
+    const host = uniqueHost("bad-san");
+    const result = await issue(
+      issueBody(SAMPLE, await makeCsr(), host, {
+        attributes: { subject: subject(host), extensions: { san: { emails: ["a@example.com"], ...extra } } },
+      }),
+    );
+    expect(result.status).toBe(400);
+    expect(result.json.errors[0]).toMatchObject({ code: "invalid_input_field", field });
+  });
+
+  it.each([["prod"], [["ok", 7]], [["bad\ttab"]]])("answers 400 naming tags for tags %j", async (tags) => {
+    const result = await issue(
+      issueBody(PROFILE_IDS.webServer, await makeCsr(), uniqueHost("bad-tags"), { tags }),
+    );
+    expect(result.status).toBe(400);
+    expect(result.json.errors[0]).toMatchObject({ code: "invalid_input_field", field: "tags" });
+  });
+
+  it("accepts the tutorial's request body verbatim, with only its two placeholders filled", async () => {
+    const body = JSON.parse(
+      readFileSync(new URL("../fixtures/digicert-docs/tlm-issue-request.json", import.meta.url), "utf8"),
+    );
+    expect(body.profile.id).toBe("PROFILE_ID");
+    body.profile.id = PROFILE_IDS.webServer;
+    body.profile.csr = await makeCsr({ key: "rsa2048" });
+    const result = await issue(body);
+    expect(result.status).toBe(201);
+    const certificate = new x509.X509Certificate(result.json.certificate);
+    expect(certificate.subjectName.getField("CN")).toEqual(["example.com"]);
   });
 });
 

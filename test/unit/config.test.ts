@@ -31,6 +31,16 @@ describe("loadConfig", () => {
     expect(config.upstream).toBeNull();
   });
 
+  it("serves the simulator's certificates as PEM unless told base64, and names a wrong encoding", () => {
+    expect(loadConfig({}).simulator.certificateEncoding).toBe("pem");
+    expect(loadConfig({ SIMULATOR_CERTIFICATE_ENCODING: "base64" }).simulator.certificateEncoding).toBe(
+      "base64",
+    );
+    expect(errorOf({ SIMULATOR_CERTIFICATE_ENCODING: "der" }).variable).toBe(
+      "SIMULATOR_CERTIFICATE_ENCODING",
+    );
+  });
+
   it("names the variable that is wrong", () => {
     expect(errorOf({ PORT: "http" }).variable).toBe("PORT");
     expect(errorOf({ PORT: "70000" }).variable).toBe("PORT");

@@ -16,6 +16,7 @@ import type { DtmBatchJob } from "../../src/model/dtm/batch-job.js";
 import type { Device } from "../../src/model/dtm/device.js";
 import type { CertificatePolicy, DeviceGroup } from "../../src/model/dtm/policy.js";
 import type { WireDtmBatchFields } from "../../src/model/dtm/wire.js";
+import { DeviceNotFoundError } from "../../src/model/errors.js";
 import {
   DuplicateDeviceError,
   UpstreamOutcomeUnknownError,
@@ -62,6 +63,7 @@ function deviceGroup(name: string): DeviceGroup {
     divisionName: null,
     certificatePolicies: [],
     deviceCount: null,
+    unreadable: [],
   };
 }
 
@@ -79,6 +81,7 @@ const POLICY_P: CertificatePolicy = {
   validity: null,
   templateColumns: [],
   deviceGroupIds: [],
+  unreadable: [],
 };
 
 /** `{ id: DEVICE }` as the client returns it. */
@@ -258,6 +261,7 @@ describe("DtmClient reads", () => {
       total: 1,
       offset: 0,
       limit: 20,
+      skipped: 0,
     });
   });
 
@@ -390,8 +394,10 @@ describe("DtmClient reads", () => {
           status: "SUCCESS",
           errorCode: null,
           errorMessage: null,
+          unreadable: [],
         },
       ],
+      skipped: 0,
     });
   });
 
@@ -668,5 +674,163 @@ describe("batch uploads", () => {
     expect(error).toBeInstanceOf(TypeError);
     await expect(noStream.downloadReport(JOB)).rejects.toThrow(TypeError);
     await expect(noStream.getCsvTemplate(POLICY)).rejects.toThrow(TypeError);
+  });
+});
+
+describe("what DigiCert answers to a create, in any shape it may take", () => {
+  const upload = () => ({
+    fields: FIELDS,
+    file: { name: "rows.csv", stream: Readable.from([Buffer.from(CSV)]) },
+  });
+
+  it("reads the new job's id from {id}, {ID}, {job_id}, {jobId}, {data: {id}}, {job: {job_id}} or a bare string", async () => {
+    for (const answer of [
+      { id: JOB },
+      { ID: JOB.toUpperCase() },
+      { job_id: JOB },
+      { jobId: JOB },
+      { data: { id: JOB } },
+      { job: { job_id: JOB, status: "PENDING" } },
+      JSON.stringify(JOB),
+    ]) {
+      agent
+        .get(ORIGIN)
+        .intercept({ path: JOBS, method: "POST" })
+        .reply(200, typeof answer === "string" ? answer : JSON.stringify(answer), {
+          headers: { "content-type": "application/json" },
+        });
+      expect(await client().createBatchJob(upload())).toBe(JOB);
+    }
+  });
+
+  it("reports an accepted upload whose answer names no readable job id as outcome unknown, never a failure", async () => {
+    for (const answer of [{}, { id: "12345" }, { data: [JOB] }, []]) {
+      agent.get(ORIGIN).intercept({ path: JOBS, method: "POST" }).reply(200, answer);
+      await expect(client().createBatchJob(upload())).rejects.toBeInstanceOf(UpstreamOutcomeUnknownError);
+    }
+  });
+
+  it("reads a registered device's id from {device_id}, {id} or {data: {device_id}}", async () => {
+    for (const answer of [{ device_id: DEVICE }, { id: DEVICE }, { data: { device_id: DEVICE } }]) {
+      agent
+        .get(ORIGIN)
+        .intercept({ path: "/devicetrustmanager/api/v4/device/registration", method: "POST" })
+        .reply(200, answer);
+      expect(await client().registerDevice({ name: "sensor-1", device_group_id: GROUP })).toBe(DEVICE);
+    }
+    agent
+      .get(ORIGIN)
+      .intercept({ path: "/devicetrustmanager/api/v4/device/registration", method: "POST" })
+      .reply(200, { status: "ok" });
+    await expect(
+      client().registerDevice({ name: "sensor-1", device_group_id: GROUP }),
+    ).rejects.toBeInstanceOf(UpstreamOutcomeUnknownError);
+  });
+});
+
+describe("a device's lifecycle", () => {
+  const DEVICES = "/devicetrustmanager/api/v4/device";
+  const BOOTSTRAP = `/devicetrustmanager/api/v4/bootstrap-config/download/${DEVICE}`;
+
+  it("disables with PATCH .../disable and a JSON {reason}, returning the device DigiCert answered with", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: `${DEVICES}/${DEVICE}/disable`, method: "PATCH" })
+      .reply(200, { id: DEVICE, status: "DISABLED" });
+    expect(await recordingClient().disableDevice(DEVICE, { reason: "No longer needed" })).toEqual({
+      ...BARE_DEVICE,
+      status: "DISABLED",
+    });
+    expect(sent).toEqual([
+      {
+        method: "PATCH",
+        path: `${DEVICES}/${DEVICE}/disable`,
+        headers: { "x-api-key": API_KEY, "content-type": "application/json", "content-length": "29" },
+        body: Buffer.from('{"reason":"No longer needed"}'),
+      },
+    ]);
+  });
+
+  it("reads any other 2xx answer to a disable or a delete as done: no body, text, or another record", async () => {
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: `${DEVICES}/${DEVICE}/disable`, method: "PATCH" }).reply(200, "OK");
+    pool.intercept({ path: `${DEVICES}/${DEVICE}/disable`, method: "PATCH" }).reply(204, "");
+    pool.intercept({ path: `${DEVICES}/${DEVICE}/disable`, method: "PATCH" }).reply(200, { id: GROUP });
+    for (let i = 0; i < 3; i++) expect(await client().disableDevice(DEVICE, { reason: "x" })).toBeNull();
+    pool.intercept({ path: `${DEVICES}/${DEVICE}/delete`, method: "PATCH" }).reply(200, "");
+    pool.intercept({ path: `${DEVICES}/${DEVICE}/delete`, method: "PATCH" }).reply(200, { deleted: true });
+    await client().deleteDevice(DEVICE);
+    await client().deleteDevice(DEVICE);
+    agent.assertNoPendingInterceptors();
+  });
+
+  it("maps 404 and 403 to DeviceNotFoundError, and DTM's 400s to the reason or the id", async () => {
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: `${DEVICES}/${DEVICE}/disable`, method: "PATCH" }).reply(404, NOT_FOUND);
+    pool.intercept({ path: `${DEVICES}/${DEVICE}/delete`, method: "PATCH" }).reply(403, DENIED);
+    pool
+      .intercept({ path: `${DEVICES}/${DEVICE}/disable`, method: "PATCH" })
+      .reply(400, { error: { code: "invalid_request", message: "reason: reason is required" } });
+    pool
+      .intercept({ path: `${DEVICES}/${DEVICE}/delete`, method: "PATCH" })
+      .reply(400, { error: { code: "invalid_request", message: "A device must be disabled first" } });
+    const dtm = client();
+    await expect(dtm.disableDevice(DEVICE, { reason: "x" })).rejects.toMatchObject({
+      constructor: DeviceNotFoundError,
+      field: "input.id",
+      deviceId: DEVICE,
+    });
+    await expect(dtm.deleteDevice(DEVICE)).rejects.toBeInstanceOf(DeviceNotFoundError);
+    await expect(dtm.disableDevice(DEVICE, { reason: "x" })).rejects.toMatchObject({ field: "input.reason" });
+    const refused = await dtm.deleteDevice(DEVICE).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(refused).not.toBeInstanceOf(DeviceNotFoundError);
+    expect(refused).toMatchObject({ field: "input.id" });
+    expect((refused as Error).message).not.toContain("first");
+  });
+
+  it("never resends a disable or a delete", async () => {
+    const pool = agent.get(ORIGIN);
+    for (const action of ["disable", "delete", "disable", "delete"]) {
+      pool
+        .intercept({ path: `${DEVICES}/${DEVICE}/${action}`, method: "PATCH" })
+        .reply(503, { error: { code: "service_unavailable", message: "" } });
+    }
+    const dtm = client(3);
+    await expect(dtm.disableDevice(DEVICE, { reason: "x" })).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(dtm.deleteDevice(DEVICE)).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    // One interceptor of each is left: neither call was sent twice.
+    expect(() => agent.assertNoPendingInterceptors()).toThrow();
+  });
+
+  it("streams the bootstrap configuration unread with safe headers; 404 is DeviceNotFoundError of id", async () => {
+    const zip = Buffer.from("PK\u0003\u0004 zip bytes");
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: BOOTSTRAP, method: "GET" }).reply(200, zip, {
+      headers: {
+        "content-type": "application/zip",
+        "content-length": String(zip.length),
+        "content-disposition": 'attachment; filename="bootstrap.zip"',
+      },
+    });
+    pool
+      .intercept({ path: BOOTSTRAP, method: "GET" })
+      .reply(200, "x", { headers: { "content-type": "text/html" } });
+    pool.intercept({ path: BOOTSTRAP, method: "GET" }).reply(404, NOT_FOUND);
+    const dtm = client();
+    const download = await dtm.downloadBootstrapConfig(DEVICE);
+    expect(download).toMatchObject({
+      contentType: "application/zip",
+      contentLength: zip.length,
+      fileName: "bootstrap.zip",
+    });
+    expect(await text(download.body)).toBe(zip.toString());
+    const html = await dtm.downloadBootstrapConfig(DEVICE);
+    expect(html.contentType).toBe("application/octet-stream");
+    await text(html.body);
+    await expect(dtm.downloadBootstrapConfig(DEVICE)).rejects.toMatchObject({
+      constructor: DeviceNotFoundError,
+      field: "id",
+    });
   });
 });

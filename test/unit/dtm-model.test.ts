@@ -32,7 +32,13 @@ import {
   toDtmBatchJobPage,
   toWireDtmBatchJobFilter,
 } from "../../src/model/dtm/batch-job.js";
-import { toDevice, toDevicePage, toWireDeviceFilter } from "../../src/model/dtm/device.js";
+import {
+  toDevice,
+  toDevicePage,
+  toWireDeviceFilter,
+  toWireDisableDevice,
+} from "../../src/model/dtm/device.js";
+import { DeviceNotFoundError } from "../../src/model/errors.js";
 import { toDtmKeyType } from "../../src/model/dtm/enums.js";
 import {
   type DtmCertificatePolicyId,
@@ -262,6 +268,7 @@ describe("mappers", () => {
       divisionName: DIVISION.name,
       certificatePolicies: [{ id: CLIENT_POLICY, name: "Device bootstrap (CSR)" }],
       deviceCount: 3,
+      unreadable: [],
     });
     expect(toDeviceGroupPage({ records: [GROUP_JSON], total: 1, offset: 0, limit: 20 }).total).toBe(1);
     expect(() => toDeviceGroup({ id: "x", name: "y" })).toThrow(UpstreamInvalidResponseError);
@@ -381,7 +388,7 @@ describe("mappers", () => {
     expect(toDtmBatchJobPage({ records: [JOB_JSON], total: 1 }).items).toHaveLength(1);
     expect(() => toDtmBatchJob({ id: "1", status: "COMPLETE" })).toThrow(UpstreamInvalidResponseError);
     expect(toCreatedDtmBatchJobId({ id: JOB.toUpperCase() })).toBe(JOB);
-    expect(() => toCreatedDtmBatchJobId({ job_id: JOB })).toThrow(UpstreamInvalidResponseError);
+    expect(() => toCreatedDtmBatchJobId({ id: "7" })).toThrow(UpstreamOutcomeUnknownError);
   });
 
   it("read a report's rows", () => {
@@ -395,6 +402,7 @@ describe("mappers", () => {
         status: "SUCCESS",
         errorCode: null,
         errorMessage: null,
+        unreadable: [],
       },
       {
         row: 2,
@@ -403,6 +411,7 @@ describe("mappers", () => {
         status: "FAILED",
         errorCode: "invalid_request",
         errorMessage: "csr signature is invalid",
+        unreadable: [],
       },
       {
         row: 4,
@@ -411,11 +420,13 @@ describe("mappers", () => {
         status: "FAILED",
         errorCode: "03",
         errorMessage: 'A device named "sensor-1" already exists',
+        unreadable: [],
       },
     ]);
-    expect(() => toDeviceRegistrationReport({ ...REPORT_JSON, rows: [{ row: 0 } as never] })).toThrow(
-      UpstreamInvalidResponseError,
-    );
+    // A row number that cannot be read fails that field alone.
+    expect(toDeviceRegistrationReport({ ...REPORT_JSON, rows: [{ row: 0 } as never] }).rows).toEqual([
+      expect.objectContaining({ row: null, unreadable: ["row"] }),
+    ]);
   });
 });
 
@@ -758,5 +769,180 @@ describe("toDtmDomainError", () => {
     );
     expect(toDtmInputPath("certificate_policies.bootstrap")).toBe("input.bootstrap");
     expect(toDtmInputPath("unknown_field")).toBe("input");
+  });
+});
+
+describe("tolerant reading", () => {
+  const records = () => [DEVICE_JSON, { id: "not-a-uuid" }, { name: "no id" }, null, "x"];
+
+  it("reads list pages as {records}, {items}, {data} or a bare array, counts as strings, leaving out unidentifiable records", () => {
+    for (const [wire, total] of [
+      [{ records: records(), total: "5", offset: "0", limit: "20" }, 5],
+      [{ items: records(), total: 5 }, 5],
+      [{ data: records(), total: "5" }, 5],
+      [records(), null],
+    ] as const) {
+      const page = toDevicePage(wire);
+      expect(page).toMatchObject({ total, skipped: 4 });
+      expect(page.items.map((device) => device.id)).toEqual([DEVICE]);
+    }
+    expect(toDtmBatchJobPage([JOB_JSON, {}]).items).toHaveLength(1);
+    expect(toDeviceGroupPage({ items: [GROUP_JSON] }).items[0]?.id).toBe(GROUP);
+    expect(toCertificatePolicyPage([CLIENT_POLICY_JSON, { id: "x" }])).toMatchObject({ skipped: 1 });
+    for (const wire of [{}, { records: "x" }, null, "[]", 7]) {
+      expect(() => toDevicePage(wire)).toThrow(UpstreamInvalidResponseError);
+    }
+  });
+
+  it("keeps a group or policy whose name cannot be read, naming it; a device's nested values are read liberally", () => {
+    expect(
+      toDeviceGroup({ ...GROUP_JSON, name: undefined as never, device_count: "7" as never }),
+    ).toMatchObject({
+      id: GROUP,
+      name: null,
+      deviceCount: 7,
+      unreadable: ["name"],
+    });
+    expect(
+      toCertificatePolicy({
+        ...CLIENT_POLICY_JSON,
+        name: { en: "x" } as never,
+        certificate_validity: { unit: "days", duration: "365" as never },
+      }),
+    ).toMatchObject({ name: null, unreadable: ["name"], validity: { unit: "days", duration: 365 } });
+    expect(
+      toDevice({
+        id: DEVICE,
+        device_group: "not an object",
+        division: null,
+        certificate_policies: { bootstrap: [null, "x", { certificate_policy_id: CLIENT_POLICY }] },
+        created_at: "2025-01-02 03:04:05",
+      } as never),
+    ).toMatchObject({
+      deviceGroupId: null,
+      divisionName: null,
+      bootstrap: [{ certificatePolicyId: CLIENT_POLICY, attributes: [] }],
+      createdAt: new Date("2025-01-02T03:04:05Z"),
+    });
+  });
+
+  it("reads a job without a status as UNKNOWN, and its counts as strings", () => {
+    expect(toDtmBatchJob({ id: JOB, total: "10", success: "7", failed: "3" } as never)).toMatchObject({
+      status: "UNKNOWN",
+      total: 10,
+      success: 7,
+      failed: 3,
+    });
+  });
+
+  it("reads a created job's or device's id however DigiCert keys or nests it, and only a UUID", () => {
+    for (const wire of [
+      { id: JOB },
+      { ID: JOB },
+      { job_id: JOB },
+      { jobId: JOB },
+      { JOB_ID: JOB.toUpperCase() },
+      { batch_job_id: JOB },
+      { data: { id: JOB } },
+      { result: { job_id: JOB } },
+      { job: { id: JOB, status: "PENDING" } },
+      JOB,
+    ]) {
+      expect(toCreatedDtmBatchJobId(wire)).toBe(JOB);
+    }
+    // Accepted, but no UUID to read: outcome unknown, with any id-like value DigiCert did send.
+    for (const [wire, id] of [
+      [{}, null],
+      [{ id: 7 }, "7"],
+      [{ data: { job_id: "job-12345" } }, "job-12345"],
+      [{ device_group_id: JOB }, null],
+      [{ id: "<script>" }, null],
+      [{ data: "x" }, null],
+      [null, null],
+      [[JOB], null],
+      ["7", "7"],
+    ] as const) {
+      let error: unknown;
+      try {
+        toCreatedDtmBatchJobId(wire);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(UpstreamOutcomeUnknownError);
+      expect(error).toMatchObject({ id });
+    }
+  });
+
+  it("reads report rows whose row is a string, and a report without its job id as the job asked for", () => {
+    const report = toDeviceRegistrationReport(
+      {
+        status: "COMPLETE",
+        total: "3",
+        rows: [
+          { row: "7", device_name: "a", status: "SUCCESS", error_code: 3 },
+          { row: -1, device_name: "b", status: "FAILED" },
+          null,
+        ],
+      } as never,
+      JOB as never,
+    );
+    expect(report).toMatchObject({ jobId: JOB, total: 3, skipped: 1 });
+    expect(report.rows).toMatchObject([
+      { row: 7, errorCode: "3", unreadable: [] },
+      { row: null, deviceName: "b", unreadable: ["row"] },
+    ]);
+    expect(toDeviceRegistrationReport([{ row: 1 }] as never, JOB as never).rows).toHaveLength(1);
+    expect(toDeviceRegistrationReport({ records: [{ row: 1 }] } as never, JOB as never).rows).toHaveLength(1);
+    expect(() => toDeviceRegistrationReport({ rows: [] } as never)).toThrow(UpstreamInvalidResponseError);
+    expect(() => toDeviceRegistrationReport({ job_id: JOB } as never)).toThrow(UpstreamInvalidResponseError);
+  });
+});
+
+describe("disabling and deleting a device", () => {
+  const http = (status: number, code: string, message = "") =>
+    new UpstreamHttpError("op", status, [{ code, field: null, message }], null);
+
+  it("checks the disable reason before anything is sent", () => {
+    expect(toWireDisableDevice("  No longer needed ")).toEqual({ reason: "No longer needed" });
+    for (const reason of ["", "   ", "x".repeat(256), "two\nlines"]) {
+      expect(() => toWireDisableDevice(reason)).toThrow(ValidationError);
+    }
+  });
+
+  it("maps DigiCert's refusals of a disable, delete or bootstrap download to the device or the input", () => {
+    for (const operation of ["disable", "delete", "bootstrap"] as const) {
+      for (const status of [403, 404]) {
+        const missing = toDtmDomainError(http(status, "resource_not_found"), {
+          idempotent: operation === "bootstrap",
+          operation,
+          deviceId: DEVICE,
+          deviceField: "input.id",
+        });
+        expect(missing).toBeInstanceOf(DeviceNotFoundError);
+        expect(missing).toMatchObject({ deviceId: DEVICE, field: "input.id" });
+      }
+      const refused = toDtmDomainError(http(400, "invalid_request", "A device must be disabled first"), {
+        idempotent: false,
+        operation,
+        deviceId: DEVICE,
+      }) as ValidationError;
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect(refused.field).toBe("input.id");
+      expect(refused.message).not.toContain("must be");
+    }
+    expect(
+      toDtmDomainError(http(400, "invalid_request", "reason: reason is required"), {
+        idempotent: false,
+        operation: "disable",
+        deviceId: DEVICE,
+      }),
+    ).toMatchObject({ field: "input.reason" });
+    expect(
+      toDtmDomainError(new UpstreamTransportError("op", "reset", true), {
+        idempotent: false,
+        operation: "delete",
+        deviceId: DEVICE,
+      }),
+    ).toBeInstanceOf(UpstreamOutcomeUnknownError);
   });
 });

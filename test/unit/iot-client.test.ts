@@ -69,6 +69,7 @@ const DEVICE_CERTIFICATE: DeviceCertificate = {
   batchJobId: null,
   renewedFrom: null,
   revocation: null,
+  unreadable: [],
 };
 
 /** `{ id: PROFILE, name: "P" }` as the client returns it. */
@@ -86,6 +87,7 @@ const PROFILE_P: EnrollmentProfile = {
   renewalWindowDays: null,
   certificateTemplateName: null,
   fields: null,
+  unreadable: [],
 };
 
 /** A batch job as the client returns it: `wire`'s fields, every other one empty. */
@@ -131,9 +133,11 @@ function enrolled(
       result: null,
       pem: null,
       chain: [],
+      unreadable: [],
       ...certificate,
     },
     privateKey: null,
+    privateKeyUnreadable: false,
   };
 }
 
@@ -224,6 +228,7 @@ describe("IotClient reads", () => {
       total: 1,
       offset: 0,
       limit: 20,
+      skipped: 0,
     });
   });
 
@@ -324,6 +329,7 @@ describe("IotClient reads", () => {
       jobId: JOB,
       chain: [],
       certificates: [],
+      skipped: 0,
     });
   });
 

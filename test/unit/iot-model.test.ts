@@ -47,6 +47,7 @@ import {
   toWireIotRenewal,
 } from "../../src/model/iot/enrollment-input.js";
 import {
+  type BatchJobId,
   type IotProfileId,
   parseBatchJobId,
   parseDeviceCertificateId,
@@ -54,8 +55,10 @@ import {
   parseIotProfileId,
 } from "../../src/model/iot/ids.js";
 import { PRIVATE_KEY_REDACTED, PrivateKeyMaterial } from "../../src/model/iot/private-key.js";
+import { readField, readPresent } from "../../src/model/iot/list.js";
 import {
   type EnrollmentProfile,
+  toEnrollmentFields,
   toEnrollmentProfile,
   toEnrollmentProfilePage,
 } from "../../src/model/iot/profile.js";
@@ -264,6 +267,7 @@ describe("toEnrollmentProfile", () => {
       renewalWindowDays: 30,
       certificateTemplateName: "IoT Device Client Auth",
       fields: null,
+      unreadable: [],
     });
   });
 
@@ -375,7 +379,7 @@ describe("toDeviceCertificate", () => {
     });
     expect(certificate.validTo?.toISOString()).toBe("2027-11-23T02:35:55.000Z");
     expect(certificate.pem).toBe(pki.leafPem);
-    expect((await parseCertificatePem(certificate.pem)).subject.commonName).toBe(
+    expect((await parseCertificatePem(certificate.pem!)).subject.commonName).toBe(
       "sensor-001.iot.example.com",
     );
     expect(certificate.chain).toEqual([
@@ -402,19 +406,35 @@ describe("toDeviceCertificate", () => {
     expect(certificate.batchJobId).toBe(JOB);
   });
 
-  it("maps an unknown status to UNKNOWN and refuses records it cannot read", () => {
+  it("maps an unknown status to UNKNOWN and refuses only a record without a readable id", () => {
     expect(toDeviceCertificate(wireRecord({ status: "weird" })).status).toBe("UNKNOWN");
-    for (const bad of [
-      { id: "nope" },
-      { serial_number: "zz" },
-      { body: undefined },
-      { body: "no pem here" },
-      { body: "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n" },
-      { chain: [{ blob: "" }] },
-    ]) {
+    for (const bad of [{ id: "nope" }, { id: undefined }]) {
       expect(() => toDeviceCertificate(wireRecord(bad as Partial<WireDeviceCertificate>))).toThrow(
         UpstreamInvalidResponseError,
       );
+    }
+    expect(() => toDeviceCertificate(null as never)).toThrow(UpstreamInvalidResponseError);
+  });
+
+  it("keeps a record whose serial or certificate cannot be read, naming those fields alone", () => {
+    expect(toDeviceCertificate(wireRecord({ serial_number: "zz" }))).toMatchObject({
+      id: CERT_ID,
+      serialNumber: null,
+      pem: pki.leafPem,
+      unreadable: ["serialNumber"],
+    });
+    for (const body of [
+      undefined,
+      "",
+      "no pem here",
+      "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n",
+    ]) {
+      expect(toDeviceCertificate(wireRecord({ body } as Partial<WireDeviceCertificate>))).toMatchObject({
+        id: CERT_ID,
+        serialNumber: "6BEBF19F7C29D873",
+        pem: null,
+        unreadable: ["pem"],
+      });
     }
   });
 
@@ -511,8 +531,10 @@ describe("toDeviceEnrollmentOutcome", () => {
           { commonName: null, pem: pki.intermediatePem },
           { commonName: null, pem: pki.rootPem },
         ],
+        unreadable: [],
       },
       privateKey: null,
+      privateKeyUnreadable: false,
     });
   });
 
@@ -539,15 +561,27 @@ describe("toDeviceEnrollmentOutcome", () => {
     expect(outcome.privateKey?.reveal()).toEqual({ format: "CERT_ENCRYPTED", base64: "MIIJBwYJ" });
   });
 
-  it("drops a key sent for a CSR request, and refuses a missing key or certificate id", () => {
+  it("drops a key sent for a CSR request; a missing key or a bad id or serial is named, never a failure", () => {
     expect(toDeviceEnrollmentOutcome(enrollResponse({ private_key: PEM_KEY }), null).privateKey).toBeNull();
-    expect(() => toDeviceEnrollmentOutcome(enrollResponse(), "PEM")).toThrow(UpstreamInvalidResponseError);
-    expect(() => toDeviceEnrollmentOutcome(enrollResponse({ certificate_id: "x" }), null)).toThrow(
-      UpstreamInvalidResponseError,
-    );
-    expect(() => toDeviceEnrollmentOutcome(enrollResponse({ serial_number: "zz" }), null)).toThrow(
-      UpstreamInvalidResponseError,
-    );
+    expect(toDeviceEnrollmentOutcome(enrollResponse(), "PEM")).toMatchObject({
+      certificate: { id: CERT_ID, serialNumber: "6BEBF19F7C29D873", pem: pki.leafPem },
+      privateKey: null,
+      privateKeyUnreadable: true,
+    });
+    expect(
+      toDeviceEnrollmentOutcome(enrollResponse({ certificate_id: "x" }), null).certificate,
+    ).toMatchObject({
+      id: null,
+      serialNumber: "6BEBF19F7C29D873",
+      unreadable: ["id"],
+    });
+    expect(
+      toDeviceEnrollmentOutcome(enrollResponse({ serial_number: "zz" }), null).certificate,
+    ).toMatchObject({
+      id: CERT_ID,
+      serialNumber: null,
+      unreadable: ["serialNumber"],
+    });
   });
 });
 
@@ -1106,7 +1140,7 @@ describe("toBatchDownload", () => {
     expect(download.chain.map((entry) => entry.pem)).toEqual([pki.intermediatePem, pki.rootPem]);
     const [leaf, intermediate, root] = await Promise.all(
       [download.certificates[0]!.pem, ...download.chain.map((entry) => entry.pem)].map((pem) =>
-        parseCertificatePem(pem),
+        parseCertificatePem(pem!),
       ),
     );
     expect(leaf?.issuer.dn).toBe(intermediate?.subject.dn);
@@ -1117,17 +1151,14 @@ describe("toBatchDownload", () => {
     });
   });
 
-  it("refuses a body it cannot read", () => {
-    expect(() =>
-      toBatchDownload({
-        job_id: JOB,
-        chain: [],
-        certificates: [{ id: CERT_ID, unique_identifier: "x", body: "" }],
-      }),
-    ).toThrow(UpstreamInvalidResponseError);
+  it("refuses only a body with no certificates list or job id", () => {
+    expect(() => toBatchDownload({ job_id: JOB, chain: [] } as never)).toThrow(UpstreamInvalidResponseError);
     expect(() => toBatchDownload({ job_id: "x", chain: [], certificates: [] })).toThrow(
       UpstreamInvalidResponseError,
     );
+    expect(() => toBatchDownload(null as never)).toThrow(UpstreamInvalidResponseError);
+    // The job asked for stands in for a job id the body lacks.
+    expect(toBatchDownload({ chain: [], certificates: [] } as never, JOB as BatchJobId).jobId).toBe(JOB);
   });
 });
 
@@ -1234,5 +1265,219 @@ describe("toIotInputPath", () => {
     );
     expect(toIotInputPath("device_attributes")).toBe("input.deviceAttributes");
     expect(toIotInputPath("something.else")).toBe("input");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Tolerant reading: every variant real tenants and the docs show
+// ---------------------------------------------------------------------------------------------
+
+describe("tolerant reading of IoT lists and records", () => {
+  const pem = (text: string) => text.trim() + "\n";
+
+  it("reads certificate pages as {records}, {items}, {data} or a bare array, leaving out records without an id", () => {
+    const records = () => [wireRecord(), wireRecord({ id: "nope" }), { serial_number: "01" }, null, 7];
+    for (const [wire, total] of [
+      [{ records: records(), total: "31", offset: "20", limit: "5" }, 31],
+      [{ items: records(), total: 31 }, 31],
+      [{ data: records(), total: "31" }, 31],
+      [records(), null],
+    ] as const) {
+      const page = toDeviceCertificatePage(wire);
+      expect(page).toMatchObject({ total, skipped: 4 });
+      expect(page.items.map((c) => c.id)).toEqual([CERT_ID]);
+    }
+    expect(toDeviceCertificatePage({ records: [], offset: "20", limit: "5" })).toMatchObject({
+      offset: 20,
+      limit: 5,
+    });
+    for (const wire of [{}, { records: {} }, null, "records"]) {
+      expect(() => toDeviceCertificatePage(wire)).toThrow(UpstreamInvalidResponseError);
+    }
+    expect(toEnrollmentProfilePage([WIRE_PROFILE, { name: "no id" }])).toMatchObject({
+      skipped: 1,
+      total: null,
+    });
+  });
+
+  it("reads chain: null, an empty or missing blob, a PEM bundle, bare base64 DER, and leaves out what holds no certificate", () => {
+    for (const chain of [null, undefined, "", [], [{ blob: "" }], [{ blob: null }], [null], "not a chain"]) {
+      expect(toDeviceCertificate(wireRecord({ chain } as never))).toMatchObject({
+        chain: [],
+        unreadable: [],
+      });
+    }
+    expect(
+      toDeviceCertificate(
+        wireRecord({
+          chain: [
+            { blob: "" },
+            { blob: pki.intermediateDer, common_name: "ICA" },
+            { blob: "prose, not base64!" },
+            { blob: pki.rootPem },
+          ],
+        } as never),
+      ).chain,
+    ).toEqual([
+      { commonName: "ICA", pem: pki.intermediatePem },
+      { commonName: null, pem: pki.rootPem },
+    ]);
+    expect(
+      toDeviceCertificate(wireRecord({ chain: `${pki.intermediatePem}${pki.rootPem}` } as never)).chain,
+    ).toEqual([
+      { commonName: null, pem: pki.intermediatePem },
+      { commonName: null, pem: pki.rootPem },
+    ]);
+  });
+
+  it("reads a body of bare base64 DER, a colon serial, zone-less and epoch dates, and loose attribute lists", () => {
+    const leafDer = pki.leafPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+    const certificate = toDeviceCertificate(
+      wireRecord({
+        body: leafDer,
+        serial_number: "6b:eb:f1:9f:7c:29:d8:73",
+        valid_from: "2026-11-23 02:35:55",
+        valid_to: 1_826_598_955_000,
+        created_at: 1_795_408_555,
+        thumbprint: 42,
+        common_name: 7,
+        enrollment_profile: "not an object",
+        device_attributes: [null, { id: "DEVICE_IDENTIFIER" }, { id: "x", value: "y" }],
+        certificate_profile_attributes: "none",
+      } as never),
+    );
+    expect(certificate).toMatchObject({
+      pem: pki.leafPem,
+      serialNumber: "6BEBF19F7C29D873",
+      validFrom: new Date("2026-11-23T02:35:55Z"),
+      validTo: new Date(1_826_598_955_000),
+      createdAt: new Date(1_795_408_555_000),
+      thumbprint: "42",
+      commonName: "7",
+      enrollmentProfileId: null,
+      deviceAttributes: [{ id: "x", name: null, value: "y" }],
+      certificateAttributes: [],
+      unreadable: [],
+    });
+    expect(pem(certificate.pem!)).toBe(pki.leafPem);
+  });
+
+  it("reads profiles' loose values: a status that is no string, numeric strings, no name", () => {
+    expect(
+      toEnrollmentProfile({
+        ...WIRE_PROFILE,
+        name: "",
+        status: 1,
+        renewal_window_days: "30",
+        certificate_validity: { unit: "days", duration: "365" },
+        certificate_template: "x",
+      } as never),
+    ).toMatchObject({
+      name: null,
+      unreadable: ["name"],
+      status: "UNKNOWN",
+      renewalWindowDays: 30,
+      validity: { unit: "days", duration: 365 },
+      certificateTemplateName: null,
+    });
+    expect(
+      toEnrollmentFields([{ id: "subject.common_name", required: true }, { name: "no id" }, null] as never),
+    ).toEqual([
+      {
+        id: "subject.common_name",
+        name: "subject.common_name",
+        kind: "UNKNOWN",
+        required: true,
+        multiple: false,
+        fixedValue: null,
+      },
+    ]);
+    expect(() => toEnrollmentFields({} as never)).toThrow(UpstreamInvalidResponseError);
+  });
+
+  it("reads a batch job with counts as strings and no status", () => {
+    expect(toIotBatchJob({ job_id: JOB, total: "3", success: "2", failed: "1" } as never)).toMatchObject({
+      status: "UNKNOWN",
+      total: 3,
+      success: 2,
+      failed: 1,
+    });
+    expect(() => toIotBatchJob({ status: "COMPLETE" } as never)).toThrow(UpstreamInvalidResponseError);
+  });
+
+  it("keeps the rest of a batch download when one certificate or chain entry cannot be read", () => {
+    const download = toBatchDownload({
+      job_id: JOB,
+      chain: [{ blob: "" }, { blob: pki.intermediateDer, common_name: "ICA" }],
+      certificates: [
+        { id: CERT_ID, unique_identifier: "Line #0000001", body: pki.leafPem },
+        { id: "nope", unique_identifier: "", body: "", private_key: "" },
+        "not an object",
+        { id: CERT_ID, unique_identifier: 3, body: `${pki.leafPem}${pki.intermediatePem}` },
+      ],
+    } as never);
+    expect(download.skipped).toBe(1);
+    expect(download.chain).toEqual([{ commonName: "ICA", pem: pki.intermediatePem }]);
+    expect(download.certificates).toMatchObject([
+      { id: CERT_ID, uniqueIdentifier: "Line #0000001", pem: pki.leafPem, chain: [], unreadable: [] },
+      {
+        id: null,
+        uniqueIdentifier: null,
+        pem: null,
+        privateKey: null,
+        unreadable: ["id", "uniqueIdentifier", "pem", "privateKey"],
+      },
+      { uniqueIdentifier: "3", chain: [{ pem: pki.intermediatePem }], unreadable: [] },
+    ]);
+  });
+
+  it("reads an enrollment answer's loose values and needs only one identifier of the certificate", () => {
+    expect(
+      toDeviceEnrollmentOutcome(
+        {
+          certificate_request_id: 12345,
+          serial_number: "6b:eb",
+          status: "auto_approved",
+          pem: "  ",
+        } as never,
+        null,
+      ).certificate,
+    ).toMatchObject({
+      id: null,
+      requestId: "12345",
+      serialNumber: "6BEB",
+      status: "AUTO_APPROVED",
+      pem: null,
+    });
+    // Nothing identifying: outcome unknown, carrying an id-like value DigiCert did send (never anything else).
+    for (const [wire, id] of [
+      [{}, null],
+      [{ certificate_id: "nope", serial_number: "zz" }, "nope"],
+      [{ certificate_id: 42 }, "42"],
+      [{ serial_number: "not hex at all!" }, null],
+    ] as const) {
+      let error: unknown;
+      try {
+        toDeviceEnrollmentOutcome(wire as never, null);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(UpstreamOutcomeUnknownError);
+      expect(error).toMatchObject({ id });
+    }
+    for (const wire of [null, [], "x"]) {
+      expect(() => toDeviceEnrollmentOutcome(wire as never, null)).toThrow(UpstreamInvalidResponseError);
+    }
+  });
+});
+
+describe("readField and readPresent", () => {
+  it("answer a field DigiCert sent unreadably with UpstreamInvalidResponseError, and any other as it is", () => {
+    const record = toDeviceCertificate(wireRecord({ serial_number: "zz", body: "" }));
+    expect(() => readField(record, "serialNumber")).toThrow(UpstreamInvalidResponseError);
+    expect(() => readPresent(record, "pem")).toThrow(UpstreamInvalidResponseError);
+    const good = toDeviceCertificate(wireRecord());
+    expect(readField(good, "serialNumber")).toBe("6BEBF19F7C29D873");
+    expect(readPresent(good, "pem")).toBe(pki.leafPem);
   });
 });

@@ -13,6 +13,7 @@ import {
   UpstreamInvalidResponseError,
   UpstreamOutcomeUnknownError,
   UpstreamUnavailableError,
+  ValidationError,
 } from "../../src/model/errors.js";
 import type { SerialNumber, Uuid } from "../../src/model/ids.js";
 
@@ -87,12 +88,32 @@ describe("TlmClient", () => {
         validity: null,
         validityOverrideAllowed: false,
         renewalPeriodDays: null,
+        renewalWindowDays: null,
+        automatedRenewal: null,
+        duplicateCertificatesAllowed: null,
+        deliveryFormat: null,
+        keyEscrow: null,
+        customExtendedKeyUsages: [],
         allowedKeySizes: [],
         subjectAttributes: [],
         subjectAltNameAttributes: [],
         businessUnit: null,
       },
     ]);
+  });
+
+  it("reads a profile list DigiCert wraps in an envelope, and refuses an unreadable one as invalid", async () => {
+    const pool = agent.get(ORIGIN);
+    pool
+      .intercept({ path: "/mpki/api/v2/profile?offset=0&limit=5" })
+      .reply(200, { items: [{ id: PROFILE, name: "P", status: "Active" }], total: 1 });
+    pool.intercept({ path: "/mpki/api/v2/profile?offset=0&limit=5" }).reply(200, { unexpected: true });
+    expect((await client().listProfiles(0, 5)).map((p) => p.id)).toEqual([PROFILE]);
+    const error = await client()
+      .listProfiles(0, 5)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamInvalidResponseError);
+    expect((error as UpstreamInvalidResponseError).code).toBe("UPSTREAM_INVALID_RESPONSE");
   });
 
   it("never writes the API key to its logs", async () => {
@@ -280,16 +301,119 @@ describe("TlmClient", () => {
     expect((issue as UpstreamUnavailableError).code).toBe("UPSTREAM_UNAVAILABLE");
   });
 
-  it("sends the revocation reason as TLM spells it and accepts 204", async () => {
+  it("sends only the revocation reason, as TLM spells it (its request schema), and accepts 204", async () => {
     agent
       .get(ORIGIN)
       .intercept({
         path: `/mpki/api/v1/certificate/${SERIAL}/revoke`,
         method: "PUT",
-        body: JSON.stringify({ revocation_reason: "key_compromise" }),
+        body: (body) =>
+          JSON.stringify(JSON.parse(body)) === JSON.stringify({ revocation_reason: "key_compromise" }),
       })
       .reply(204, "");
     await expect(client().revokeCertificate(SERIAL, "KEY_COMPROMISE")).resolves.toBeUndefined();
+  });
+
+  it("maps a 422 on revoke to a ValidationError on the serial, never RenewalNotAllowedError", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}/revoke`, method: "PUT" })
+      .reply(422, { errors: [{ code: "unprocessable_entity", message: "cannot revoke" }] });
+    const error = await client()
+      .revokeCertificate(SERIAL, "SUPERSEDED")
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe("input.serialNumber");
+  });
+
+  it("resumes with DELETE on the revoke path, without a body, and accepts 204", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}/revoke`, method: "DELETE" })
+      .reply(204, "");
+    await expect(client().resumeCertificate(SERIAL)).resolves.toBeUndefined();
+  });
+
+  it("reports a dropped connection on resume as outcome unknown, and sends it once", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: `/mpki/api/v1/certificate/${SERIAL}/revoke`, method: "DELETE" })
+      .replyWithError(Object.assign(new Error("socket hang up"), { code: "UND_ERR_SOCKET" }));
+    const error = await client(1024 * 1024, 3)
+      .resumeCertificate(SERIAL)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamOutcomeUnknownError);
+  });
+
+  it("sends every search filter as one certificate-search query", async () => {
+    const expiresBefore = new Date("2026-03-01T00:00:00Z");
+    agent
+      .get(ORIGIN)
+      .intercept({
+        path: (path) => {
+          const url = new URL(path, ORIGIN);
+          // MockAgent hands the query over sorted: compare as sorted entries.
+          const sorted = (entries: [string, string][]) =>
+            JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
+          return (
+            url.pathname === "/mpki/api/v1/certificate-search" &&
+            sorted([...url.searchParams]) ===
+              sorted(
+                Object.entries({
+                  seat_type_id: "SERVER_SEAT",
+                  status: "ISSUED,SUSPENDED",
+                  business_unit_id: PROFILE,
+                  issuing_ca_serial_number: "0A",
+                  aki: "AB12",
+                  valid_to: "2026-03-01T00:00:00Z",
+                  offset: "0",
+                  limit: "10",
+                }),
+              )
+          );
+        },
+      })
+      .reply(200, { total: 0, offset: 0, limit: 10, items: [] });
+    const page = await client().searchCertificates(
+      {
+        seatType: "SERVER_SEAT",
+        statuses: ["ISSUED", "SUSPENDED"],
+        businessUnitId: PROFILE,
+        issuingCaSerialNumber: "0A" as SerialNumber,
+        authorityKeyIdentifier: "ab:12",
+        expiresBefore,
+      },
+      0,
+      10,
+    );
+    expect(page).toEqual({ items: [], total: 0, offset: 0, limit: 10 });
+  });
+
+  it("returns CertificateIssued with the serial when the issue answer's certificate cannot be read", async () => {
+    agent.get(ORIGIN).intercept({ path: "/mpki/api/v1/certificate", method: "POST" }).reply(201, {
+      serial_number: SERIAL,
+      delivery_format: "x509",
+      certificate: "-----BEGIN CERTIFICATE-----\ntruncated",
+    });
+    expect(await client().issueCertificate(ISSUE_BODY)).toEqual({
+      kind: "issued",
+      serialNumber: SERIAL,
+      deliveryFormat: "X509",
+      pem: null,
+      pkcs7: null,
+    });
+  });
+
+  it("reports an issue answer naming no certificate or request as outcome unknown, with the id it held", async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: "/mpki/api/v1/certificate", method: "POST" })
+      .reply(201, { serial_number: "SERIAL-7", certificate: "x" });
+    const error = await client()
+      .issueCertificate(ISSUE_BODY)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamOutcomeUnknownError);
+    expect((error as { id?: unknown }).id).toBe("SERIAL-7");
   });
 });
 

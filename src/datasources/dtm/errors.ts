@@ -13,6 +13,7 @@ import {
   ValidationError,
 } from "../../model/errors.js";
 import { DUPLICATE_DEVICE_CODE } from "../../model/dtm/enums.js";
+import { DeviceNotFoundError } from "../../model/errors.js";
 
 const BATCH_KEYGEN = "input.serverSideKeyGeneration";
 
@@ -20,11 +21,23 @@ const BATCH_KEYGEN = "input.serverSideKeyGeneration";
 export interface DtmCallContext {
   /** False for calls that register, upload or decide: then an ambiguous failure is "outcome unknown". */
   idempotent: boolean;
-  operation?: "register" | "read" | "batchCreate" | "batchDecide" | "batchReport" | "template";
+  operation?:
+    | "register"
+    | "read"
+    | "batchCreate"
+    | "batchDecide"
+    | "batchReport"
+    | "template"
+    | "disable"
+    | "delete"
+    | "bootstrap";
   deviceName?: string;
   deviceGroupId?: string;
   certificatePolicyId?: string;
   jobId?: string;
+  /** The device a disable, delete or bootstrap download was about, and the input path that named it. */
+  deviceId?: string;
+  deviceField?: string;
 }
 
 /**
@@ -38,6 +51,7 @@ export function toDtmDomainError(error: unknown, call: DtmCallContext): unknown 
   if (error.hasCode(DUPLICATE_DEVICE_CODE)) return new DuplicateDeviceError(call.deviceName ?? null);
   if (status === 400) return fromBadRequest(error, call);
   if (isHidden(error)) {
+    if (call.deviceId) return new DeviceNotFoundError(call.deviceId, call.deviceField);
     // The job was just read: its report, not the job, is missing.
     if (call.jobId && call.operation === "batchReport") return new BatchReportNotFoundError(call.jobId);
     if (call.jobId) return new BatchJobNotFoundError(call.jobId);
@@ -67,6 +81,22 @@ function fromBadRequest(error: UpstreamHttpError, call: DtmCallContext): unknown
         : "A batch job's report is ready once the job has been processed.",
     );
   }
+  if (field === null && call.deviceId) {
+    const path = call.deviceField ?? "input.id";
+    if (call.operation === "delete") {
+      return new ValidationError(
+        path,
+        "DigiCert ONE refused to delete this device: a device is disabled (disableDevice) before it is deleted.",
+      );
+    }
+    if (call.operation === "bootstrap") {
+      return new ValidationError(
+        path,
+        "DigiCert ONE has no bootstrap configuration to download for this device now (a disabled device has none).",
+      );
+    }
+    return new ValidationError(path, "DigiCert ONE refused to disable this device.");
+  }
   if (field !== null && /(^|\.)csr$/.test(field)) {
     return new InvalidCsrError("DigiCert ONE refused the CSR for this certificate policy.");
   }
@@ -88,6 +118,7 @@ const DTM_FIELDS: Record<string, string> = {
   passcode: "input.passcode",
   job_type: "input",
   account_id: "input",
+  reason: "input.reason",
 };
 
 const BOOTSTRAP_FIELDS: Record<string, string> = {

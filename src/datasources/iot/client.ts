@@ -1,5 +1,5 @@
 import type { BatchDecision } from "../../model/batch.js";
-import type { Page } from "../../model/read.js";
+import type { ListPage } from "../../model/iot/list.js";
 import type { RevocationReason } from "../../model/tlm/certificate.js";
 import { type BatchJobId, type DeviceCertificateRef, type IotProfileId } from "../../model/iot/ids.js";
 import {
@@ -30,11 +30,8 @@ import type {
   WireBatchDownload,
   WireBatchEnrollmentFields,
   WireBatchJob,
-  WireDeviceCertificate,
-  WireEnrollmentProfile,
   WireEnrollmentSpecification,
   WireIotEnrollmentResponse,
-  WireIotPage,
 } from "../../model/iot/wire.js";
 import { mapped, readCreated } from "../errors.js";
 import {
@@ -91,7 +88,8 @@ const MAX_JOB_JSON_BYTES = 1024 * 1024;
 export class IotClient {
   constructor(private readonly http: IotUpstream) {}
 
-  listEnrollmentProfiles(offset: number, limit: number): Promise<Page<EnrollmentProfile>> {
+  /** A page in any of DigiCert's list shapes; a profile without a readable id is left out (counted in `skipped`). */
+  listEnrollmentProfiles(offset: number, limit: number): Promise<ListPage<EnrollmentProfile>> {
     return this.#call({ idempotent: true, operation: "read" }, async () => {
       const res = await this.http.request({
         operation: "iot.listEnrollmentProfiles",
@@ -99,7 +97,7 @@ export class IotClient {
         path: upstreamPath`/iot/api/v1/enrollment-profile`,
         query: { offset, limit },
       });
-      return toEnrollmentProfilePage(res.json as WireIotPage<WireEnrollmentProfile>);
+      return toEnrollmentProfilePage(res.json);
     });
   }
 
@@ -193,12 +191,15 @@ export class IotClient {
     });
   }
 
-  /** `filter` is validated before anything is sent. */
+  /**
+   * `filter` is validated before anything is sent. A page in any of DigiCert's list shapes; a record without a
+   * readable id is left out (counted in `skipped`), one with an unreadable serial or certificate is kept.
+   */
   listCertificates(
     filter: DeviceCertificateFilter,
     offset: number,
     limit: number,
-  ): Promise<Page<DeviceCertificate>> {
+  ): Promise<ListPage<DeviceCertificate>> {
     const query = toWireCertificateFilter(filter);
     return this.#call({ idempotent: true, operation: "read" }, async () => {
       const res = await this.http.request({
@@ -207,7 +208,7 @@ export class IotClient {
         path: upstreamPath`/iot/api/v1/certificate`,
         query: { ...query, offset, limit },
       });
-      return toDeviceCertificatePage(res.json as WireIotPage<WireDeviceCertificate>);
+      return toDeviceCertificatePage(res.json);
     });
   }
 
@@ -289,7 +290,7 @@ export class IotClient {
         method: "GET",
         path: upstreamPath`/iot/api/v1/batch-enroll/${id}/download-certificates`,
       });
-      return toBatchDownload(res.json as WireBatchDownload);
+      return toBatchDownload(res.json as WireBatchDownload, id);
     });
   }
 

@@ -1,26 +1,24 @@
 import type { RequestId, SerialNumber, Uuid } from "../../model/ids.js";
 import {
-  type AdditionalFormats,
-  type Certificate,
-  type CertificateFilter,
-  type EnrollmentOutcome,
-  type RevocationReason,
   toAdditionalFormats,
   toCertificate,
   toCertificateSearchPage,
   toEnrollmentOutcome,
+} from "../../model/tlm/answers.js";
+import {
+  type AdditionalFormats,
+  type Certificate,
+  type CertificateFilter,
+  type DeliveryFormat,
+  type EnrollmentOutcome,
+  type RevocationReason,
   toWireRevocationReason,
   toWireSearchFilter,
 } from "../../model/tlm/certificate.js";
 import type { IssueRequest, RenewRequest } from "../../model/tlm/enrollment.js";
 import { type Profile, toProfile, toProfileList } from "../../model/tlm/profile.js";
-import type { Page } from "../../model/read.js";
-import type {
-  WireAdditionalFormats,
-  WireCertificateResponse,
-  WireProfile,
-  WireSearchPage,
-} from "../../model/tlm/wire.js";
+import { isObject, type Page } from "../../model/read.js";
+import type { WireRevokeRequest } from "../../model/tlm/wire.js";
 import { mapped, readCreated } from "../errors.js";
 import { type UpstreamClient, upstreamPath } from "../http.js";
 import { readOrNull } from "../parts.js";
@@ -31,7 +29,7 @@ import { type CallContext, toTlmDomainError } from "./errors.js";
  * src/model/tlm) and throwing domain errors (mapped once, by ./errors.ts). Identifiers and request bodies arrive
  * validated (branded ids; bodies built by the model). Reads whose "absent" answer is normal return null
  * (profile: 403; certificate: 403, 404). Calls that issue a certificate are never resent, and a 2xx they answered
- * that cannot be read is outcome unknown, never a plain failure.
+ * always returns what it names (a serial, or a pending request), else outcome unknown, never a plain failure.
  */
 export class TlmClient {
   constructor(private readonly http: UpstreamClient) {}
@@ -44,7 +42,7 @@ export class TlmClient {
         path: upstreamPath`/mpki/api/v2/profile`,
         query: { offset, limit },
       });
-      return toProfileList(res.json as WireProfile[]);
+      return toProfileList(res.json);
     });
   }
 
@@ -81,7 +79,7 @@ export class TlmClient {
         method: "GET",
         path: upstreamPath`/mpki/api/v1/certificate/${serial}/additional-formats`,
       });
-      return toAdditionalFormats(res.json as WireAdditionalFormats);
+      return toAdditionalFormats(res.json);
     });
   }
 
@@ -95,7 +93,7 @@ export class TlmClient {
         path: upstreamPath`/mpki/api/v1/certificate-search`,
         query: { ...query, offset, limit },
       });
-      return toCertificateSearchPage(res.json as WireSearchPage);
+      return toCertificateSearchPage(res.json);
     });
   }
 
@@ -109,7 +107,7 @@ export class TlmClient {
         path: upstreamPath`/mpki/api/v1/certificate`,
         body,
       });
-      return readCreated(() => toEnrollmentOutcome(res.json as WireCertificateResponse, profileId));
+      return readCreated(() => toEnrollmentOutcome(res.json, profileId, deliveryFormatOf(body)));
     });
   }
 
@@ -122,20 +120,23 @@ export class TlmClient {
     body: RenewRequest,
     profileOf: () => Promise<Uuid | null>,
   ): Promise<EnrollmentOutcome> {
-    return this.#call({ idempotent: false, serialNumber: serial }, async () => {
+    return this.#call({ idempotent: false, serialNumber: serial, action: "renew" }, async () => {
       const res = await this.http.request({
         operation: "tlm.renewCertificate",
         method: "POST",
         path: upstreamPath`/mpki/api/v1/certificate/${serial}/renew`,
         body,
       });
-      const wire = res.json as WireCertificateResponse;
-      const profileId = wire?.serial_number ? null : await profileOf();
-      return readCreated(() => toEnrollmentOutcome(wire, profileId));
+      const profileId =
+        isObject(res.json) && res.json.serial_number ? null : await profileOf().catch(() => null);
+      return readCreated(() => toEnrollmentOutcome(res.json, profileId, deliveryFormatOf(body)));
     });
   }
 
-  /** Pickup reads the request's state: repeating it cannot issue anything, so it is idempotent. */
+  /**
+   * Pickup reads the request's state: repeating it cannot issue a second certificate, so it is idempotent. Its 2xx
+   * may carry the certificate issued at that moment, so an answer naming nothing is outcome unknown (pick up again).
+   */
   pickupCertificate(requestId: RequestId, profileId: Uuid): Promise<EnrollmentOutcome> {
     return this.#call({ idempotent: true, requestId, profileId }, async () => {
       const res = await this.http.request({
@@ -145,17 +146,36 @@ export class TlmClient {
         path: upstreamPath`/mpki/api/v1/certificate-pickup/${requestId}`,
         body: { profile: { id: profileId } },
       });
-      return toEnrollmentOutcome(res.json as WireCertificateResponse, profileId);
+      return toEnrollmentOutcome(res.json, profileId);
     });
   }
 
-  revokeCertificate(serial: SerialNumber, reason: RevocationReason, comments?: string): Promise<void> {
-    return this.#call({ idempotent: true, serialNumber: serial }, async () => {
+  /**
+   * S1's revoke request schema has `revocation_reason` only, so that is all that is sent. A repeat after a lost
+   * answer reads as AlreadyRevokedError, never as a second revocation.
+   */
+  revokeCertificate(serial: SerialNumber, reason: RevocationReason): Promise<void> {
+    const body: WireRevokeRequest = { revocation_reason: toWireRevocationReason(reason) };
+    return this.#call({ idempotent: true, serialNumber: serial, action: "revoke" }, async () => {
       await this.http.request({
         operation: "tlm.revokeCertificate",
         method: "PUT",
         path: upstreamPath`/mpki/api/v1/certificate/${serial}/revoke`,
-        body: { revocation_reason: toWireRevocationReason(reason), ...(comments ? { comments } : {}) },
+        body,
+      });
+    });
+  }
+
+  /**
+   * Resumes a certificate on hold (DELETE .../revoke, 204 [C] S1). Never resent: a second resume would be refused
+   * (no longer suspended), so a failure after sending is outcome unknown.
+   */
+  resumeCertificate(serial: SerialNumber): Promise<void> {
+    return this.#call({ idempotent: false, serialNumber: serial, action: "resume" }, async () => {
+      await this.http.request({
+        operation: "tlm.resumeCertificate",
+        method: "DELETE",
+        path: upstreamPath`/mpki/api/v1/certificate/${serial}/revoke`,
       });
     });
   }
@@ -163,4 +183,9 @@ export class TlmClient {
   #call<T>(call: CallContext, run: () => Promise<T>): Promise<T> {
     return mapped(run, (error) => toTlmDomainError(error, call));
   }
+}
+
+/** The delivery format a body asked for: how its answer's `certificate` is read when the answer does not say. */
+function deliveryFormatOf(body: IssueRequest | RenewRequest): DeliveryFormat {
+  return body.delivery_format === "PKCS7" ? "PKCS7" : "X509";
 }

@@ -12,7 +12,9 @@ import {
   ProfileNotFoundError,
   RenewalNotAllowedError,
   RequestNotFoundError,
+  ValidationError,
 } from "../../model/errors.js";
+import { SAN_INPUT_FIELDS, SUBJECT_INPUT_FIELDS } from "../../model/tlm/enrollment.js";
 
 /** What the failed call was about, so a status can be read in context. */
 export interface CallContext {
@@ -21,6 +23,8 @@ export interface CallContext {
   profileId?: string;
   serialNumber?: string;
   requestId?: string;
+  /** What the call does to a certificate, where a status means something only for that (422 on renew). */
+  action?: "renew" | "revoke" | "resume";
 }
 
 /** Maps a TLM call's failure to the domain error a caller can act on; anything unrecognised is returned as is. */
@@ -36,36 +40,40 @@ export function toTlmDomainError(error: unknown, call: CallContext): unknown {
       if (call.requestId) return new RequestNotFoundError(call.requestId);
       if (call.serialNumber) return new CertificateNotFoundError(call.serialNumber);
     }
-    if (status === 422 && call.serialNumber) return new RenewalNotAllowedError(call.serialNumber);
+    if (status === 422 && call.serialNumber && call.action)
+      return fromUnprocessable(call.serialNumber, call.action);
   }
   return toUpstreamDomainError(error, call.idempotent);
+}
+
+/**
+ * 422: S1 documents it for a renewal outside the profile's window (and escrow). For revoke and resume no 422 is
+ * documented: DigiCert understood the request and refused it for this certificate, which the caller can act on.
+ */
+function fromUnprocessable(serialNumber: string, action: NonNullable<CallContext["action"]>): unknown {
+  return action === "renew" ? new RenewalNotAllowedError(serialNumber) : refusedFor(serialNumber, action);
+}
+
+function refusedFor(serialNumber: string, action: "revoke" | "resume"): ValidationError {
+  return new ValidationError(
+    "input.serialNumber",
+    action === "resume"
+      ? `DigiCert ONE refused to resume certificate ${serialNumber}: only a suspended (CERTIFICATE_HOLD) certificate from DigiCert's private CA can be resumed.`
+      : `DigiCert ONE refused to revoke certificate ${serialNumber} in its current state.`,
+  );
 }
 
 function fromBadRequest(error: UpstreamHttpError, call: CallContext): unknown {
   if (error.hasCode("duplicate_error")) return new DuplicateCertificateError();
   if (call.serialNumber && saysAlreadyRevoked(error)) return new AlreadyRevokedError(call.serialNumber);
+  // Resume of a certificate that is not on hold (or not from a CA that can suspend): no field is named.
+  if (call.serialNumber && call.action === "resume" && !error.details.some((d) => d.field)) {
+    return refusedFor(call.serialNumber, "resume");
+  }
   const field = error.details.find((d) => d.field)?.field ?? null;
   if (field === "csr") return new InvalidCsrError("DigiCert ONE refused the CSR for this profile.");
   return refusedValue(field ? toInputPath(field) : "input");
 }
-
-const SUBJECT_FIELDS: Record<string, string> = {
-  common_name: "commonName",
-  organization_name: "organizationName",
-  organization_units: "organizationalUnits",
-  locality: "locality",
-  state: "state",
-  country: "country",
-  email: "email",
-  postal_code: "postalCode",
-  street_address: "streetAddresses",
-};
-const SAN_FIELDS: Record<string, string> = {
-  dns_names: "dnsNames",
-  ip_addresses: "ipAddresses",
-  emails: "emails",
-  uris: "uris",
-};
 
 /** TLM field paths (snake_case, request-shaped) as the GraphQL input paths a caller sent. */
 export function toInputPath(field: string): string {
@@ -73,8 +81,11 @@ export function toInputPath(field: string): string {
   if (field === "seat.seat_id" || field === "seat.id") return "input.seatId";
   if (field.startsWith("validity")) return "input.validity";
   const subject = /^attributes\.subject\.(\w+)$/.exec(field)?.[1];
-  if (subject) return `input.subject.${SUBJECT_FIELDS[subject] ?? subject}`;
-  const san = /^attributes\.extensions\.san\.(\w+)$/.exec(field)?.[1];
-  if (san) return `input.subjectAltNames.${SAN_FIELDS[san] ?? san}`;
+  if (subject) return `input.subject.${SUBJECT_INPUT_FIELDS[subject] ?? subject}`;
+  const san = /^attributes\.extensions\.san\.(\w+)/.exec(field)?.[1];
+  if (san) return `input.subjectAltNames.${SAN_INPUT_FIELDS[san] ?? san}`;
+  if (field === "tags" || field.startsWith("tags[") || field.startsWith("tags.")) return "input.tags";
+  if (field === "delivery_format") return "input.deliveryFormat";
+  if (field === "include_ca_chain") return "input.includeCaChain";
   return "input";
 }

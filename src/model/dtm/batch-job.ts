@@ -1,8 +1,9 @@
 /** Device Trust Manager batch registration jobs, the filter they are listed by, and each job's per-row report. */
 import type { BatchJob } from "../batch.js";
-import { UpstreamInvalidResponseError, ValidationError } from "../errors.js";
+import { UpstreamInvalidResponseError, UpstreamOutcomeUnknownError, ValidationError } from "../errors.js";
 import { isUuid } from "../ids.js";
-import { count, isObject, oneOf, type Page, str, toDate, toPage } from "../read.js";
+import { count, isObject, oneOf, str, toDate } from "../read.js";
+import { entries, type ListPage, type PartlyReadable, toListPage } from "../iot/list.js";
 import {
   DEVICE_REGISTRATION_JOB_TYPE,
   DTM_JOB_STATUSES,
@@ -17,16 +18,12 @@ import {
   type DtmCertificatePolicyId,
   type DtmDeviceGroupId,
   type DtmDeviceId,
+  createdId,
+  createdIdLike,
   maybePolicyId,
   maybeUuid,
 } from "./ids.js";
-import type {
-  WireDtmBatchJob,
-  WireDtmBatchJobFilter,
-  WireDtmPage,
-  WireDtmReport,
-  WireDtmReportRow,
-} from "./wire.js";
+import type { WireDtmBatchJob, WireDtmBatchJobFilter, WireDtmReport, WireDtmReportRow } from "./wire.js";
 
 /** A device registration batch. */
 export interface DtmBatchJob extends BatchJob {
@@ -59,10 +56,11 @@ export interface DtmBatchJob extends BatchJob {
   failureReason: string | null;
 }
 
+/** A job as DigiCert sends it: only the id is required; a status it does not know (or none) is UNKNOWN. */
 export function toDtmBatchJob(wire: WireDtmBatchJob): DtmBatchJob {
-  if (!isObject(wire) || typeof wire.id !== "string" || !isUuid(wire.id) || typeof wire.status !== "string") {
-    throw new UpstreamInvalidResponseError();
-  }
+  if (!isObject(wire) || !isUuid(wire.id)) throw new UpstreamInvalidResponseError();
+  const group: Record<string, unknown> = isObject(wire.device_group) ? wire.device_group : {};
+  const policy: Record<string, unknown> = isObject(wire.certificate_policy) ? wire.certificate_policy : {};
   const emails = (list: unknown) =>
     Array.isArray(list) ? list.filter((entry): entry is string => typeof entry === "string") : [];
   return {
@@ -76,10 +74,10 @@ export function toDtmBatchJob(wire: WireDtmBatchJob): DtmBatchJob {
     createdAt: toDate(wire.created_at),
     updatedAt: toDate(wire.updated_at),
     completedAt: toDate(wire.completed_at),
-    deviceGroupId: maybeUuid(wire.device_group?.id),
-    deviceGroupName: str(wire.device_group?.name),
-    certificatePolicyId: maybePolicyId(wire.certificate_policy?.id),
-    certificatePolicyName: str(wire.certificate_policy?.name),
+    deviceGroupId: maybeUuid(group.id),
+    deviceGroupName: str(group.name),
+    certificatePolicyId: maybePolicyId(policy.id),
+    certificatePolicyName: str(policy.name),
     approvalRequired: wire.approval_required === true,
     serverSideKeyGeneration: typeof wire.server_side_key_gen === "boolean" ? wire.server_side_key_gen : null,
     keyType: toDtmKeyType(wire.key_type),
@@ -95,16 +93,23 @@ export function toDtmBatchJob(wire: WireDtmBatchJob): DtmBatchJob {
   };
 }
 
-export function toDtmBatchJobPage(wire: WireDtmPage<WireDtmBatchJob>): Page<DtmBatchJob> {
-  return toPage(wire, toDtmBatchJob);
+export function toDtmBatchJobPage(wire: unknown): ListPage<DtmBatchJob> {
+  return toListPage(wire, (record) => toDtmBatchJob(record as WireDtmBatchJob));
 }
 
-/** The created job's id from POST .../jobs (`{id}`). */
+/**
+ * The created job's id from POST .../jobs. The docs say only "200 OK, the ID of the newly created batch job" [C], not
+ * its shape: `{id}` (the simulator's), `{ID}`, `{job_id}`, `{jobId}`, any of those inside `data`, `job` or
+ * `result`, or the id as a bare JSON string, are all read [I]. No UUID there is UpstreamOutcomeUnknownError (the upload
+ * was accepted), carrying any id-like value it did hold (a numeric job id, say).
+ */
 export function toCreatedDtmBatchJobId(wire: unknown): DtmBatchJobId {
-  const id = isObject(wire) ? maybeUuid<DtmBatchJobId>(wire.id) : null;
-  if (!id) throw new UpstreamInvalidResponseError();
+  const id = createdId<DtmBatchJobId>(wire, JOB_ID_KEYS);
+  if (!id) throw new UpstreamOutcomeUnknownError(createdIdLike(wire, JOB_ID_KEYS));
   return id;
 }
+
+const JOB_ID_KEYS = ["id", "job_id", "batch_job_id"];
 
 export interface DtmBatchJobFilter {
   statuses?: readonly DtmJobStatus[] | null;
@@ -126,9 +131,9 @@ export function toWireDtmBatchJobFilter(filter: DtmBatchJobFilter, path = "filte
 }
 
 /** One row of a job report: what happened to one data row of the upload. */
-export interface DeviceRegistrationRow {
-  /** From 1, the first data row after the header. */
-  row: number;
+export interface DeviceRegistrationRow extends PartlyReadable<"row"> {
+  /** From 1, the first data row after the header; null when DigiCert's could not be read. */
+  row: number | null;
   deviceName: string | null;
   deviceId: DtmDeviceId | null;
   status: RegistrationRowStatus;
@@ -145,37 +150,48 @@ export interface DeviceRegistrationReport {
   success: number | null;
   failed: number | null;
   rows: DeviceRegistrationRow[];
+  /** Rows DigiCert sent that were not even objects, left out. */
+  skipped: number;
 }
 
+/** A report row: a row number that cannot be read is null (and named); the rest of the row stands. */
 export function toDeviceRegistrationRow(wire: WireDtmReportRow): DeviceRegistrationRow {
-  if (!isObject(wire) || typeof wire.row !== "number" || !Number.isInteger(wire.row) || wire.row < 1) {
-    throw new UpstreamInvalidResponseError();
-  }
+  if (!isObject(wire)) throw new UpstreamInvalidResponseError();
+  const row = count(wire.row);
   return {
-    row: wire.row,
+    row: row !== null && row >= 1 ? row : null,
     deviceName: str(wire.device_name),
     deviceId: maybeUuid(wire.device_id),
     status: oneOf(REGISTRATION_ROW_STATUSES, wire.status) ?? "UNKNOWN",
-    errorCode: str(wire.error_code),
+    errorCode: typeof wire.error_code === "number" ? String(wire.error_code) : str(wire.error_code),
     errorMessage: str(wire.error),
+    unreadable: row !== null && row >= 1 ? [] : ["row"],
   };
 }
 
-export function toDeviceRegistrationReport(wire: WireDtmReport): DeviceRegistrationReport {
-  if (
-    !isObject(wire) ||
-    typeof wire.job_id !== "string" ||
-    !isUuid(wire.job_id) ||
-    !Array.isArray(wire.rows)
-  ) {
-    throw new UpstreamInvalidResponseError();
-  }
+/**
+ * GET .../download/report?format=json. `jobId` is the job asked for, used when the body does not name one. The rows
+ * are `rows` (or `records`, `items`, or the body itself as a bare array); a row that is not an object is left out and
+ * counted. A body with no rows list is UpstreamInvalidResponseError.
+ */
+export function toDeviceRegistrationReport(
+  wire: WireDtmReport,
+  jobId?: DtmBatchJobId,
+): DeviceRegistrationReport {
+  const body: Record<string, unknown> = isObject(wire) ? wire : {};
+  const list: unknown = Array.isArray(wire)
+    ? wire
+    : [body.rows, body.records, body.items].find((candidate) => Array.isArray(candidate));
+  const id = maybeUuid<DtmBatchJobId>(body.job_id) ?? jobId ?? null;
+  if (!Array.isArray(list) || !id) throw new UpstreamInvalidResponseError();
+  const { items, skipped } = entries(list, (row) => toDeviceRegistrationRow(row as WireDtmReportRow));
   return {
-    jobId: wire.job_id.toLowerCase() as DtmBatchJobId,
-    status: oneOf(DTM_JOB_STATUSES, wire.status) ?? "UNKNOWN",
-    total: count(wire.total),
-    success: count(wire.success),
-    failed: count(wire.failed),
-    rows: wire.rows.map(toDeviceRegistrationRow),
+    jobId: id,
+    status: oneOf(DTM_JOB_STATUSES, body.status) ?? "UNKNOWN",
+    total: count(body.total),
+    success: count(body.success),
+    failed: count(body.failed),
+    rows: items,
+    skipped,
   };
 }

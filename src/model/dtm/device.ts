@@ -2,7 +2,8 @@
 import { UpstreamInvalidResponseError, ValidationError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { text } from "../input.js";
-import { isObject, oneOf, type Page, str, toDate, toPage } from "../read.js";
+import { isObject, oneOf, str, toDate } from "../read.js";
+import { type ListPage, toListPage } from "../iot/list.js";
 import {
   DEVICE_STATUSES,
   DTM_MANAGEMENT_METHODS,
@@ -20,7 +21,7 @@ import {
   maybeUuid,
 } from "./ids.js";
 import { MAX_NAME } from "./registration.js";
-import type { WireDtmDevice, WireDtmDeviceFilter, WireDtmPage } from "./wire.js";
+import type { WireDisableDevice, WireDtmDevice, WireDtmDeviceFilter } from "./wire.js";
 
 export interface DeviceBootstrapPolicy {
   certificatePolicyId: DtmCertificatePolicyId;
@@ -60,22 +61,25 @@ export function toDevice(wire: WireDtmDevice): Device {
   if (!isObject(wire) || typeof wire.id !== "string" || !isUuid(wire.id)) {
     throw new UpstreamInvalidResponseError();
   }
-  const bootstrap = Array.isArray(wire.certificate_policies?.bootstrap)
-    ? wire.certificate_policies.bootstrap
-    : [];
+  const policies: Record<string, unknown> = isObject(wire.certificate_policies)
+    ? wire.certificate_policies
+    : {};
+  const bootstrap: unknown[] = Array.isArray(policies.bootstrap) ? policies.bootstrap : [];
+  const group: Record<string, unknown> = isObject(wire.device_group) ? wire.device_group : {};
+  const division: Record<string, unknown> = isObject(wire.division) ? wire.division : {};
   return {
     id: wire.id.toLowerCase() as DtmDeviceId,
     name: str(wire.name),
     description: str(wire.description),
     status: oneOf(DEVICE_STATUSES, wire.status) ?? "UNKNOWN",
-    deviceGroupId: maybeUuid(wire.device_group_id ?? wire.device_group?.id),
-    deviceGroupName: str(wire.device_group?.name),
-    divisionName: str(wire.division?.name),
+    deviceGroupId: maybeUuid(wire.device_group_id ?? group.id),
+    deviceGroupName: str(group.name),
+    divisionName: str(division.name),
     accountId: str(wire.account_id),
     registrationMethod: oneOf(DTM_MANAGEMENT_METHODS, wire.registration_method),
     bootstrap: bootstrap.flatMap((entry) => {
-      const id = maybePolicyId(entry?.certificate_policy_id);
-      if (!id) return [];
+      const id = isObject(entry) ? maybePolicyId(entry.certificate_policy_id) : null;
+      if (!id || !isObject(entry)) return [];
       return [
         {
           certificatePolicyId: id,
@@ -93,8 +97,8 @@ export function toDevice(wire: WireDtmDevice): Device {
   };
 }
 
-export function toDevicePage(wire: WireDtmPage<WireDtmDevice>): Page<Device> {
-  return toPage(wire, toDevice);
+export function toDevicePage(wire: unknown): ListPage<Device> {
+  return toListPage(wire, (record) => toDevice(record as WireDtmDevice));
 }
 
 export interface DeviceFilter {
@@ -120,4 +124,12 @@ export function toWireDeviceFilter(filter: DeviceFilter, path = "filter"): WireD
     out.status = [...new Set(filter.statuses)].join(",");
   }
   return out;
+}
+
+/** Longest disable reason sent [I: DigiCert documents no limit]. */
+export const MAX_DISABLE_REASON = 255;
+
+/** Checks a disable reason before anything is sent: 1 to 255 printable characters, trimmed. */
+export function toWireDisableDevice(reason: string, path = "input.reason"): WireDisableDevice {
+  return { reason: text(reason, path, MAX_DISABLE_REASON) };
 }

@@ -1,5 +1,6 @@
 /** Device Trust Manager identifiers: only these branded values reach an upstream path. */
 import { type Brand, iotIdAs, isIotId, isUuid, uuidAs } from "../ids.js";
+import { idLike } from "../iot/list.js";
 
 /** A device group's UUID, lowercase. */
 export type DtmDeviceGroupId = Brand<string, "DtmDeviceGroupId">;
@@ -48,4 +49,52 @@ export function maybeUuid<T extends string>(value: unknown): T | null {
 
 export function maybePolicyId(value: unknown): DtmCertificatePolicyId | null {
   return isIotId(value) ? parseDtmCertificatePolicyId(value) : null;
+}
+
+/** Where DTM's create answers may nest the new id [I]: the docs give no shape. */
+const CREATED_ENVELOPES = ["data", "job", "result", "device"] as const;
+
+/**
+ * The id a create call answered with, read liberally [I]: one of `keys` (compared case-insensitively, `_` ignored:
+ * `job_id`, `jobId` and `JOBID` alike) at the top level or inside `data`, `job`, `result` or `device`, or a bare JSON
+ * string; kept only when it is a UUID (it will reach an upstream path). Null when none is.
+ */
+export function createdId<T extends string>(wire: unknown, keys: readonly string[]): T | null {
+  const id = findCreated(wire, keys, isUuid);
+  return id === null ? null : (id.toLowerCase() as T);
+}
+
+/**
+ * Any value under `keys` (as `createdId` searches) that looks like an id but is not a UUID, e.g. a numeric job id:
+ * what an outcome-unknown error carries back, so the caller can look for it. Null when there is none.
+ */
+export function createdIdLike(wire: unknown, keys: readonly string[]): string | null {
+  return findCreated(wire, keys, (value) => idLike(value) !== null, idLike);
+}
+
+function findCreated(
+  wire: unknown,
+  keys: readonly string[],
+  accept: (value: unknown) => boolean,
+  read: (value: unknown) => string | null = (value) => (typeof value === "string" ? value : null),
+): string | null {
+  if (typeof wire === "string" || typeof wire === "number") return accept(wire) ? read(wire) : null;
+  if (typeof wire !== "object" || wire === null || Array.isArray(wire)) return null;
+  const wanted = new Set(keys.map(normaliseKey));
+  const record = wire as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (wanted.has(normaliseKey(key)) && accept(value)) return read(value);
+  }
+  for (const envelope of CREATED_ENVELOPES) {
+    const inner = record[envelope];
+    if (typeof inner === "object" && inner !== null && !Array.isArray(inner)) {
+      const id = findCreated(inner, keys, accept, read);
+      if (id) return id;
+    }
+  }
+  return null;
+}
+
+function normaliseKey(key: string): string {
+  return key.replaceAll("_", "").toLowerCase();
 }

@@ -1,7 +1,8 @@
 /** Device Trust Manager device groups and certificate policies, with each policy's CSV template columns. */
 import { UpstreamInvalidResponseError } from "../errors.js";
 import { isIotId, isUuid } from "../ids.js";
-import { count, isObject, known, oneOf, type Page, str, toPage } from "../read.js";
+import { count, isObject, known, oneOf, str } from "../read.js";
+import { type ListPage, type PartlyReadable, shortText, toListPage } from "../iot/list.js";
 import { DTM_MANAGEMENT_METHODS, type DtmKeyType, type DtmManagementMethod, toDtmKeyType } from "./enums.js";
 import {
   type DtmCertificatePolicyId,
@@ -10,11 +11,12 @@ import {
   maybeUuid,
   parseDtmCertificatePolicyId,
 } from "./ids.js";
-import type { WireDtmCertificatePolicy, WireDtmDeviceGroup, WireDtmPage } from "./wire.js";
+import type { WireDtmCertificatePolicy, WireDtmDeviceGroup } from "./wire.js";
 
-export interface DeviceGroup {
+/** A group is read whenever its id is; a name that cannot be read is null and named. */
+export interface DeviceGroup extends PartlyReadable<"name"> {
   id: DtmDeviceGroupId;
-  name: string;
+  name: string | null;
   description: string | null;
   accountId: string | null;
   divisionId: string | null;
@@ -23,29 +25,32 @@ export interface DeviceGroup {
   deviceCount: number | null;
 }
 
+const MAX_NAME = 1024;
+
 export function toDeviceGroup(wire: WireDtmDeviceGroup): DeviceGroup {
-  if (!isObject(wire) || typeof wire.id !== "string" || !isUuid(wire.id) || typeof wire.name !== "string") {
-    throw new UpstreamInvalidResponseError();
-  }
+  if (!isObject(wire) || !isUuid(wire.id)) throw new UpstreamInvalidResponseError();
+  const name = shortText(wire.name, MAX_NAME);
+  const division: Record<string, unknown> = isObject(wire.division) ? wire.division : {};
   return {
     id: wire.id.toLowerCase() as DtmDeviceGroupId,
-    name: wire.name,
+    name,
     description: str(wire.description),
     accountId: str(wire.account_id),
-    divisionId: str(wire.division?.id),
-    divisionName: str(wire.division?.name),
+    divisionId: str(division.id),
+    divisionName: str(division.name),
     certificatePolicies: (Array.isArray(wire.certificate_policies) ? wire.certificate_policies : []).flatMap(
-      (ref) => {
-        const id = maybePolicyId(ref?.id);
-        return id ? [{ id, name: str(ref.name) }] : [];
+      (ref: unknown) => {
+        const id = isObject(ref) ? maybePolicyId(ref.id) : null;
+        return id && isObject(ref) ? [{ id, name: str(ref.name) }] : [];
       },
     ),
     deviceCount: count(wire.device_count),
+    unreadable: name === null ? ["name"] : [],
   };
 }
 
-export function toDeviceGroupPage(wire: WireDtmPage<WireDtmDeviceGroup>): Page<DeviceGroup> {
-  return toPage(wire, toDeviceGroup);
+export function toDeviceGroupPage(wire: unknown): ListPage<DeviceGroup> {
+  return toListPage(wire, (record) => toDeviceGroup(record as WireDtmDeviceGroup));
 }
 
 /** One column of a policy's CSV template. */
@@ -59,9 +64,10 @@ export interface TemplateColumn {
   clientSideOnly: boolean;
 }
 
-export interface CertificatePolicy {
+/** A policy is read whenever its id is; a name that cannot be read is null and named. */
+export interface CertificatePolicy extends PartlyReadable<"name"> {
   id: DtmCertificatePolicyId;
-  name: string;
+  name: string | null;
   status: "ACTIVE" | "INACTIVE" | "UNKNOWN";
   managementMethods: DtmManagementMethod[];
   clientSideKeyGeneration: boolean;
@@ -77,9 +83,8 @@ export interface CertificatePolicy {
 }
 
 export function toCertificatePolicy(wire: WireDtmCertificatePolicy): CertificatePolicy {
-  if (!isObject(wire) || typeof wire.id !== "string" || !isIotId(wire.id) || typeof wire.name !== "string") {
-    throw new UpstreamInvalidResponseError();
-  }
+  if (!isObject(wire) || !isIotId(wire.id)) throw new UpstreamInvalidResponseError();
+  const name = shortText(wire.name, MAX_NAME);
   const status = oneOf(["ACTIVE", "INACTIVE"] as const, wire.status) ?? "UNKNOWN";
   const template = isObject(wire.csv_template) ? wire.csv_template : {};
   const names = (list: unknown): string[] =>
@@ -96,7 +101,7 @@ export function toCertificatePolicy(wire: WireDtmCertificatePolicy): Certificate
   for (const name of names(template.client_side_extra_columns)) add(name, true, true);
   return {
     id: parseDtmCertificatePolicyId(wire.id),
-    name: wire.name,
+    name,
     status,
     managementMethods: known(wire.certificate_management_methods, (value) =>
       oneOf(DTM_MANAGEMENT_METHODS, value),
@@ -106,21 +111,22 @@ export function toCertificatePolicy(wire: WireDtmCertificatePolicy): Certificate
     allowedKeyTypes: known(wire.allowed_key_types, toDtmKeyType),
     defaultKeyType: toDtmKeyType(wire.default_key_type),
     approvalRequired: wire.approval_required === true,
-    validity:
-      isObject(wire.certificate_validity) &&
-      typeof wire.certificate_validity.duration === "number" &&
-      typeof wire.certificate_validity.unit === "string"
-        ? { unit: wire.certificate_validity.unit, duration: wire.certificate_validity.duration }
-        : null,
+    validity: validityOf(wire.certificate_validity),
     templateColumns: columns,
     deviceGroupIds: known(wire.device_group_ids, (value) => maybeUuid<DtmDeviceGroupId>(value)),
+    unreadable: name === null ? ["name"] : [],
   };
 }
 
-export function toCertificatePolicyPage(
-  wire: WireDtmPage<WireDtmCertificatePolicy>,
-): Page<CertificatePolicy> {
-  return toPage(wire, toCertificatePolicy);
+function validityOf(value: unknown): { unit: string; duration: number } | null {
+  if (!isObject(value)) return null;
+  const duration = count(value.duration);
+  const unit = shortText(value.unit, 64);
+  return duration !== null && unit !== null ? { unit, duration } : null;
+}
+
+export function toCertificatePolicyPage(wire: unknown): ListPage<CertificatePolicy> {
+  return toListPage(wire, (record) => toCertificatePolicy(record as WireDtmCertificatePolicy));
 }
 
 /** The columns a CSV for this policy must have: the required ones, with `csr` only for client-side keys. */

@@ -1,9 +1,15 @@
 /** A single Device Trust Manager registration: validated, and built into DTM's request body, before any upstream call. */
-import { InvalidCsrError, UpstreamInvalidResponseError, ValidationError } from "../errors.js";
+import { InvalidCsrError, UpstreamOutcomeUnknownError, ValidationError } from "../errors.js";
 import { checkedCsr, text } from "../input.js";
-import { isObject, oneOf } from "../read.js";
+import { oneOf } from "../read.js";
 import { DTM_KEY_TYPES, type DtmKeyType } from "./enums.js";
-import { type DtmCertificatePolicyId, type DtmDeviceGroupId, type DtmDeviceId, maybeUuid } from "./ids.js";
+import {
+  createdId,
+  createdIdLike,
+  type DtmCertificatePolicyId,
+  type DtmDeviceGroupId,
+  type DtmDeviceId,
+} from "./ids.js";
 import type {
   WireDtmAttribute,
   WireDtmBootstrap,
@@ -129,9 +135,14 @@ export function keyType(value: unknown, path: string): WireDtmKeyType {
 /** A validated registration, ready to send (built by `toWireDeviceRegistration`). */
 export type DeviceRegistrationRequest = WireDtmDeviceRegistration;
 
-/** The registered device's id from POST /device/registration; unreadable: an invalid upstream response. */
+/**
+ * The registered device's id from POST /device/registration: `{device_id}` [C], read as liberally as a job's id
+ * (`{id}`, `{data: {device_id}}`, ... [I]); no UUID there: UpstreamOutcomeUnknownError (the device may exist), with
+ * any id-like value it did hold.
+ */
 export function toRegisteredDeviceId(wire: WireDtmRegistrationResponse): DtmDeviceId {
-  const id = isObject(wire) ? maybeUuid<DtmDeviceId>(wire.device_id) : null;
-  if (!id) throw new UpstreamInvalidResponseError();
+  const keys = ["device_id", "id"];
+  const id = createdId<DtmDeviceId>(wire, keys);
+  if (!id) throw new UpstreamOutcomeUnknownError(createdIdLike(wire, keys));
   return id;
 }

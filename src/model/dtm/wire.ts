@@ -8,12 +8,15 @@
 /** Key types, uppercase as DTM writes them (`RSA_2048` [C]; the rest [I]). */
 export type WireDtmKeyType = "RSA_2048" | "RSA_3072" | "RSA_4096" | "P_256" | "P_384" | "P_521" | "ED25519";
 
-/** `{records, total, offset, limit}`: device, group, policy and job lists ([C] `records`; the rest [I]). */
+/**
+ * `{records, total, offset, limit}`: device, group, policy and job lists ([C] `records`; the rest [I]). Also read:
+ * `{items}`, `{data}` and bare arrays, counts as numeric strings (model/iot/list.ts `toListPage`).
+ */
 export interface WireDtmPage<T> {
   records: T[];
-  total?: number;
-  offset?: number;
-  limit?: number;
+  total?: number | string;
+  offset?: number | string;
+  limit?: number | string;
 }
 
 /** `{id, name}` references inside other objects. */
@@ -89,9 +92,14 @@ export interface WireDtmDeviceRegistration {
   certificate_policies?: { bootstrap: WireDtmBootstrap[] };
 }
 
-/** 200 of a registration [C]. */
+/** 200 of a registration [C]; `{id}` and nested forms are read too [I] (model/dtm/ids.ts `createdId`). */
 export interface WireDtmRegistrationResponse {
   device_id: string;
+}
+
+/** PATCH /api/v4/device/{id}/disable's body [C: DigiCert's own test sends `{"reason": "No longer needed"}`]. */
+export interface WireDisableDevice {
+  reason: string;
 }
 
 /** A record of GET /api/v4/device and GET /api/v4/device/{id}: [C] id; the rest [I]. */
@@ -150,7 +158,10 @@ export interface WireDtmBatchFields {
   passcode?: string;
 }
 
-/** 200 of a job creation [C: 200 and the id; shape I]. */
+/**
+ * 200 of a job creation [C: 200 and "the ID"; shape I]: `{id}` is the simulator's; `{ID}`, `{job_id}`, `{jobId}`,
+ * nested in `data`, `job` or `result`, or a bare string are read too (model/dtm/ids.ts `createdId`).
+ */
 export interface WireDtmBatchCreated {
   id: string;
 }
@@ -193,9 +204,9 @@ export interface WireDtmBatchJobFilter {
   job_type?: string;
 }
 
-/** One row of a job report [I]; rows count from 1, the first data row after the header. */
+/** One row of a job report [I]; rows count from 1, the first data row after the header (a numeric string reads too). */
 export interface WireDtmReportRow {
-  row: number;
+  row: number | string;
   device_name: string;
   status: string; // SUCCESS | FAILED | REJECTED
   device_id?: string;

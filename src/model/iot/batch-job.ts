@@ -3,8 +3,8 @@ import { type BatchJob } from "../batch.js";
 import { UpstreamInvalidResponseError, ValidationError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { encryptionCertificate } from "../input.js";
-import { leafAndChain } from "../pem.js";
-import { count, oneOf, toDate } from "../read.js";
+import { readCertificates } from "../pem.js";
+import { count, isObject, oneOf, str, toDate } from "../read.js";
 import type { ChainEntry } from "../tlm/certificate.js";
 import { toChain } from "./certificate.js";
 import { checkKeyType, effectiveKeyType, KEYGEN, wireSyntax } from "./enrollment-input.js";
@@ -27,6 +27,7 @@ import {
   isIotProfileId,
   parseIotProfileId,
 } from "./ids.js";
+import { entries, type PartlyReadable, shortText } from "./list.js";
 import { type PrivateKeyMaterial, toPrivateKey } from "./private-key.js";
 import type { EnrollmentProfile } from "./profile.js";
 import type {
@@ -59,15 +60,14 @@ export interface IotBatchJob extends BatchJob {
   rowErrors: { uniqueIdentifier: string; message: string }[];
 }
 
+/** A job as DigiCert sends it: only the job id is required; a status it does not know is UNKNOWN. */
 export function toIotBatchJob(wire: WireBatchJob): IotBatchJob {
-  if (typeof wire?.job_id !== "string" || !isUuid(wire.job_id) || typeof wire.status !== "string") {
-    throw new UpstreamInvalidResponseError();
-  }
-  const profileId = wire.enrollment_profile?.id;
+  if (!isObject(wire) || !isUuid(wire.job_id)) throw new UpstreamInvalidResponseError();
+  const profile: Record<string, unknown> = isObject(wire.enrollment_profile) ? wire.enrollment_profile : {};
   return {
     id: wire.job_id.toLowerCase() as BatchJobId,
     kind: "IOT_ENROLLMENT",
-    name: wire.name ?? null,
+    name: shortText(wire.name, 1024),
     status: oneOf(IOT_BATCH_JOB_STATUSES, wire.status) ?? "UNKNOWN",
     total: count(wire.total),
     success: count(wire.success),
@@ -75,20 +75,20 @@ export function toIotBatchJob(wire: WireBatchJob): IotBatchJob {
     createdAt: toDate(wire.created_at),
     updatedAt: toDate(wire.updated_at),
     completedAt: toDate(wire.completed_at),
-    enrollmentProfileId: profileId && isIotProfileId(profileId) ? parseIotProfileId(profileId) : null,
-    enrollmentProfileName: wire.enrollment_profile?.name || null,
+    enrollmentProfileId: isIotProfileId(profile.id) ? parseIotProfileId(profile.id) : null,
+    enrollmentProfileName: shortText(profile.name, 1024),
     keyGeneration: oneOf(["CLIENT_SIDE", "SERVER_SIDE"] as const, wire.key_generation),
     certificateFormat: oneOf(BATCH_CERTIFICATE_FORMATS, wire.certificate_format),
     includeFullChain: wire.include_full_chain_with_each_certificate === true,
     keyType: oneOf(IOT_KEY_TYPES, wire.key_type),
     privateKeyFormat: oneOf(["PEM", "DER"] as const, wire.private_key_format),
-    fileName: wire.file_name || null,
+    fileName: shortText(wire.file_name, 1024),
     approvedAt: toDate(wire.approved_at),
     rejectedAt: toDate(wire.rejected_at),
     startedAt: toDate(wire.started_at),
-    failureReason: wire.error ?? null,
-    rowErrors: (Array.isArray(wire.errors) ? wire.errors : []).flatMap((e) =>
-      typeof e?.unique_identifier === "string" && typeof e.message === "string"
+    failureReason: str(wire.error),
+    rowErrors: (Array.isArray(wire.errors) ? wire.errors : []).flatMap((e: unknown) =>
+      isObject(e) && typeof e.unique_identifier === "string" && typeof e.message === "string"
         ? [{ uniqueIdentifier: e.unique_identifier, message: e.message }]
         : [],
     ),
@@ -184,12 +184,17 @@ export function checkBatchAgainstProfile(input: IotBatchEnrollmentInput, profile
   }
 }
 
-export interface BatchDownloadCertificate {
-  id: DeviceCertificateId;
+/** Fields of a downloaded certificate DigiCert may send in a form the gateway cannot read. */
+export type BatchDownloadField = "id" | "uniqueIdentifier" | "pem" | "privateKey";
+
+/** One certificate of the JSON download: whatever of it could be read. */
+export interface BatchDownloadCertificate extends PartlyReadable<BatchDownloadField> {
+  /** The device certificate's id; null when it was absent or not a UUID. */
+  id: DeviceCertificateId | null;
   /** e.g. "Line #0000001" for a CSV row, or the CSR's file name. */
-  uniqueIdentifier: string;
-  /** The leaf alone. */
-  pem: string;
+  uniqueIdentifier: string | null;
+  /** The leaf alone; null when `body` held no certificate. */
+  pem: string | null;
   /** What followed the leaf in `body` (with include_full_chain_with_each_certificate). */
   chain: ChainEntry[];
   /** Server-side jobs: the key encrypted to the job's encryption certificate (base64 CMS EnvelopedData). */
@@ -201,38 +206,49 @@ export interface IotBatchDownload {
   /** As DigiCert orders it: each certificate is signed by the next (intermediate, then root). */
   chain: ChainEntry[];
   certificates: BatchDownloadCertificate[];
+  /** Entries of `certificates` that were not even objects, left out. */
+  skipped: number;
 }
 
-/** The JSON download [C shape]. Content is kept as sent: the x509 loader parses `pem` when asked. */
-export function toBatchDownload(wire: WireBatchDownload): IotBatchDownload {
-  if (
-    typeof wire !== "object" ||
-    wire === null ||
-    typeof wire.job_id !== "string" ||
-    !isUuid(wire.job_id) ||
-    !Array.isArray(wire.certificates)
-  ) {
-    throw new UpstreamInvalidResponseError();
+/**
+ * The JSON download [C shape]. Content is kept as sent: the x509 loader parses `pem` when asked. `jobId` is the job
+ * asked for, used when the body does not name one. One certificate that cannot be read (an id that is not a UUID, a
+ * body with no certificate, an empty key) keeps the others, and its readable fields; a chain entry with no
+ * certificate is left out. A body without a `certificates` list is UpstreamInvalidResponseError.
+ */
+export function toBatchDownload(wire: WireBatchDownload, jobId?: BatchJobId): IotBatchDownload {
+  if (!isObject(wire) || !Array.isArray(wire.certificates)) throw new UpstreamInvalidResponseError();
+  const id = isUuid(wire.job_id) ? (wire.job_id.toLowerCase() as BatchJobId) : (jobId ?? null);
+  if (!id) throw new UpstreamInvalidResponseError();
+  const { items, skipped } = entries(wire.certificates, (entry) =>
+    isObject(entry) ? toBatchDownloadCertificate(entry as unknown as WireBatchDownloadCertificate) : null,
+  );
+  return { jobId: id, chain: toChain(wire.chain), certificates: items, skipped };
+}
+
+function toBatchDownloadCertificate(entry: WireBatchDownloadCertificate): BatchDownloadCertificate {
+  const unreadable: BatchDownloadField[] = [];
+  const id = isUuid(entry.id) ? (entry.id.toLowerCase() as DeviceCertificateId) : null;
+  if (!id) unreadable.push("id");
+  const uniqueIdentifier = shortText(entry.unique_identifier, 1024);
+  if (!uniqueIdentifier) unreadable.push("uniqueIdentifier");
+  const [pem, ...chain] = readCertificates(entry.body) ?? [];
+  if (!pem) unreadable.push("pem");
+  let privateKey: PrivateKeyMaterial | null = null;
+  if (entry.private_key !== undefined && entry.private_key !== null) {
+    try {
+      privateKey = toPrivateKey(entry.private_key, "CERT_ENCRYPTED_KEY_ONLY");
+    } catch (error) {
+      if (!(error instanceof UpstreamInvalidResponseError)) throw error;
+      unreadable.push("privateKey");
+    }
   }
   return {
-    jobId: wire.job_id.toLowerCase() as BatchJobId,
-    chain: toChain(wire.chain ?? []),
-    certificates: wire.certificates.map((entry: WireBatchDownloadCertificate) => {
-      if (
-        typeof entry?.id !== "string" ||
-        !isUuid(entry.id) ||
-        typeof entry.unique_identifier !== "string" ||
-        typeof entry.body !== "string"
-      ) {
-        throw new UpstreamInvalidResponseError();
-      }
-      return {
-        id: entry.id.toLowerCase() as DeviceCertificateId,
-        uniqueIdentifier: entry.unique_identifier,
-        ...leafAndChain(entry.body),
-        privateKey:
-          entry.private_key === undefined ? null : toPrivateKey(entry.private_key, "CERT_ENCRYPTED_KEY_ONLY"),
-      };
-    }),
+    id,
+    uniqueIdentifier,
+    pem: pem ?? null,
+    chain: chain.map((block) => ({ commonName: null, pem: block })),
+    privateKey,
+    unreadable,
   };
 }

@@ -1,9 +1,9 @@
 /** IoT device certificates: records, list filters and revocation reasons. */
 import { UpstreamInvalidResponseError, ValidationError } from "../errors.js";
-import { isSerialNumber, toSerialNumber, isUuid, parseSerialNumber, type SerialNumber } from "../ids.js";
+import { isUuid, parseSerialNumber, type SerialNumber, toSerialNumber } from "../ids.js";
 import { text } from "../input.js";
-import { chainPem, leafAndChain } from "../pem.js";
-import { oneOf, type Page, toDate, toPage } from "../read.js";
+import { readCertificates } from "../pem.js";
+import { isObject, oneOf, toDate } from "../read.js";
 import {
   CERTIFICATE_STATUSES,
   type CertificateStatus,
@@ -27,21 +27,22 @@ import {
   isIotProfileId,
   parseIotProfileId,
 } from "./ids.js";
-import type {
-  WireDeviceCertificate,
-  WireIotCertificateFilter,
-  WireIotChainEntry,
-  WireIotPage,
-  WireIotRevocationReason,
-} from "./wire.js";
+import { type ListPage, type PartlyReadable, shortText, toListPage } from "./list.js";
+import type { WireDeviceCertificate, WireIotCertificateFilter, WireIotRevocationReason } from "./wire.js";
 
 /** Longest attribute value a filter takes. */
 const MAX_VALUE = 256;
 
-/** An IoT certificate. `pem` is the leaf alone, so the x509 loader reads the same fields as for TLM. */
-export interface DeviceCertificate {
+/** Fields of a device certificate record that DigiCert may send in a form the gateway cannot read. */
+export type DeviceCertificateField = "serialNumber" | "pem";
+
+/**
+ * An IoT certificate. `pem` is the leaf alone, so the x509 loader reads the same fields as for TLM. A record is read
+ * whenever its id is: a serial or certificate that cannot be read is null and named in `unreadable`.
+ */
+export interface DeviceCertificate extends PartlyReadable<DeviceCertificateField> {
   id: DeviceCertificateId;
-  serialNumber: SerialNumber;
+  serialNumber: SerialNumber | null;
   status: CertificateStatus;
   commonName: string | null;
   deviceIdentifier: string | null;
@@ -57,8 +58,8 @@ export interface DeviceCertificate {
   validFrom: Date | null;
   validTo: Date | null;
   createdAt: Date | null;
-  pem: string;
-  /** The issuing chain, intermediate first. */
+  pem: string | null;
+  /** The issuing chain, intermediate first; entries that hold no certificate are left out. */
   chain: ChainEntry[];
   deviceAttributes: { id: string; name: string | null; value: string }[];
   certificateAttributes: { id: string; value: string }[];
@@ -67,52 +68,54 @@ export interface DeviceCertificate {
   revocation: Revocation | null;
 }
 
+/** Longest name, identifier or attribute value read from a record. */
+const MAX_TEXT = 1024;
+
+/**
+ * One record of GET /certificate or GET /certificate/{id}. Only the id is required (UpstreamInvalidResponseError
+ * without it): a serial number that is not hex, a `body` that holds no certificate, `chain: null` or a chain entry
+ * with an empty blob leave the rest of the record as it is.
+ */
 export function toDeviceCertificate(wire: WireDeviceCertificate): DeviceCertificate {
-  if (
-    typeof wire?.id !== "string" ||
-    !isUuid(wire.id) ||
-    typeof wire.serial_number !== "string" ||
-    !isSerialNumber(wire.serial_number) ||
-    typeof wire.body !== "string"
-  ) {
-    throw new UpstreamInvalidResponseError();
-  }
-  const { pem } = leafAndChain(wire.body);
-  const profileId = wire.enrollment_profile?.id;
+  if (!isObject(wire) || !isUuid(wire.id)) throw new UpstreamInvalidResponseError();
+  const unreadable: DeviceCertificateField[] = [];
+  const serialNumber = toSerialNumber(wire.serial_number);
+  if (!serialNumber) unreadable.push("serialNumber");
+  // The body may carry the chain after the leaf: the record's own `chain` is the one shown.
+  const pem = readCertificates(wire.body)?.[0] ?? null;
+  if (!pem) unreadable.push("pem");
+  const profile: Record<string, unknown> = isObject(wire.enrollment_profile) ? wire.enrollment_profile : {};
   const status = oneOf(CERTIFICATE_STATUSES, wire.status) ?? "UNKNOWN";
+  const thumbprint = shortText(wire.thumbprint, 128);
   return {
     id: wire.id.toLowerCase() as DeviceCertificateId,
-    serialNumber: toSerialNumber(wire.serial_number) as SerialNumber,
+    serialNumber,
     status,
-    commonName: wire.common_name || null,
-    deviceIdentifier: wire.device_identifier || null,
-    enrollmentProfileId: profileId && isIotProfileId(profileId) ? parseIotProfileId(profileId) : null,
-    enrollmentProfileName: wire.enrollment_profile?.name || null,
+    commonName: shortText(wire.common_name, MAX_TEXT),
+    deviceIdentifier: shortText(wire.device_identifier, MAX_TEXT),
+    enrollmentProfileId: isIotProfileId(profile.id) ? parseIotProfileId(profile.id) : null,
+    enrollmentProfileName: shortText(profile.name, MAX_TEXT),
     enrollmentMethod: oneOf(IOT_ENROLLMENT_METHODS, wire.enrollment_method),
     keyGeneration: oneOf(["CLIENT_SIDE", "SERVER_SIDE"] as const, wire.key_generation),
     keyType: oneOf(IOT_KEY_TYPES, wire.key_type),
-    requestId: wire.certificate_request_id ?? null,
-    thumbprint: wire.thumbprint?.toUpperCase() ?? null,
+    requestId: shortText(wire.certificate_request_id, MAX_TEXT),
+    thumbprint: thumbprint && /^[0-9A-Fa-f:]+$/.test(thumbprint) ? thumbprint.toUpperCase() : null,
     validFrom: toDate(wire.valid_from),
     validTo: toDate(wire.valid_to),
     createdAt: toDate(wire.created_at),
     pem,
     chain: toChain(wire.chain),
-    deviceAttributes: (wire.device_attributes ?? []).map((a) => ({
-      id: a.id,
-      name: a.name ?? null,
-      value: a.value,
+    deviceAttributes: idValues(wire.device_attributes).map(({ id, value, entry }) => ({
+      id,
+      name: shortText(entry.name, MAX_TEXT),
+      value,
     })),
-    certificateAttributes: (wire.certificate_profile_attributes ?? []).map((a) => ({
-      id: a.id,
-      value: a.value,
+    certificateAttributes: idValues(wire.certificate_profile_attributes).map(({ id, value }) => ({
+      id,
+      value,
     })),
-    batchJobId:
-      wire.batch_job_id && isUuid(wire.batch_job_id) ? (wire.batch_job_id.toLowerCase() as BatchJobId) : null,
-    renewedFrom:
-      wire.renewed_from && isUuid(wire.renewed_from)
-        ? (wire.renewed_from.toLowerCase() as DeviceCertificateId)
-        : null,
+    batchJobId: isUuid(wire.batch_job_id) ? (wire.batch_job_id.toLowerCase() as BatchJobId) : null,
+    renewedFrom: isUuid(wire.renewed_from) ? (wire.renewed_from.toLowerCase() as DeviceCertificateId) : null,
     revocation:
       status === "REVOKED" || wire.revocation_reason || wire.revoked_at
         ? {
@@ -121,7 +124,18 @@ export function toDeviceCertificate(wire: WireDeviceCertificate): DeviceCertific
             comments: null,
           }
         : null,
+    unreadable,
   };
+}
+
+/** `[{id, value}]` attribute lists: entries without a string id and value are left out. */
+function idValues(list: unknown): { id: string; value: string; entry: Record<string, unknown> }[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((entry: unknown) =>
+    isObject(entry) && typeof entry.id === "string" && typeof entry.value === "string"
+      ? [{ id: entry.id, value: entry.value, entry }]
+      : [],
+  );
 }
 
 export interface DeviceCertificateFilter {
@@ -183,13 +197,24 @@ export function toWireIotRevocationReason(reason: RevocationReason): WireIotRevo
   return checkIotRevocationReason(reason).toLowerCase() as WireIotRevocationReason;
 }
 
-/** A record's `chain`: each entry's blob as one PEM (PEM, or bare base64 DER). */
-export function toChain(entries: WireIotChainEntry[] | undefined): ChainEntry[] {
-  if (entries === undefined) return [];
-  if (!Array.isArray(entries)) throw new UpstreamInvalidResponseError();
-  return entries.map((entry) => ({ commonName: entry?.common_name ?? null, pem: chainPem(entry?.blob) }));
+/**
+ * A `chain` as DigiCert sends it: entries whose `blob` is PEM (certificate records) or bare base64 DER (the batch JSON
+ * download), or one PEM text of several certificates. `null`, an absent chain and entries that hold no certificate
+ * (an empty or missing blob) are left out: the other entries stand. Whether a blob is really a certificate is the x509
+ * loader's to say, for that entry alone.
+ */
+export function toChain(chain: unknown): ChainEntry[] {
+  if (typeof chain === "string") {
+    return (readCertificates(chain) ?? []).map((pem) => ({ commonName: null, pem }));
+  }
+  if (!Array.isArray(chain)) return [];
+  return chain.flatMap((entry: unknown) => {
+    if (!isObject(entry)) return [];
+    const commonName = shortText(entry.common_name, MAX_TEXT);
+    return (readCertificates(entry.blob) ?? []).map((pem) => ({ commonName, pem }));
+  });
 }
 
-export function toDeviceCertificatePage(wire: WireIotPage<WireDeviceCertificate>): Page<DeviceCertificate> {
-  return toPage(wire, toDeviceCertificate);
+export function toDeviceCertificatePage(wire: unknown): ListPage<DeviceCertificate> {
+  return toListPage(wire, (record) => toDeviceCertificate(record as WireDeviceCertificate));
 }

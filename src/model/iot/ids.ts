@@ -20,7 +20,7 @@ export type BatchJobId = Brand<string, "BatchJobId">;
 /** IoT paths take a certificate's id or its serial number; the two never look alike (dashes). */
 export type DeviceCertificateRef = DeviceCertificateId | SerialNumber;
 
-export function isIotProfileId(value: string): boolean {
+export function isIotProfileId(value: unknown): value is string {
   return isIotId(value);
 }
 

@@ -1,6 +1,6 @@
 /** IoT enrollment profiles and their enrollment specification (the fields a request sends). */
 import { UpstreamInvalidResponseError } from "../errors.js";
-import { known, oneOf, type Page, toPage } from "../read.js";
+import { count, isObject, known, oneOf } from "../read.js";
 import type { ProfileStatus } from "../tlm/profile.js";
 import {
   IOT_ENROLLMENT_METHODS,
@@ -11,12 +11,8 @@ import {
   type KeyGenerationOption,
 } from "./enums.js";
 import { isIotProfileId, type IotProfileId, parseIotProfileId } from "./ids.js";
-import type {
-  WireEnrollmentField,
-  WireEnrollmentProfile,
-  WireEnrollmentSpecification,
-  WireIotPage,
-} from "./wire.js";
+import { entries, type ListPage, type PartlyReadable, shortText, toListPage } from "./list.js";
+import type { WireEnrollmentProfile, WireEnrollmentSpecification } from "./wire.js";
 
 export interface EnrollmentField {
   /** `subject.common_name`, `san.dns_name`, `DEVICE_IDENTIFIER`, or a custom device attribute's UUID. */
@@ -30,9 +26,10 @@ export interface EnrollmentField {
   fixedValue: string | null;
 }
 
-export interface EnrollmentProfile {
+/** An enrollment profile is read whenever its id is; a name that cannot be read is null and named. */
+export interface EnrollmentProfile extends PartlyReadable<"name"> {
   id: IotProfileId;
-  name: string;
+  name: string | null;
   status: ProfileStatus;
   keyGenerationOption: KeyGenerationOption;
   enrollmentMethods: IotEnrollmentMethod[];
@@ -50,56 +47,67 @@ export interface EnrollmentProfile {
   fields: EnrollmentField[] | null;
 }
 
+const MAX_TEXT = 1024;
+
 export function toEnrollmentProfile(
   wire: WireEnrollmentProfile,
   specification?: WireEnrollmentSpecification | null,
 ): EnrollmentProfile {
-  if (typeof wire?.id !== "string" || !isIotProfileId(wire.id) || typeof wire.name !== "string") {
-    throw new UpstreamInvalidResponseError();
-  }
-  const status = wire.status?.toUpperCase();
+  if (!isObject(wire) || !isIotProfileId(wire.id)) throw new UpstreamInvalidResponseError();
+  const name = shortText(wire.name, MAX_TEXT);
+  const validity: Record<string, unknown> = isObject(wire.certificate_validity)
+    ? wire.certificate_validity
+    : {};
+  const duration = count(validity.duration);
+  const unit = shortText(validity.unit, 64);
+  const template: Record<string, unknown> = isObject(wire.certificate_template)
+    ? wire.certificate_template
+    : {};
   return {
     id: parseIotProfileId(wire.id),
-    name: wire.name,
-    status: status === "ACTIVE" || status === "DELETED" ? status : "UNKNOWN",
+    name,
+    status: oneOf(["ACTIVE", "DELETED"] as const, wire.status) ?? "UNKNOWN",
     keyGenerationOption: oneOf(KEY_GENERATION_OPTIONS, wire.key_generation_option) ?? "UNKNOWN",
     enrollmentMethods: known(wire.enrollment_methods, (v) => oneOf(IOT_ENROLLMENT_METHODS, v)),
     allowedKeyTypes: known(wire.allowed_key_types, (v) => oneOf(IOT_KEY_TYPES, v)),
     defaultKeyType: oneOf(IOT_KEY_TYPES, wire.default_key_type),
     keyTypeFixed: wire.key_type_fixed === true,
     approvalRequired: wire.batch_approval_required === true,
-    validity:
-      wire.certificate_validity && typeof wire.certificate_validity.duration === "number"
-        ? { unit: wire.certificate_validity.unit, duration: wire.certificate_validity.duration }
-        : null,
-    renewalWindowDays: typeof wire.renewal_window_days === "number" ? wire.renewal_window_days : null,
-    certificateTemplateName: wire.certificate_template?.name ?? null,
+    validity: duration !== null && unit !== null ? { unit, duration } : null,
+    renewalWindowDays: count(wire.renewal_window_days),
+    certificateTemplateName: shortText(template.name, MAX_TEXT),
     fields: specification ? toEnrollmentFields(specification) : null,
+    unreadable: name === null ? ["name"] : [],
   };
 }
 
+/**
+ * The enrollment specification's fields, `{fields: [...]}` or a bare array: a field without an id is left out (it
+ * cannot be sent). Anything else is UpstreamInvalidResponseError.
+ */
 export function toEnrollmentFields(wire: WireEnrollmentSpecification): EnrollmentField[] {
-  if (typeof wire !== "object" || wire === null || !Array.isArray(wire.fields)) {
-    throw new UpstreamInvalidResponseError();
-  }
-  return wire.fields.map((field: WireEnrollmentField) => {
-    if (typeof field?.id !== "string") throw new UpstreamInvalidResponseError();
+  const list: unknown = Array.isArray(wire) ? wire : isObject(wire) ? wire.fields : undefined;
+  if (!Array.isArray(list)) throw new UpstreamInvalidResponseError();
+  return entries(list, (entry) => {
+    if (!isObject(entry)) return null;
+    const id = shortText(entry.id, MAX_TEXT);
+    if (!id) return null;
     return {
-      id: field.id,
-      name: field.name ?? field.id,
+      id,
+      name: shortText(entry.name, MAX_TEXT) ?? id,
       kind:
-        field.type === "certificate_profile_attribute"
+        entry.type === "certificate_profile_attribute"
           ? "CERTIFICATE"
-          : field.type === "device_attribute"
+          : entry.type === "device_attribute"
             ? "DEVICE"
             : "UNKNOWN",
-      required: field.required === true,
-      multiple: field.multiple === true,
-      fixedValue: field.fixed === true && typeof field.value === "string" ? field.value : null,
-    };
-  });
+      required: entry.required === true,
+      multiple: entry.multiple === true,
+      fixedValue: entry.fixed === true && typeof entry.value === "string" ? entry.value : null,
+    } satisfies EnrollmentField;
+  }).items;
 }
 
-export function toEnrollmentProfilePage(wire: WireIotPage<WireEnrollmentProfile>): Page<EnrollmentProfile> {
-  return toPage(wire, (item) => toEnrollmentProfile(item));
+export function toEnrollmentProfilePage(wire: unknown): ListPage<EnrollmentProfile> {
+  return toListPage(wire, (record) => toEnrollmentProfile(record as WireEnrollmentProfile));
 }

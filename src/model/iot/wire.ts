@@ -15,12 +15,15 @@ export type WirePrivateKeyFormat = "pem" | "der" | "pkcs_12" | "cert_encrypted" 
 /** [I] values: the public page does not list them; `pkcs8` is the default, `pkcs1` is RSA only. */
 export type WirePrivateKeySyntax = "pkcs8" | "pkcs1";
 
-/** `{records, total, offset, limit}`: profile and certificate lists ([C3] `records`; the rest [I]). */
+/**
+ * `{records, total, offset, limit}`: profile and certificate lists ([C3] `records`; the rest [I]). Also read: `{items}`,
+ * `{data}` and bare arrays [LOW S27], counts as numeric strings (./list.ts `toListPage`).
+ */
 export interface WireIotPage<T> {
   records: T[];
-  total?: number;
-  offset?: number;
-  limit?: number;
+  total?: number | string;
+  offset?: number | string;
+  limit?: number | string;
 }
 
 /** GET /enrollment-profile[/{id}]: every field name but `id` and `name` is [I]. */
@@ -117,8 +120,11 @@ export type WireIotRevocationReason =
 
 export interface WireIotChainEntry {
   cert_type?: string; // "intermediate" | "root"
-  /** PEM in certificate records [C3]; base64 DER (no armour) in the batch JSON download [C]. */
-  blob: string;
+  /**
+   * PEM in certificate records [C3]; base64 DER (no armour) in the batch JSON download [C]. An entry whose blob is
+   * empty or missing is left out.
+   */
+  blob?: string | null;
   common_name?: string;
 }
 
@@ -130,9 +136,10 @@ export interface WireDeviceCertificate {
   common_name?: string;
   certificate_request_id?: string;
   certificate_type?: string; // "x509"
-  /** The leaf certificate, PEM. */
+  /** The leaf certificate, PEM (bare base64 DER reads too). */
   body?: string;
-  chain?: WireIotChainEntry[];
+  /** `null`, or one PEM text of several certificates, read too. */
+  chain?: WireIotChainEntry[] | string | null;
   thumbprint?: string;
   valid_from?: string;
   valid_to?: string;
