@@ -133,16 +133,34 @@ function wsClient() {
 const SUBSCRIPTION = `subscription($id: ID!) { batchJobStatusChanged(id: $id) {
   __typename id status totalCount successCount failedCount } }`;
 
-/** Every status a graphql-ws subscriber sees, until the subscription completes. */
-function watchOverWebSocket(client: ReturnType<typeof createClient>, id: string): Promise<string[]> {
+/** What one event shows: the job's status and counts (an event comes when either changes). */
+interface Snapshot {
+  status: string;
+  totalCount: number | null;
+  successCount: number | null;
+  failedCount: number | null;
+}
+
+function snapshotOf(job: Snapshot): Snapshot {
+  const { status, totalCount, successCount, failedCount } = job;
+  return { status, totalCount, successCount, failedCount };
+}
+
+/** The statuses in the order they were seen, each once per transition (counts may change within a status). */
+function transitions(events: Snapshot[]): string[] {
+  return events.map((e) => e.status).filter((status, i, all) => i === 0 || all[i - 1] !== status);
+}
+
+/** Every event a graphql-ws subscriber sees, until the subscription completes. */
+function watchOverWebSocket(client: ReturnType<typeof createClient>, id: string): Promise<Snapshot[]> {
   return new Promise((resolve, reject) => {
-    const seen: string[] = [];
-    client.subscribe<{ batchJobStatusChanged: { status: string } }>(
+    const seen: Snapshot[] = [];
+    client.subscribe<{ batchJobStatusChanged: Snapshot }>(
       { query: SUBSCRIPTION, variables: { id } },
       {
         next: (value) => {
           if (value.errors) reject(new Error(JSON.stringify(value.errors)));
-          else seen.push(value.data!.batchJobStatusChanged.status);
+          else seen.push(snapshotOf(value.data!.batchJobStatusChanged));
         },
         error: reject,
         complete: () => resolve(seen),
@@ -152,7 +170,7 @@ function watchOverWebSocket(client: ReturnType<typeof createClient>, id: string)
 }
 
 /** Every status an SSE subscriber (GraphQL over SSE, yoga's distinct connection mode) sees, until `complete`. */
-async function watchOverSse(id: string): Promise<string[]> {
+async function watchOverSse(id: string): Promise<Snapshot[]> {
   const res = await fetch(stack.url, {
     method: "POST",
     headers: {
@@ -163,7 +181,7 @@ async function watchOverSse(id: string): Promise<string[]> {
     body: JSON.stringify({ query: SUBSCRIPTION, variables: { id } }),
   });
   expect(res.headers.get("content-type")).toContain("text/event-stream");
-  const statuses: string[] = [];
+  const statuses: Snapshot[] = [];
   const decoder = new TextDecoder();
   let buffer = "";
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -176,7 +194,7 @@ async function watchOverSse(id: string): Promise<string[]> {
       if (data && data.length > 6) {
         const payload = JSON.parse(data.slice(5));
         if (payload.errors) throw new Error(JSON.stringify(payload.errors));
-        statuses.push(payload.data.batchJobStatusChanged.status);
+        statuses.push(snapshotOf(payload.data.batchJobStatusChanged));
       }
     }
   }
@@ -228,8 +246,10 @@ describe("client-side batch registration, watched live", () => {
     const client = wsClient();
     const [overWs, overSse] = await Promise.all([watchOverWebSocket(client, id), watchOverSse(id)]);
     await client.dispose();
-    for (const statuses of [overWs, overSse]) {
-      expect(statuses).toEqual(["PENDING", "IN_PROGRESS", "COMPLETE"]);
+    for (const events of [overWs, overSse]) {
+      expect(transitions(events)).toEqual(["PENDING", "IN_PROGRESS", "COMPLETE"]);
+      // An event only when something changed: never the same status and counts twice in a row.
+      events.slice(1).forEach((event, i) => expect(event).not.toEqual(events[i]));
     }
 
     const job = await readJob(id);
@@ -314,7 +334,7 @@ describe("server-side batch registration", () => {
       `${rows.join("\n")}\n`,
     );
     expect(created.__typename).toBe("DeviceRegistrationBatchCreated");
-    const statuses = await watchOverSse(created.job!.id);
+    const statuses = transitions(await watchOverSse(created.job!.id));
     expect(statuses.at(-1)).toBe("COMPLETE");
     const job = await readJob(created.job!.id);
     expect(job).toMatchObject({ serverSideKeyGeneration: true, successCount: 3, failedCount: 0 });
@@ -446,7 +466,7 @@ describe("bare job ids", () => {
     const all = Array.from({ length: 20 }, () => watchOverWebSocket(client, created.jobId!));
     const seen = await Promise.all(all);
     await client.dispose();
-    for (const statuses of seen) expect(statuses.at(-1)).toBe("COMPLETE");
+    for (const events of seen) expect(events.at(-1)?.status).toBe("COMPLETE");
     // One read of each product to learn which runs the job; the rest is the one poller's.
     expect(stack.simulator.requestCount("GET /iot/api/v1/batch-enroll/:job_id")).toBe(1);
   });

@@ -1,6 +1,6 @@
 /** Device Trust Manager identifiers: only these branded values reach an upstream path. */
 import { type Brand, iotIdAs, isIotId, isUuid, uuidAs } from "../ids.js";
-import { idLike } from "../iot/list.js";
+import { idLike } from "../read.js";
 
 /** A device group's UUID, lowercase. */
 export type DtmDeviceGroupId = Brand<string, "DtmDeviceGroupId">;

@@ -2,11 +2,11 @@
 import { UpstreamInvalidResponseError, UpstreamOutcomeUnknownError } from "../errors.js";
 import { isUuid, type SerialNumber, toSerialNumber } from "../ids.js";
 import { readCertificates } from "../pem.js";
-import { isObject } from "../read.js";
+import { idLike, isObject } from "../read.js";
 import type { ChainEntry } from "../tlm/certificate.js";
 import type { PrivateKeyFormat } from "./enums.js";
 import type { DeviceCertificateId } from "./ids.js";
-import { idLike, type PartlyReadable, shortText } from "./list.js";
+import { type PartlyReadable, shortText } from "./list.js";
 import { type PrivateKeyMaterial, toPrivateKey } from "./private-key.js";
 import type { WireIotEnrollmentResponse } from "./wire.js";
 

@@ -98,13 +98,3 @@ export function shortText(value: unknown, max: number): string | null {
   const text = typeof value === "string" ? value.trim() : typeof value === "number" ? String(value) : "";
   return text === "" || text.length > max || /[\u0000-\u001f\u007f]/.test(text) ? null : text;
 }
-
-/**
- * A value that looks like an identifier (letters, digits and `:._-`, at most 128): what an UpstreamOutcomeUnknownError
- * may carry back to the caller when DigiCert's answer named something the gateway cannot use (a certificate id that
- * is not a UUID, a job id of another form). Null for anything else, which is never echoed.
- */
-export function idLike(value: unknown): string | null {
-  const text = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
-  return typeof text === "string" && /^[A-Za-z0-9:._-]{1,128}$/.test(text.trim()) ? text.trim() : null;
-}

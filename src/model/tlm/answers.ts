@@ -7,7 +7,7 @@
 import { UpstreamInvalidResponseError, UpstreamOutcomeUnknownError, ValidationError } from "../errors.js";
 import { isUuid, parseRequestId, type RequestId, toSerialNumber, type Uuid } from "../ids.js";
 import { armour, readCertificates } from "../pem.js";
-import { count, isObject, oneOf, type Page, str, toDate } from "../read.js";
+import { count, idLike, isObject, oneOf, type Page, str, toDate } from "../read.js";
 import { splitPemBlocks, X509ParseError } from "../x509.js";
 import {
   type AdditionalFormats,
@@ -150,10 +150,6 @@ function toRequestId(value: unknown): RequestId | null {
 }
 
 /** A value that looks like an identifier (never free text), to hand back in an outcome-unknown error. */
-function idLike(value: unknown): string | null {
-  return typeof value === "string" && /^[A-Za-z0-9:._-]{1,128}$/.test(value.trim()) ? value.trim() : null;
-}
-
 /** `object[key]` as a non-empty string, or null. */
 function field(object: unknown, key: string): string | null {
   return isObject(object) ? str(object[key]) : null;
