@@ -655,7 +655,7 @@ const DeviceDeletedRef = builder.objectRef<Deleted>("DeviceDeleted").implement({
 });
 
 const DEVICE_ID_ARG =
-  "The device's global id, or DigiCert's id (a UUID). One DigiCert does not show these credentials is a ValidationError of input.id.";
+  "The device's global id, or DigiCert's id (a UUID). One DigiCert does not show these credentials is a DeviceNotFoundError.";
 
 const DisableDeviceInput = builder.inputType("DisableDeviceInput", {
   fields: (t) => ({

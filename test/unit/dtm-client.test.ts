@@ -96,6 +96,7 @@ const BARE_DEVICE: Device = {
   accountId: null,
   registrationMethod: null,
   bootstrap: [],
+  bootstrapKeysClientSideOnly: false,
   batchJobId: null,
   createdAt: null,
   updatedAt: null,

@@ -338,6 +338,7 @@ describe("mappers", () => {
           attributes: [{ name: "subject.common_name", value: "sensor-1.example.com" }],
         },
       ],
+      bootstrapKeysClientSideOnly: false,
       batchJobId: JOB,
       createdAt: new Date("2025-01-02T03:04:05Z"),
       updatedAt: new Date("2025-01-02T03:04:05Z"),
@@ -345,6 +346,23 @@ describe("mappers", () => {
     expect(toDevice({ id: DEVICE, status: "SOMETHING" }).status).toBe("UNKNOWN");
     expect(toDevicePage({ records: [DEVICE_JSON] }).items[0]?.id).toBe(DEVICE);
     expect(() => toDevicePage({ records: "x" } as never)).toThrow(UpstreamInvalidResponseError);
+  });
+
+  it("say a device's bootstrap keys are client-side only when every policy says so, and fail closed otherwise", () => {
+    const entry = { certificate_policy_id: SERVER_POLICY, server_side_key_gen: false };
+    const device = (bootstrap: unknown) =>
+      toDevice({ id: DEVICE, certificate_policies: { bootstrap } } as never).bootstrapKeysClientSideOnly;
+    expect(device([entry])).toBe(true);
+    expect(device([])).toBe(true);
+    // Not proof that no key was generated server-side: the flag missing or spelled otherwise, an unreadable entry,
+    // one server-side entry, or no list at all.
+    expect(device([{ certificate_policy_id: SERVER_POLICY }])).toBe(false);
+    expect(device([{ ...entry, server_side_key_gen: "false" }])).toBe(false);
+    expect(device([entry, { certificate_policy_id: "not-a-policy", server_side_key_gen: false }])).toBe(
+      false,
+    );
+    expect(device([entry, { ...entry, server_side_key_gen: true }])).toBe(false);
+    expect(toDevice({ id: DEVICE } as never).bootstrapKeysClientSideOnly).toBe(false);
   });
 
   it("read a batch job with BatchJob's field names and kind DTM_DEVICE_REGISTRATION", () => {

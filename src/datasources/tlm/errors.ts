@@ -81,9 +81,11 @@ export function toInputPath(field: string): string {
   if (field === "seat.seat_id" || field === "seat.id") return "input.seatId";
   if (field.startsWith("validity")) return "input.validity";
   const subject = /^attributes\.subject\.(\w+)$/.exec(field)?.[1];
-  if (subject) return `input.subject.${SUBJECT_INPUT_FIELDS[subject] ?? subject}`;
+  if (subject)
+    return `input.subject.${Object.hasOwn(SUBJECT_INPUT_FIELDS, subject) ? SUBJECT_INPUT_FIELDS[subject] : subject}`;
   const san = /^attributes\.extensions\.san\.(\w+)/.exec(field)?.[1];
-  if (san) return `input.subjectAltNames.${SAN_INPUT_FIELDS[san] ?? san}`;
+  if (san)
+    return `input.subjectAltNames.${Object.hasOwn(SAN_INPUT_FIELDS, san) ? SAN_INPUT_FIELDS[san] : san}`;
   if (field === "tags" || field.startsWith("tags[") || field.startsWith("tags.")) return "input.tags";
   if (field === "delivery_format") return "input.deliveryFormat";
   if (field === "include_ca_chain") return "input.includeCaChain";

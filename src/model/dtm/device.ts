@@ -43,6 +43,11 @@ export interface Device {
   accountId: string | null;
   registrationMethod: DtmManagementMethod | null;
   bootstrap: DeviceBootstrapPolicy[];
+  /**
+   * Whether DigiCert's answer says, for certain, that no bootstrap policy generates keys server-side: a list was sent,
+   * and every entry was read with a boolean `server_side_key_gen` of false. Anything less is not proof (fail closed).
+   */
+  bootstrapKeysClientSideOnly: boolean;
   batchJobId: DtmBatchJobId | null;
   createdAt: Date | null;
   updatedAt: Date | null;
@@ -91,6 +96,14 @@ export function toDevice(wire: WireDtmDevice): Device {
         },
       ];
     }),
+    bootstrapKeysClientSideOnly:
+      Array.isArray(policies.bootstrap) &&
+      bootstrap.every(
+        (entry) =>
+          isObject(entry) &&
+          maybePolicyId(entry.certificate_policy_id) !== null &&
+          entry.server_side_key_gen === false,
+      ),
     batchJobId: maybeUuid(wire.batch_job_id),
     createdAt: toDate(wire.created_at),
     updatedAt: toDate(wire.updated_at),

@@ -162,7 +162,7 @@ export function toWireSearchFilter(filter: CertificateFilter, path = "filter"): 
       "A key identifier is 1 to 64 bytes in hexadecimal (colons allowed).",
     );
   }
-  if (filter.issuingCaId && !/^[A-Za-z0-9-]{1,64}$/.test(filter.issuingCaId)) {
+  if (filter.issuingCaId != null && !/^[A-Za-z0-9-]{1,64}$/.test(filter.issuingCaId)) {
     throw new ValidationError(
       `${path}.issuingCaId`,
       "An issuing CA id is 1 to 64 letters, digits or dashes.",
