@@ -3,6 +3,8 @@
  * Trust Manager device registration. Each product's model maps its own statuses into this one list.
  */
 
+import { count, toDate } from "./read.js";
+
 /** What a PENDING_APPROVAL job can be told, in either product. */
 export type BatchDecision = "approve" | "reject";
 
@@ -45,4 +47,18 @@ export interface BatchJob {
   createdAt: Date | null;
   updatedAt: Date | null;
   completedAt: Date | null;
+}
+
+/** The counts and times both products send under the same names (`total`, `success`, ..., `completed_at`). */
+export function batchJobProgress(
+  wire: Record<string, unknown>,
+): Pick<BatchJob, "total" | "success" | "failed" | "createdAt" | "updatedAt" | "completedAt"> {
+  return {
+    total: count(wire.total),
+    success: count(wire.success),
+    failed: count(wire.failed),
+    createdAt: toDate(wire.created_at),
+    updatedAt: toDate(wire.updated_at),
+    completedAt: toDate(wire.completed_at),
+  };
 }

@@ -1,5 +1,5 @@
 /** Device Trust Manager batch registration jobs, the filter they are listed by, and each job's per-row report. */
-import type { BatchJob } from "../batch.js";
+import { type BatchJob, batchJobProgress } from "../batch.js";
 import { UpstreamInvalidResponseError, UpstreamOutcomeUnknownError, ValidationError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { count, isObject, oneOf, str, toDate } from "../read.js";
@@ -68,12 +68,7 @@ export function toDtmBatchJob(wire: WireDtmBatchJob): DtmBatchJob {
     kind: "DTM_DEVICE_REGISTRATION",
     name: str(wire.name),
     status: oneOf(DTM_JOB_STATUSES, wire.status) ?? "UNKNOWN",
-    total: count(wire.total),
-    success: count(wire.success),
-    failed: count(wire.failed),
-    createdAt: toDate(wire.created_at),
-    updatedAt: toDate(wire.updated_at),
-    completedAt: toDate(wire.completed_at),
+    ...batchJobProgress(wire),
     deviceGroupId: maybeUuid(group.id),
     deviceGroupName: str(group.name),
     certificatePolicyId: maybePolicyId(policy.id),

@@ -1,10 +1,10 @@
 /** IoT batch enrollment: jobs, the fields of a batch upload, and the JSON download of a finished job. */
-import { type BatchJob } from "../batch.js";
+import { type BatchJob, batchJobProgress } from "../batch.js";
 import { UpstreamInvalidResponseError, ValidationError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { encryptionCertificate } from "../input.js";
 import { readCertificates } from "../pem.js";
-import { count, isObject, oneOf, str, toDate } from "../read.js";
+import { isObject, oneOf, str, toDate } from "../read.js";
 import type { ChainEntry } from "../tlm/certificate.js";
 import { toChain } from "./certificate.js";
 import { checkKeyType, effectiveKeyType, KEYGEN, wireSyntax } from "./enrollment-input.js";
@@ -69,12 +69,7 @@ export function toIotBatchJob(wire: WireBatchJob): IotBatchJob {
     kind: "IOT_ENROLLMENT",
     name: shortText(wire.name, 1024),
     status: oneOf(IOT_BATCH_JOB_STATUSES, wire.status) ?? "UNKNOWN",
-    total: count(wire.total),
-    success: count(wire.success),
-    failed: count(wire.failed),
-    createdAt: toDate(wire.created_at),
-    updatedAt: toDate(wire.updated_at),
-    completedAt: toDate(wire.completed_at),
+    ...batchJobProgress(wire),
     enrollmentProfileId: isIotProfileId(profile.id) ? parseIotProfileId(profile.id) : null,
     enrollmentProfileName: shortText(profile.name, 1024),
     keyGeneration: oneOf(["CLIENT_SIDE", "SERVER_SIDE"] as const, wire.key_generation),
