@@ -1,8 +1,8 @@
 // A proxy in front of the simulator that rewrites chosen JSON answers, to show the gateway a shape a real tenant may
 // send (an unreadable certificate, an envelope) while everything else stays the simulator's. Port 0; close() it.
 import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { request } from "undici";
+import { listenOnLoopback } from "./listen.js";
 
 export interface ProxiedCall {
   method: string;
@@ -34,7 +34,6 @@ const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-en
 export async function startTamperProxy(target: string, initial: Tamper | null = null): Promise<TamperProxy> {
   let tamper = initial;
   const calls: ProxiedCall[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? "/", "http://proxy.invalid");
@@ -66,22 +65,13 @@ export async function startTamperProxy(target: string, initial: Tamper | null = 
       res.end(upstream.statusCode === 204 ? undefined : text);
     })().catch(() => res.destroy());
   });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     calls,
     setTamper(next) {
       tamper = next;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
+    close,
   };
 }

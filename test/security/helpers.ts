@@ -11,6 +11,7 @@ import type { TokenVerifierOptions } from "../../src/auth/verify.js";
 import type { Defences } from "../../src/config.js";
 import type { UpstreamCredentials, UpstreamTransportOptions } from "../../src/datasources/http.js";
 import { DEFAULT_API_KEY, type Simulator, startSimulator } from "../../simulator/index.js";
+import { listenOnLoopback } from "../helpers/listen.js";
 import { TEST_DEFENCES } from "../helpers/stack.js";
 
 export const ISSUER = "urn:security-suite:issuer";
@@ -218,7 +219,6 @@ export interface FakeUpstream {
 /** A tiny HTTP server that answers whatever the current handler says; it records every request. */
 export async function startFakeUpstream(): Promise<FakeUpstream> {
   const requests: FakeRequest[] = [];
-  const sockets = new Set<Socket>();
   let handler: FakeHandler = (_req, res) => {
     res.writeHead(404).end();
   };
@@ -227,23 +227,14 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     req.resume();
     req.on("end", () => handler(req, res, req.socket));
   });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     handle(next) {
       handler = next;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
+    close,
   };
 }
 
