@@ -92,7 +92,7 @@ if (role === "simulator") {
     },
   });
   const url = await app.start();
-  stop = () => app.stop(100);
+  stop = () => app.stop({ graceMs: 100 });
   // The bench authenticates like any caller: with a token from this process's dev key.
   const token = await issuer.sign({ sub: "bench", tenant: "default" });
   process.stdout.write(`${JSON.stringify({ url: url.href, token })}\n`);

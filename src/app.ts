@@ -1,8 +1,9 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import compression from "compression";
 import { GraphQLError } from "graphql";
 import { createYoga, type Plugin, maskError as yogaMaskError } from "graphql-yoga";
-import type { Pool } from "undici";
 import { AuthenticationError, createTokenVerifier, type TokenVerifierOptions } from "./auth/verify.js";
 import type { Viewer } from "./auth/viewer.js";
 import type { Defences, UpstreamConfig } from "./config.js";
@@ -13,30 +14,22 @@ import {
   UpstreamHttpError,
   UpstreamTransportError,
 } from "./datasources/errors.js";
-import { createUpstreamPool, UpstreamClient } from "./datasources/http.js";
-import { DtmClient } from "./datasources/dtm/client.js";
-import { IotClient } from "./datasources/iot/client.js";
-import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import { DomainError, ValidationError } from "./model/errors.js";
 import { createBootstrapDownloadHandler } from "./http/bootstrap-download.js";
 import { createDownloadHandler, DOWNLOADS_BASE_PATH } from "./http/downloads.js";
-import { fingerprintOf, IdempotencyStore } from "./stores/idempotency.js";
-import { createJobKindCache } from "./stores/job-kinds.js";
-import { createParsedCertificateCache } from "./stores/parsed-certificates.js";
-import { createReportCache } from "./stores/reports.js";
+import { createGraphiql } from "./http/graphiql.js";
+import { createHealth } from "./http/health.js";
+import { createObservability, type ObservabilityOptions } from "./observability/index.js";
 import { browserDefences } from "./plugins/browser.js";
 import { limitRequestBody } from "./plugins/use-body-limit.js";
 import { useStreamedUploads } from "./plugins/use-streamed-uploads.js";
 import { useExposure } from "./plugins/use-exposure.js";
 import { useQueryLimits } from "./plugins/use-query-limits.js";
 import { useRateLimit } from "./plugins/use-rate-limit.js";
-import { type BatchJob, TERMINAL_BATCH_JOB_STATUSES } from "./model/batch.js";
-import { parseJobKey } from "./subscriptions/job-key.js";
-import { readBatchJob } from "./resolvers/batch-jobs.js";
 import { schema } from "./schema/index.js";
-import { JobWatcher } from "./subscriptions/job-watcher.js";
 import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
+import { createTenants } from "./tenants.js";
 
 export interface AppConfig {
   port: number;
@@ -54,13 +47,34 @@ export interface AppConfig {
   /** Development: headers GraphiQL starts with (e.g. the printed dev token). */
   graphiqlHeaders?: Record<string, string>;
   logger: Logger;
+  /** Metrics and traces; default: metrics on the gateway's own port, no tracing. */
+  observability?: Omit<ObservabilityOptions, "logger">;
+  /** Shutdown timing; default: no drain window, 10 s for in-flight requests. */
+  shutdown?: ShutdownOptions;
+  /** How long a readiness answer is reused; default 5 s. */
+  readinessCacheMs?: number;
+  /** Responses at least this large are compressed (gzip or br) when the client accepts it; default 1024. */
+  compressionThresholdBytes?: number;
+}
+
+export interface ShutdownOptions {
+  /** After readiness turns 503, how long the listener stays open and serves (the load balancer's time to notice). */
+  drainMs: number;
+  /** Then, how long in-flight requests may take to finish before their connections are cut. */
+  graceMs: number;
 }
 
 export interface App {
   /** Listens; resolves with the GraphQL endpoint's URL. */
   start(): Promise<URL>;
-  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes upstream pools. */
-  stop(graceMs?: number): Promise<void>;
+  /**
+   * Readiness turns 503 at once; the listener serves on for `drainMs`; then it closes, every subscription gets
+   * `complete` (WebSockets then close with 1001), in-flight requests get `graceMs` to finish, temporary upload files
+   * are removed and upstream pools closed. Idempotent: a second call returns the first's promise.
+   */
+  stop(options?: Partial<ShutdownOptions>): Promise<void>;
+  /** The separate metrics listener's URL, once started (null when metrics share the gateway's port or are off). */
+  readonly metricsUrl: URL | null;
   /** In-process access for tests: `app.fetch("http://x/graphql", init)` without a socket. */
   fetch: (input: string, init?: RequestInit) => Promise<Response>;
 }
@@ -88,7 +102,20 @@ query Dashboard {
 /** Wires the gateway; opens nothing until start(). */
 export function buildApp(config: AppConfig): App {
   const { logger } = config;
-  const tenants = createTenants(config);
+  const observability = createObservability({
+    metrics: { enabled: true, port: null, host: config.host, tenantLabel: false },
+    tracing: null,
+    ...config.observability,
+    logger,
+  });
+  const tenants = createTenants({ ...config, observability });
+  observability.metrics.watchJobs(tenants.jobs);
+  const health = createHealth({
+    probe: () => tenants.probeUpstream(),
+    cacheMs: config.readinessCacheMs ?? 5_000,
+    timeoutMs: 2_000,
+  });
+  const graphiql = createGraphiql();
   const verify = createTokenVerifier(config.auth);
 
   /** Every operation needs a valid token; a failure is one generic 401, its reason goes to the log. */
@@ -144,35 +171,43 @@ export function buildApp(config: AppConfig): App {
     allowedOrigins: defences.corsOrigins,
     csrfHeaders: ["x-graphql-csrf", "authorization"],
   });
+  const uploads = useStreamedUploads({
+    maxFileBytes: defences.maxUploadBytes,
+    maxFiles: 1,
+    ...(config.uploadTmpDir ? { tmpDir: config.uploadTmpDir } : {}),
+    onFileReceived: (bytes) => observability.metrics.uploadReceived(bytes),
+  });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     cors: browser.cors,
     // Order matters: the rate limit counts an operation before the query limits may refuse it.
     plugins: [
+      // First: every request, refused ones included, gets its id, span, metrics and log line.
+      ...observability.plugins,
       ...browser.plugins,
       // Uploads (multipart) are streamed to disk and capped by useStreamedUploads instead.
       limitRequestBody(defences.maxBodyBytes, { exemptMultipart: true }),
       useAuthentication,
       // After authentication: an anonymous upload is never read. Memory stays bounded whatever the size.
-      useStreamedUploads({
-        maxFileBytes: defences.maxUploadBytes,
-        maxFiles: 1,
-        ...(config.uploadTmpDir ? { tmpDir: config.uploadTmpDir } : {}),
-      }),
+      uploads,
       useNoStore,
       useExposure({ introspection: defences.introspection }),
       useRateLimit<GatewayContext>({
         points: defences.rateLimitPerMinute,
         durationSeconds: 60,
         keyOf: (ctx) => (ctx.viewer ? `${ctx.viewer.tenant}:${ctx.viewer.subject}` : null),
+        onRefused: () => observability.metrics.rateLimited(),
       }),
       useQueryLimits(),
     ],
     graphqlEndpoint: GRAPHQL_PATH,
     // Off: yoga's limiter would hold a whole multipart body in memory; JSON has limitRequestBody.
     maxRequestBodySize: false,
+    // Liveness and readiness are /healthz and /readyz (createHealth); yoga's own /health stays as an alias of /healthz.
     healthCheckEndpoint: "/health",
     landingPage: false,
+    // Offline: the page and its assets come from this server only.
+    renderGraphiQL: (options) => graphiql.render(options),
     graphiql: config.graphiql
       ? {
           title: "DigiCert ONE GraphQL gateway",
@@ -198,12 +233,36 @@ export function buildApp(config: AppConfig): App {
     logger,
     basePath: DOWNLOADS_BASE_PATH,
   });
+  // Never SSE: a compressed event stream would hold events back until a block fills.
+  const compress = compression({
+    threshold: config.compressionThresholdBytes ?? 1024,
+    filter: (req, res) =>
+      !String(res.getHeader("content-type") ?? "").startsWith("text/event-stream") &&
+      compression.filter(req, res),
+  });
+  const routes: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>)[] = [
+    (req, res) => health.handle(req, res),
+    (req, res) => observability.handle(req, res),
+    ...(config.graphiql ? [(req: IncomingMessage, res: ServerResponse) => graphiql.handler(req, res)] : []),
+    // Before the batch downloads, which answer every path under DOWNLOADS_BASE_PATH they do not serve.
+    bootstrapDownloads,
+    downloads,
+  ];
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const handler of routes) if (await handler(req, res)) return;
+    // compression is Express middleware; on Node's own req/res it needs only what they have.
+    compress(req as never, res as never, () => void yoga(req, res));
+  }
   // Idle keep-alive sockets stay open longer than clients keep theirs (undici: 4 s, load balancers: 60 s), so the
   // client always closes first: a server that closes first races the client's next request into ECONNRESET.
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    void bootstrapDownloads(req, res)
-      .then((handled) => handled || downloads(req, res))
-      .then((handled) => (handled ? undefined : yoga(req, res)));
+    // Draining: answer, then let the client take its next request elsewhere.
+    if (health.draining) res.setHeader("connection", "close");
+    route(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, "request failed outside GraphQL");
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end();
+    });
   });
   const ws = attachGraphqlWs(server, yoga as never, {
     path: GRAPHQL_PATH,
@@ -213,6 +272,34 @@ export function buildApp(config: AppConfig): App {
     logger,
   });
   let started = false;
+  let metricsUrl: URL | null = null;
+  let stopping: Promise<void> | null = null;
+
+  async function stop(options: Partial<ShutdownOptions>): Promise<void> {
+    const drainMs = options.drainMs ?? config.shutdown?.drainMs ?? 0;
+    const graceMs = options.graceMs ?? config.shutdown?.graceMs ?? 10_000;
+    health.drain();
+    logger.info({ drainMs, graceMs }, "draining: readiness is 503");
+    if (started && drainMs > 0) await sleep(drainMs);
+    // No new connections; idle keep-alive ones close now, busy ones after their answer (Connection: close).
+    const closed = started
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve();
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    // Every subscription completes (SSE: `event: complete`; graphql-ws: `complete`), pollers stop; then the
+    // WebSockets close with 1001, which server.close() would otherwise wait for forever.
+    await tenants.stopPolling();
+    await ws.close(Math.min(graceMs, 2_000));
+    await closed;
+    clearTimeout(force);
+    started = false;
+    // An upload cut off above leaves no file behind.
+    await uploads.close();
+    await tenants.close();
+    await observability.close();
+    logger.info("stopped");
+  }
 
   return {
     async start() {
@@ -224,21 +311,17 @@ export function buildApp(config: AppConfig): App {
         });
       });
       started = true;
+      metricsUrl = await observability.start();
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
       return new URL(`http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}${GRAPHQL_PATH}`);
     },
-    async stop(graceMs = 10_000) {
-      if (started) {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        await closed;
-        clearTimeout(timer);
-        started = false;
-      }
-      await ws.close();
-      await tenants.close();
+    stop(options = {}) {
+      stopping ??= stop(options);
+      return stopping;
+    },
+    get metricsUrl() {
+      return metricsUrl;
     },
     fetch: (input, init) => Promise.resolve(yoga.fetch(new Request(input, init))),
   };
@@ -251,73 +334,6 @@ function unauthenticated(): GraphQLError {
       http: { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="digicert-graphql-gateway"' } },
     },
   });
-}
-
-/**
- * Upstream clients per tenant. API-key tenants share one pool to the origin; each client-certificate
- * tenant has its own (a TLS identity is per connection). Pass-through mode makes a client per request
- * from the caller's own key, on the shared pool.
- */
-function createTenants(config: AppConfig) {
-  const { transport, tenants } = config.upstream;
-  const logger = config.logger.child({ component: "upstream" });
-  const sharedPool = createUpstreamPool(transport);
-  const pools: Pool[] = [sharedPool];
-  const parsedCertificates = createParsedCertificateCache();
-  const idempotency = new IdempotencyStore();
-  const reports = createReportCache();
-  const jobKinds = createJobKindCache();
-  const services = new Map<string, Services>();
-  // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${kind}|${jobId}`
-  // (see jobKey), polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
-  const jobs = new JobWatcher<BatchJob>({
-    fetch: async (key) => {
-      const { tenant, kind, jobId } = parseJobKey(key);
-      const clients = services.get(tenant);
-      return clients && kind ? readBatchJob(clients, kind, jobId) : null;
-    },
-    isTerminal: (job) => TERMINAL_BATCH_JOB_STATUSES.has(job.status),
-    minIntervalMs: config.jobPolling?.minIntervalMs ?? 1_000,
-    maxIntervalMs: config.jobPolling?.maxIntervalMs ?? 15_000,
-    maxConsecutiveErrors: 5,
-  });
-  /** One set of clients on `http`, with the app-wide stores; `tenantScope` keys those stores. */
-  const servicesOn = (http: UpstreamClient, tenantScope: string, jobScope: string | null): Services => ({
-    tlm: new TlmClient(http),
-    iot: new IotClient(http),
-    dtm: new DtmClient(http),
-    jobs,
-    jobScope,
-    parsedCertificates,
-    idempotency,
-    tenantScope,
-    reports,
-    jobKinds,
-  });
-  for (const [tenant, credentials] of tenants) {
-    const pool = credentials.kind === "apiKey" ? sharedPool : createUpstreamPool(transport, credentials);
-    if (pool !== sharedPool) pools.push(pool);
-    services.set(
-      tenant,
-      servicesOn(new UpstreamClient({ ...transport, credentials }, logger, pool), tenant, tenant),
-    );
-  }
-  return {
-    /** The viewer's tenant's services; null when this gateway does not serve that tenant. */
-    forViewer(viewer: Viewer, callerApiKey: string | null): Services | null {
-      if (!config.passthroughApiKey) return services.get(viewer.tenant) ?? null;
-      if (!callerApiKey || callerApiKey.length > 512 || /[\s\u0000-\u001f]/.test(callerApiKey)) return null;
-      const credentials = { kind: "apiKey" as const, apiKey: callerApiKey };
-      const http = new UpstreamClient({ ...transport, credentials }, logger, sharedPool);
-      // Scoped by tenant and by a digest of the caller's DigiCert key (never the key itself). Pass-through
-      // callers bring their own key per request: the gateway has none to poll jobs with (jobScope null).
-      return servicesOn(http, `${viewer.tenant}:${fingerprintOf(callerApiKey)}`, null);
-    },
-    async close() {
-      await jobs.close();
-      await Promise.all(pools.map((pool) => pool.close()));
-    },
-  };
 }
 
 const UPSTREAM_FAILURES = [UpstreamHttpError, UpstreamTransportError, UpstreamBodyError];

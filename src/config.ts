@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { JSONWebKeySet, JWSAlgorithm } from "jose";
 import type { TokenVerifierOptions } from "./auth/verify.js";
+import type { MetricsOptions, TracingOptions } from "./observability/index.js";
 import type { UpstreamCredentials, UpstreamTransportOptions } from "./datasources/http.js";
 
 /** A bad or missing setting; the message names the variable and never echoes a secret's value. */
@@ -50,6 +51,15 @@ export interface Config {
   /** Send each caller's own `x-api-key` to DigiCert instead of the tenant's configured credentials. */
   passthroughApiKey: boolean;
   defences: Defences;
+  observability: { metrics: MetricsOptions; tracing: TracingOptions | null };
+  shutdown: {
+    /** After SIGTERM, how long readiness is 503 while the listener still serves. */
+    drainMs: number;
+    /** From the signal, the latest the process exits, whatever is still running. */
+    timeoutMs: number;
+  };
+  readinessCacheMs: number;
+  compressionThresholdBytes: number;
   simulator: {
     dataDir: string;
     latencyMs: number;
@@ -83,9 +93,20 @@ export function loadConfig(env: Env = process.env): Config {
       "is required with DIGICERT_BASE_URL (or AUTH_PUBLIC_KEY_FILE): a real tenant needs real token keys",
     );
   }
+  const host = env.HOST?.trim() || "127.0.0.1";
+  const shutdown = {
+    drainMs: int(env, "SHUTDOWN_DRAIN_MS", 5_000, 0, 600_000),
+    timeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 15_000, 1_000, 3_600_000),
+  };
+  if (shutdown.timeoutMs <= shutdown.drainMs + 500) {
+    throw new ConfigError(
+      "SHUTDOWN_TIMEOUT_MS",
+      "must be more than SHUTDOWN_DRAIN_MS + 500 (time to finish requests)",
+    );
+  }
   return {
     port: int(env, "PORT", 4000, 0, 65_535),
-    host: env.HOST?.trim() || "127.0.0.1",
+    host,
     logLevel: oneOf(env, "LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
     graphiql: bool(env, "GRAPHIQL", true),
     upstream: upstreamConfig,
@@ -100,11 +121,98 @@ export function loadConfig(env: Env = process.env): Config {
       rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
       maxOperationsPerSocket: int(env, "WS_MAX_OPERATIONS", 20, 1, 1000),
     },
+    observability: {
+      metrics: {
+        enabled: bool(env, "METRICS", true),
+        port: env.METRICS_PORT?.trim() === "" || env.METRICS_PORT === undefined ? 9464 : metricsPort(env),
+        host: env.METRICS_HOST?.trim() || host,
+        tenantLabel: bool(env, "METRICS_TENANT_LABEL", false),
+      },
+      tracing: tracingConfig(env),
+    },
+    shutdown,
+    readinessCacheMs: int(env, "READINESS_CACHE_MS", 5_000, 0, 300_000),
+    compressionThresholdBytes: int(env, "COMPRESSION_THRESHOLD_BYTES", 1024, 0, 64 * 1024 * 1024),
     simulator: {
       dataDir: env.SIMULATOR_DATA_DIR?.trim() || ".simulator-data",
       latencyMs: int(env, "SIMULATOR_LATENCY_MS", 0, 0, 60_000),
       certificateEncoding: oneOf(env, "SIMULATOR_CERTIFICATE_ENCODING", ["pem", "base64"] as const, "pem"),
     },
+  };
+}
+
+/** METRICS_PORT: a port for a separate /metrics listener, or "same" for /metrics on PORT. */
+function metricsPort(env: Env): number | null {
+  if (env.METRICS_PORT?.trim().toLowerCase() === "same") return null;
+  return int(env, "METRICS_PORT", 9464, 0, 65_535);
+}
+
+/**
+ * Tracing follows the standard OpenTelemetry variables: on when an OTLP endpoint is set
+ * (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces), off otherwise, or when
+ * OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none.
+ */
+function tracingConfig(env: Env): TracingOptions | null {
+  if (bool(env, "OTEL_SDK_DISABLED", false)) return null;
+  const exporter = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() || "otlp";
+  if (exporter === "none") return null;
+  if (exporter !== "otlp") throw new ConfigError("OTEL_TRACES_EXPORTER", "must be otlp or none");
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
+  if (protocol && protocol !== "http/json") {
+    throw new ConfigError(
+      env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
+        ? "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+        : "OTEL_EXPORTER_OTLP_PROTOCOL",
+      "only http/json is supported",
+    );
+  }
+  const signal = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (!signal && !base) return null;
+  const variable = signal ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
+  let endpoint: URL;
+  try {
+    endpoint = signal ? new URL(signal) : new URL(`${base!.replace(/\/$/, "")}/v1/traces`);
+  } catch {
+    throw new ConfigError(variable, "is not a URL (expected e.g. http://collector:4318)");
+  }
+  if (endpoint.protocol !== "http:" && endpoint.protocol !== "https:") {
+    throw new ConfigError(variable, "must be an http or https URL");
+  }
+  const headers: Record<string, string> = {};
+  const rawHeaders = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS ?? "";
+  for (const pair of rawHeaders.split(",").filter((p) => p.trim())) {
+    const at = pair.indexOf("=");
+    // Header values are often credentials: the message never repeats one.
+    if (at < 1)
+      throw new ConfigError("OTEL_EXPORTER_OTLP_HEADERS", "must be key=value pairs separated by commas");
+    headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  const sampler = env.OTEL_TRACES_SAMPLER?.trim() || "parentbased_always_on";
+  const samplers = [
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+  ];
+  if (!samplers.includes(sampler))
+    throw new ConfigError("OTEL_TRACES_SAMPLER", `must be one of ${samplers.join(", ")}`);
+  let sampleRatio = sampler.endsWith("always_off") ? 0 : 1;
+  if (sampler.endsWith("traceidratio")) {
+    const arg = env.OTEL_TRACES_SAMPLER_ARG?.trim() || "1";
+    sampleRatio = Number(arg);
+    if (!/^\d*\.?\d+$/.test(arg) || sampleRatio > 1) {
+      throw new ConfigError("OTEL_TRACES_SAMPLER_ARG", "must be a number from 0 to 1");
+    }
+  }
+  return {
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || "digicert-graphql-gateway",
+    endpoint: endpoint.href,
+    headers,
+    sampleRatio,
+    parentBased: sampler.startsWith("parentbased_"),
   };
 }
 

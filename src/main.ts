@@ -58,6 +58,14 @@ const app = buildApp({
   defences: config.defences,
   ...(devToken ? { graphiqlHeaders: { Authorization: `Bearer ${devToken}` } } : {}),
   logger,
+  observability: config.observability,
+  // In-flight requests get what the deadline leaves after the drain window, less a margin to close pools and exit.
+  shutdown: {
+    drainMs: config.shutdown.drainMs,
+    graceMs: config.shutdown.timeoutMs - config.shutdown.drainMs - 500,
+  },
+  readinessCacheMs: config.readinessCacheMs,
+  compressionThresholdBytes: config.compressionThresholdBytes,
 });
 const url = await app.start();
 
@@ -72,6 +80,12 @@ console.log(
     config.graphiql
       ? `GraphiQL:              ${url} (open in a browser${devToken ? "; the dev token is already in its headers" : ""})`
       : "GraphiQL:              off (GRAPHIQL=false)",
+    `Health:                ${new URL("/healthz", url)} (liveness), ${new URL("/readyz", url)} (readiness)`,
+    app.metricsUrl
+      ? `Metrics:               ${app.metricsUrl}`
+      : config.observability.metrics.enabled
+        ? `Metrics:               ${new URL("/metrics", url)}`
+        : "Metrics:               off (METRICS=false)",
     simulator
       ? `Upstream:              built-in DigiCert ONE simulator at ${simulator.url} (set DIGICERT_BASE_URL to use a real tenant)`
       : `Upstream:              ${upstream.transport.baseUrl.origin}`,
@@ -90,12 +104,23 @@ console.log(
 );
 
 let stopping = false;
+/** Readiness turns 503, the drain window runs, everything closes; the process exits by SHUTDOWN_TIMEOUT_MS at the latest. */
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, "shutting down");
-  await app.stop();
-  await simulator?.close();
+  logger.info({ signal, timeoutMs: config.shutdown.timeoutMs }, "shutting down");
+  const deadline = setTimeout(() => {
+    logger.error({ signal }, "shutdown deadline passed: exiting with work still open");
+    process.exit(1);
+  }, config.shutdown.timeoutMs);
+  deadline.unref();
+  try {
+    await app.stop();
+    await simulator?.close();
+  } catch (error) {
+    logger.error({ err: error }, "shutdown failed");
+    process.exit(1);
+  }
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -12,6 +12,8 @@ export interface RateLimitOptions<TContext> {
    * token), or null for a caller that is not limited. Called once per operation.
    */
   keyOf: (context: TContext) => string | null;
+  /** Told of each refusal (metrics). */
+  onRefused?: () => void;
 }
 
 export const RATE_LIMITED = "RATE_LIMITED";
@@ -52,6 +54,7 @@ export function useRateLimit<TContext extends object = Record<string, unknown>>(
       return undefined;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      options.onRefused?.();
       return rateLimitedError(rejection.msBeforeNext);
     }
   }

@@ -26,11 +26,15 @@ export interface StreamedUploadOptions {
    * Default: `maxFiles × maxFileBytes + 2 × maxFieldBytes + 1 MiB` (part headers and boundaries).
    */
   maxRequestBytes?: number;
+  /** Told each file's size once it is on disk (metrics). */
+  onFileReceived?: (bytes: number) => void;
 }
 
 export interface StreamedUploadsPlugin extends Plugin {
   /** Temporary files on disk right now (0 once every request is answered). For tests and metrics. */
   readonly pendingFiles: number;
+  /** Shutdown: stops every upload still being received and removes every temporary file. */
+  close(): Promise<void>;
 }
 
 /**
@@ -68,10 +72,14 @@ export function useStreamedUploads(options: StreamedUploadOptions): StreamedUplo
   const tmpRoot = options.tmpDir ?? tmpdir();
   const counter = { files: 0 };
   const spools = new WeakMap<Request, Spool>();
+  const live = new Set<Spool>();
 
   const plugin: StreamedUploadsPlugin = {
     get pendingFiles() {
       return counter.files;
+    },
+    async close() {
+      await Promise.all([...live].map((spool) => spool.cleanup()));
     },
     onRequestParse({ request, setRequestParser }) {
       if (request.method !== "POST") return;
@@ -92,12 +100,14 @@ export function useStreamedUploads(options: StreamedUploadOptions): StreamedUplo
         }
         const spool = new Spool(tmpRoot, counter);
         spools.set(request, spool);
+        live.add(spool);
+        void spool.done.then(() => live.delete(spool));
         // The client going away (or yoga aborting the request) stops reading and removes the files.
         const onAbort = () => void spool.cleanup();
         request.signal.addEventListener("abort", onAbort, { once: true });
         try {
           const limits = { maxFileBytes, maxFiles, maxFieldBytes, maxRequestBytes };
-          return await parseMultipart(req, contentType, spool, limits);
+          return await parseMultipart(req, contentType, spool, limits, options.onFileReceived);
         } catch (error) {
           await spool.cleanup();
           throw error;
@@ -124,6 +134,9 @@ class Spool {
   private writes: Promise<unknown>[] = [];
   private streams: { destroy(): void }[] = [];
   private cleaning: Promise<void> | undefined;
+  private removed!: () => void;
+  /** Resolves once cleanup() has removed everything. */
+  readonly done = new Promise<void>((resolve) => (this.removed = resolve));
 
   constructor(
     private readonly root: string,
@@ -163,6 +176,7 @@ class Spool {
       if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
       this.counter.files -= this.files;
       this.files = 0;
+      this.removed();
     })();
     return this.cleaning;
   }
@@ -186,6 +200,7 @@ async function parseMultipart(
   contentType: string,
   spool: Spool,
   limits: Limits,
+  onFileReceived?: (bytes: number) => void,
 ): Promise<GraphQLParams | GraphQLParams[]> {
   const body = request.body;
   if (!body) throw badUserInput('Missing multipart form field "operations".');
@@ -280,6 +295,7 @@ async function parseMultipart(
       if (failure) return;
       const type = info.mimeType === "application/octet-stream" ? "" : info.mimeType;
       const blob = await openAsBlob(path, { type });
+      onFileReceived?.(blob.size);
       files.set(name, new File([blob], info.filename ?? name, { type }));
     })();
     spool.track(spooled, stream);

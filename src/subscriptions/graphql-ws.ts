@@ -55,13 +55,24 @@ export function attachGraphqlWs(
   server: Server,
   yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
   options: GraphqlWsOptions,
-): { close(): Promise<void> } {
+): { close(waitMs?: number): Promise<void> } {
   const wss = new WebSocketServer({ server, path: options.path, maxPayload: options.maxPayloadBytes });
   const states = new WeakMap<object, SocketState>();
+  /** Sockets open now, for shutdown. */
+  const open = new Set<SocketState>();
+  let settle: (() => void) | null = null;
   const stateOf = (extra: object): SocketState => {
     let state = states.get(extra);
-    if (!state) states.set(extra, (state = { running: new Set() }));
+    if (!state) {
+      states.set(extra, (state = { running: new Set() }));
+      open.add(state);
+    }
     return state;
+  };
+  const busy = () => [...open].some((state) => state.running.size > 0);
+  const finished = (state: SocketState, id: string) => {
+    state.running.delete(id);
+    if (settle && !busy()) settle();
   };
 
   const disposable = useServer(
@@ -84,7 +95,10 @@ export function attachGraphqlWs(
         }
       },
       onClose: (ctx) => {
-        clearTimeout(stateOf(ctx.extra).expiry);
+        const state = stateOf(ctx.extra);
+        clearTimeout(state.expiry);
+        open.delete(state);
+        if (settle && !busy()) settle();
       },
       onSubscribe: async (ctx, id, payload) => {
         const state = stateOf(ctx.extra);
@@ -125,19 +139,30 @@ export function attachGraphqlWs(
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
-      onComplete: (ctx, id) => {
-        stateOf(ctx.extra).running.delete(id);
-      },
-      onError: (ctx, id) => {
-        stateOf(ctx.extra).running.delete(id);
-      },
+      onComplete: (ctx, id) => finished(stateOf(ctx.extra), id),
+      onError: (ctx, id) => finished(stateOf(ctx.extra), id),
     },
     wss,
   );
   wss.on("error", (error) => options.logger.warn({ err: error }, "websocket server error"));
 
   return {
-    async close() {
+    /**
+     * Shutdown: waits up to `waitMs` for running operations to finish (a completed subscription's `complete` is sent
+     * right after onComplete), then closes every socket with 1001 Going Away and stops the server.
+     */
+    async close(waitMs = 0) {
+      if (waitMs > 0 && busy()) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          settle = resolve;
+          timer = setTimeout(resolve, waitMs);
+        });
+        clearTimeout(timer);
+        settle = null;
+      }
+      // onComplete runs just before graphql-ws sends `complete`: let those frames go out before the close frame.
+      await new Promise((resolve) => setImmediate(resolve));
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

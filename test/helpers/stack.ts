@@ -127,7 +127,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return (await res.json()) as never;
     },
     async close() {
-      await app.stop(100);
+      await app.stop({ graceMs: 100 });
       await simulator.close();
     },
   };

@@ -116,7 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logs,
     sign,
     token: await sign(),
-    close: () => app.stop(100),
+    close: () => app.stop({ graceMs: 100 }),
   };
 }
 

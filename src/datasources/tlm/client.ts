@@ -20,7 +20,7 @@ import { type Profile, toProfile, toProfileList } from "../../model/tlm/profile.
 import { isObject, type Page } from "../../model/read.js";
 import type { WireRevokeRequest } from "../../model/tlm/wire.js";
 import { mapped, readCreated } from "../errors.js";
-import { type UpstreamClient, upstreamPath } from "../http.js";
+import { readBounded, type UpstreamClient, upstreamPath } from "../http.js";
 import { readOrNull } from "../parts.js";
 import { type CallContext, toTlmDomainError } from "./errors.js";
 
@@ -33,6 +33,18 @@ import { type CallContext, toTlmDomainError } from "./errors.js";
  */
 export class TlmClient {
   constructor(private readonly http: UpstreamClient) {}
+
+  /** TLM's liveness answer (text): true on any 2xx. Readiness asks it; it issues nothing, so it may be retried. */
+  async hello(): Promise<boolean> {
+    const res = await this.http.stream({
+      operation: "tlm.hello",
+      method: "GET",
+      path: upstreamPath`/mpki/api/v1/hello`,
+      accept: "text/plain",
+    });
+    await readBounded(res.body, 4096, "tlm.hello");
+    return true;
+  }
 
   listProfiles(offset: number, limit: number): Promise<Profile[]> {
     return this.#call({ idempotent: true }, async () => {

@@ -1,0 +1,114 @@
+import type { Pool } from "undici";
+import type { Viewer } from "./auth/viewer.js";
+import type { UpstreamConfig } from "./config.js";
+import type { Services } from "./context.js";
+import { UpstreamHttpError } from "./datasources/errors.js";
+import { createUpstreamPool, UpstreamClient } from "./datasources/http.js";
+import { DtmClient } from "./datasources/dtm/client.js";
+import { IotClient } from "./datasources/iot/client.js";
+import { TlmClient } from "./datasources/tlm/client.js";
+import type { Logger } from "./logger.js";
+import { type BatchJob, TERMINAL_BATCH_JOB_STATUSES } from "./model/batch.js";
+import type { Observability } from "./observability/index.js";
+import { readBatchJob } from "./resolvers/batch-jobs.js";
+import { fingerprintOf, IdempotencyStore } from "./stores/idempotency.js";
+import { createJobKindCache } from "./stores/job-kinds.js";
+import { createParsedCertificateCache } from "./stores/parsed-certificates.js";
+import { createReportCache } from "./stores/reports.js";
+import { parseJobKey } from "./subscriptions/job-key.js";
+import { JobWatcher } from "./subscriptions/job-watcher.js";
+
+export interface TenantsConfig {
+  upstream: UpstreamConfig;
+  passthroughApiKey?: boolean;
+  jobPolling?: { minIntervalMs: number; maxIntervalMs: number };
+  logger: Logger;
+  observability: Observability;
+}
+
+export type Tenants = ReturnType<typeof createTenants>;
+
+/**
+ * Upstream clients per tenant. API-key tenants share one pool to the origin; each client-certificate
+ * tenant has its own (a TLS identity is per connection). Pass-through mode makes a client per request
+ * from the caller's own key, on the shared pool.
+ */
+export function createTenants(config: TenantsConfig) {
+  const { transport, tenants } = config.upstream;
+  const logger = config.logger.child({ component: "upstream" });
+  const sharedPool = createUpstreamPool(transport);
+  const pools: Pool[] = [sharedPool];
+  const parsedCertificates = createParsedCertificateCache();
+  const idempotency = new IdempotencyStore();
+  const reports = createReportCache();
+  const jobKinds = createJobKindCache();
+  const services = new Map<string, Services>();
+  // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${kind}|${jobId}`
+  // (see jobKey), polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
+  const jobs = new JobWatcher<BatchJob>({
+    fetch: async (key) => {
+      const { tenant, kind, jobId } = parseJobKey(key);
+      const clients = services.get(tenant);
+      return clients && kind ? readBatchJob(clients, kind, jobId) : null;
+    },
+    isTerminal: (job) => TERMINAL_BATCH_JOB_STATUSES.has(job.status),
+    minIntervalMs: config.jobPolling?.minIntervalMs ?? 1_000,
+    maxIntervalMs: config.jobPolling?.maxIntervalMs ?? 15_000,
+    maxConsecutiveErrors: 5,
+  });
+  /** One set of clients on `http`, with the app-wide stores; `tenantScope` keys those stores. */
+  const servicesOn = (http: UpstreamClient, tenantScope: string, jobScope: string | null): Services => ({
+    tlm: new TlmClient(http),
+    iot: new IotClient(http),
+    dtm: new DtmClient(http),
+    jobs,
+    jobScope,
+    parsedCertificates,
+    idempotency,
+    tenantScope,
+    reports,
+    jobKinds,
+  });
+  for (const [tenant, credentials] of tenants) {
+    const pool = credentials.kind === "apiKey" ? sharedPool : createUpstreamPool(transport, credentials);
+    if (pool !== sharedPool) pools.push(pool);
+    services.set(
+      tenant,
+      servicesOn(new UpstreamClient({ ...transport, credentials }, logger, pool), tenant, tenant),
+    );
+  }
+  return {
+    /** The viewer's tenant's services; null when this gateway does not serve that tenant. */
+    forViewer(viewer: Viewer, callerApiKey: string | null): Services | null {
+      if (!config.passthroughApiKey) return services.get(viewer.tenant) ?? null;
+      if (!callerApiKey || callerApiKey.length > 512 || /[\s\u0000-\u001f]/.test(callerApiKey)) return null;
+      const credentials = { kind: "apiKey" as const, apiKey: callerApiKey };
+      const http = new UpstreamClient({ ...transport, credentials }, logger, sharedPool);
+      // Scoped by tenant and by a digest of the caller's DigiCert key (never the key itself). Pass-through
+      // callers bring their own key per request: the gateway has none to poll jobs with (jobScope null).
+      return servicesOn(http, `${viewer.tenant}:${fingerprintOf(callerApiKey)}`, null);
+    },
+    /** App-wide job watcher: one poller per watched job (shutdown completes its subscribers). */
+    jobs,
+    /**
+     * Whether DigiCert answers TLM's hello with a configured tenant's credentials (the first one). In
+     * pass-through mode with no tenant of its own, any HTTP answer proves the upstream is reachable.
+     */
+    async probeUpstream(): Promise<boolean> {
+      const first = services.values().next().value;
+      if (first) return first.tlm.hello();
+      const http = new UpstreamClient(
+        { ...transport, credentials: { kind: "apiKey", apiKey: "-" } },
+        logger,
+        sharedPool,
+      );
+      return new TlmClient(http).hello().catch((error: unknown) => error instanceof UpstreamHttpError);
+    },
+    /** Stops every poller (their subscribers complete); later subscriptions complete at once. */
+    stopPolling: () => jobs.close(),
+    async close() {
+      await jobs.close();
+      await Promise.all(pools.map((pool) => pool.close()));
+    },
+  };
+}
