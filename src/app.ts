@@ -287,12 +287,16 @@ export function buildApp(config: AppConfig): App {
       : Promise.resolve();
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    // A keep-alive connection that turns idle later (its answer begun before the drain, so without Connection: close)
+    // would otherwise hold server.close() until the grace ends.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     // Every subscription completes (SSE: `event: complete`; graphql-ws: `complete`), pollers stop; then the
     // WebSockets close with 1001, which server.close() would otherwise wait for forever.
     await tenants.stopPolling();
     await ws.close(Math.min(graceMs, 2_000));
     await closed;
     clearTimeout(force);
+    clearInterval(sweep);
     started = false;
     // An upload cut off above leaves no file behind.
     await uploads.close();

@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { type App, buildApp } from "../../src/app.js";
+import { type App, type AppConfig, buildApp } from "../../src/app.js";
 import { createDevIssuer, devVerifierOptions, type DevIssuer } from "../../src/auth/dev.js";
 import type { Defences } from "../../src/config.js";
 import type { UpstreamCredentials } from "../../src/datasources/http.js";
@@ -52,6 +52,8 @@ export interface StackOptions {
   uploadTmpDir?: string;
   /** When given, every gateway log line (pino JSON, level trace) is pushed here, for leak checks. */
   logs?: string[];
+  /** Any other gateway settings (readiness cache, shutdown, observability, …). */
+  app?: Partial<AppConfig>;
 }
 
 export const TEST_DEFENCES: Defences = {
@@ -98,6 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
       tenants: new Map([["default", credentials], ...Object.entries(options.tenants ?? {})]),
     },
+    ...options.app,
   });
   const url = await app.start().catch(async (error) => {
     await simulator.close();

@@ -1,8 +1,7 @@
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { IOT_DEVICE_FIELD_IDS, IOT_PROFILE_IDS } from "../../simulator/index.js";
-import { generateCsr } from "../helpers/pki.js";
+import { JOB_SUBSCRIPTION, pendingIotJob, readJobSse } from "../helpers/jobs.js";
 import { type Stack, startStack } from "../helpers/stack.js";
 
 let stack: Stack;
@@ -16,34 +15,9 @@ afterAll(async () => {
 });
 
 const POLLS = "GET /iot/api/v1/batch-enroll/:job_id";
-const SUBSCRIPTION = `subscription($id: ID!) { batchJobStatusChanged(id: $id) { jobId status totalCount successCount failedCount } }`;
+const SUBSCRIPTION = JOB_SUBSCRIPTION;
 
-/** A client-side batch on the approval profile: it waits in PENDING_APPROVAL until approved. */
-async function pendingJob(name: string): Promise<string> {
-  const { pem } = await generateCsr({ subject: `CN=${name}` });
-  // The approval profile also requires its Site device attribute.
-  const csv = `csr,subject.common_name,DEVICE_IDENTIFIER,${IOT_DEVICE_FIELD_IDS.site}\r\n"${pem}",${name},${name.split(".")[0]},Plant 7\r\n`;
-  const form = new FormData();
-  const query = `mutation($input: CreateIotBatchEnrollmentInput!) { createIotBatchEnrollment(input: $input) {
-    __typename ... on IotBatchEnrollmentCreated { job { jobId status } } ... on Error { code message } } }`;
-  const input = {
-    enrollmentProfileId: IOT_PROFILE_IDS.factoryBatch,
-    keyGeneration: "CLIENT_SIDE",
-    certificateFormat: "JSON",
-    file: null,
-  };
-  form.set("operations", JSON.stringify({ query, variables: { input } }));
-  form.set("map", JSON.stringify({ 0: ["variables.input.file"] }));
-  form.set("0", new Blob([csv], { type: "text/csv" }), "devices.csv");
-  const res = await fetch(stack.url, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
-  });
-  const body = (await res.json()) as any;
-  expect(body.data.createIotBatchEnrollment.job.status).toBe("PENDING_APPROVAL");
-  return body.data.createIotBatchEnrollment.job.jobId;
-}
+const pendingJob = (name: string) => pendingIotJob(stack.url, token, name);
 
 async function approve(jobId: string) {
   const res = await stack.gql<any>(`mutation($id: ID!) { approveIotBatchJob(id: $id) { __typename } }`, {
@@ -52,41 +26,10 @@ async function approve(jobId: string) {
   expect(res.data.approveIotBatchJob.__typename).toBe("IotBatchJobApproved");
 }
 
-/** Reads an SSE subscription (yoga's GraphQL over SSE, single connection mode) until it completes. */
-/** Each event's status and counts, as `STATUS total/success/failed` (an event comes when any of them changes). */
 async function sse(jobId: string, onFirst?: () => void): Promise<string[]> {
-  const res = await fetch(stack.url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "text/event-stream",
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({ query: SUBSCRIPTION, variables: { id: jobId } }),
-  });
-  expect(res.headers.get("content-type")).toContain("text/event-stream");
-  const statuses: string[] = [];
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end = buffer.indexOf("\n\n");
-    while (end >= 0) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = event.split("\n").find((line) => line.startsWith("data:"));
-      if (event.startsWith("event: complete")) return statuses;
-      if (data && data.length > 6) {
-        const payload = JSON.parse(data.slice(5));
-        if (payload.errors) throw new Error(JSON.stringify(payload.errors));
-        const job = payload.data.batchJobStatusChanged;
-        statuses.push(`${job.status} ${job.totalCount}/${job.successCount}/${job.failedCount}`);
-        if (statuses.length === 1) onFirst?.();
-      }
-      end = buffer.indexOf("\n\n");
-    }
-  }
-  return statuses;
+  const { events, completed } = await readJobSse(stack.url, token, jobId, onFirst);
+  expect(completed).toBe(true);
+  return events;
 }
 
 describe("Subscription.batchJobStatusChanged", () => {

@@ -167,3 +167,69 @@ describe("loadConfig", () => {
     ).toBe("DIGICERT_CLIENT_CERT_FILE");
   });
 });
+
+describe("loadConfig: operations settings", () => {
+  it("serves metrics on port 9464 by default, on the gateway's port when told same, and not at all when off", () => {
+    expect(loadConfig({}).observability.metrics).toEqual({
+      enabled: true,
+      port: 9464,
+      host: "127.0.0.1",
+      tenantLabel: false,
+    });
+    expect(loadConfig({ METRICS_PORT: "same" }).observability.metrics.port).toBeNull();
+    expect(loadConfig({ METRICS: "false" }).observability.metrics.enabled).toBe(false);
+    expect(loadConfig({ HOST: "0.0.0.0" }).observability.metrics.host).toBe("0.0.0.0");
+    expect(errorOf({ METRICS_PORT: "http" }).variable).toBe("METRICS_PORT");
+  });
+
+  it("traces only when an OTLP endpoint is set, and follows OTEL_SDK_DISABLED and OTEL_TRACES_EXPORTER=none", () => {
+    expect(loadConfig({}).observability.tracing).toBeNull();
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/", OTEL_SERVICE_NAME: "gw-eu" })
+        .observability.tracing,
+    ).toEqual({
+      serviceName: "gw-eu",
+      endpoint: "http://collector:4318/v1/traces",
+      headers: {},
+      sampleRatio: 1,
+      parentBased: true,
+    });
+    const signal = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://otel.example.com/traces" };
+    expect(loadConfig(signal).observability.tracing?.endpoint).toBe("https://otel.example.com/traces");
+    expect(loadConfig({ ...signal, OTEL_SDK_DISABLED: "true" }).observability.tracing).toBeNull();
+    expect(loadConfig({ ...signal, OTEL_TRACES_EXPORTER: "none" }).observability.tracing).toBeNull();
+    expect(errorOf({ ...signal, OTEL_TRACES_EXPORTER: "zipkin" }).variable).toBe("OTEL_TRACES_EXPORTER");
+    expect(errorOf({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector" }).variable).toBe(
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+    );
+  });
+
+  it("reads OTLP headers without repeating a value in its error, and the ratio sampler's argument", () => {
+    const base = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" };
+    const tracing = loadConfig({
+      ...base,
+      OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20s3cret,x-team=pki",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+    }).observability.tracing;
+    expect(tracing?.headers).toEqual({ authorization: "Bearer s3cret", "x-team": "pki" });
+    expect(tracing?.sampleRatio).toBe(0.25);
+    const error = errorOf({ ...base, OTEL_EXPORTER_OTLP_HEADERS: "s3cret-token" });
+    expect(error.variable).toBe("OTEL_EXPORTER_OTLP_HEADERS");
+    expect(error.message).not.toContain("s3cret");
+    expect(
+      errorOf({ ...base, OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "2" }).variable,
+    ).toBe("OTEL_TRACES_SAMPLER_ARG");
+  });
+
+  it("drains for 5 s and exits by 15 s by default, and needs room between the two", () => {
+    expect(loadConfig({}).shutdown).toEqual({ drainMs: 5_000, timeoutMs: 15_000 });
+    expect(loadConfig({ SHUTDOWN_DRAIN_MS: "0", SHUTDOWN_TIMEOUT_MS: "2000" }).shutdown).toEqual({
+      drainMs: 0,
+      timeoutMs: 2_000,
+    });
+    expect(errorOf({ SHUTDOWN_DRAIN_MS: "10000", SHUTDOWN_TIMEOUT_MS: "10000" }).variable).toBe(
+      "SHUTDOWN_TIMEOUT_MS",
+    );
+  });
+});
