@@ -6,7 +6,8 @@
 // Optional flags (absent: the defaults above and below, unchanged):
 //   simulator: --dtm-step-ms N (DTM batch job step)
 //   gateway:   --job-poll-ms N (jobPolling min = max), --max-ops-per-socket N, --max-upload-bytes N,
-//              --upstream-timeout-ms N (upstream headers and body timeouts)
+//              --upstream-timeout-ms N (upstream headers and body timeouts),
+//              --metrics on|off (default on, served on the gateway's own port; tracing stays off as configured by default)
 //   any role:  --stats-on-sigusr2 (on SIGUSR2: a full GC when node runs with --expose-gc, then one JSON
 //              line {"memory": process.memoryUsage()} on stdout)
 import "reflect-metadata";
@@ -28,6 +29,7 @@ const { positionals, values: flags } = parseArgs({
     "max-upload-bytes": { type: "string" },
     "upstream-timeout-ms": { type: "string" },
     "stats-on-sigusr2": { type: "boolean" },
+    metrics: { type: "string" },
   },
 });
 if (flags["stats-on-sigusr2"]) {
@@ -63,6 +65,10 @@ if (role === "simulator") {
     graphiql: false,
     logger: pino({ level: "silent" }),
     auth: devVerifierOptions(issuer),
+    observability: {
+      metrics: { enabled: flags.metrics !== "off", port: null, host: "127.0.0.1", tenantLabel: false },
+      tracing: null,
+    },
     defences: {
       corsOrigins: [],
       introspection: true,

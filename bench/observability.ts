@@ -1,0 +1,97 @@
+// What metrics, request ids and tracing (off) cost: certificate(serialNumber) at 16 connections on three gateways in
+// alternating rounds, in front of one simulator: metrics on, metrics off, and (with --baseline <dir>) the code before
+// observability existed, e.g. a `git worktree add /tmp/baseline 050da85` whose node_modules links to this one's.
+// Usage: npm run bench:observability [-- --rounds 5 --duration 4 --baseline /tmp/baseline]. Loopback only, bounded.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "5" },
+    duration: { type: "string", default: "4" },
+    baseline: { type: "string" },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const DURATION = Number(values.duration);
+if (!(ROUNDS >= 1 && ROUNDS <= 10 && DURATION >= 1 && DURATION <= 30))
+  throw new Error("--rounds 1-10, --duration 1-30");
+
+async function role(
+  serverTs: string,
+  args: string[],
+): Promise<{ child: ChildProcess; info: Record<string, string> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", serverTs, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code}`)));
+  });
+  return { child, info: JSON.parse(line) };
+}
+
+const here = new URL("./server.ts", import.meta.url).pathname;
+const children: ChildProcess[] = [];
+try {
+  const simulator = await role(here, ["simulator"]);
+  children.push(simulator.child);
+  const targets: { name: string; url: string; token: string }[] = [];
+  for (const [name, serverTs, args] of [
+    ["metrics on, request ids, tracing off", here, ["--metrics", "on"]],
+    ["metrics off, request ids, tracing off", here, ["--metrics", "off"]],
+    ...(values.baseline
+      ? [["baseline: before observability", `${values.baseline}/bench/server.ts`, []]]
+      : []),
+  ] as [string, string, string[]][]) {
+    const gateway = await role(serverTs, ["gateway", simulator.info.url!, ...args]);
+    children.push(gateway.child);
+    targets.push({ name, url: gateway.info.url!, token: gateway.info.token! });
+  }
+  const search = await fetch(
+    new URL("/mpki/api/v1/certificate-search?offset=0&limit=1", simulator.info.url),
+    {
+      headers: { "x-api-key": simulator.info.apiKey! },
+    },
+  );
+  const serial = ((await search.json()) as { items: { serial_number: string }[] }).items[0]!.serial_number;
+  const body = JSON.stringify({
+    query: `query($s: SerialNumber!) { certificate(serialNumber: $s) { serialNumber status commonName validTo } }`,
+    variables: { s: serial },
+  });
+  const run = async (target: (typeof targets)[number], duration: number) => {
+    const result = await autocannon({
+      url: target.url,
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${target.token}` },
+      body,
+      connections: 16,
+      duration,
+    });
+    if (result.non2xx > 0 || result.errors > 0)
+      throw new Error(`${target.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    return result.requests.average;
+  };
+  for (const target of targets) await run(target, 2); // warm-up: JIT and connection pools
+  const rps = new Map(targets.map((t) => [t.name, [] as number[]]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of targets) rps.get(target.name)!.push(await run(target, DURATION));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const reference = median(rps.get(targets.at(-1)!.name)!);
+  console.log(
+    `Run: ${new Date().toISOString()}; ${ROUNDS} alternating rounds of ${DURATION} s, 16 connections, medians.\n`,
+  );
+  console.log(`| gateway | req/s (median) | rounds | vs ${targets.at(-1)!.name} |`);
+  console.log("|---|---|---|---|");
+  for (const target of targets) {
+    const xs = rps.get(target.name)!;
+    console.log(
+      `| ${target.name} | ${Math.round(median(xs))} | ${xs.map(Math.round).join(", ")} | ${((median(xs) / reference - 1) * 100).toFixed(1)}% |`,
+    );
+  }
+} finally {
+  for (const child of children) child.kill("SIGTERM");
+}
