@@ -119,18 +119,21 @@ export function buildApp(config: AppConfig): App {
   const verify = createTokenVerifier(config.auth);
 
   /** Every operation needs a valid token; a failure is one generic 401, its reason goes to the log. */
-  async function authenticate(authorization: string | null, apiKey: string | null) {
+  async function authenticate(authorization: string | null, apiKey: string | null, requestId?: string) {
     let viewer: Viewer;
     try {
       viewer = await verify(authorization);
     } catch (error) {
       const reason = error instanceof AuthenticationError ? error.reason : "verification error";
-      logger.info({ reason }, "request refused: not authenticated");
+      logger.info({ requestId, reason }, "request refused: not authenticated");
       throw unauthenticated();
     }
     const services = tenants.forViewer(viewer, apiKey);
     if (!services) {
-      logger.info({ tenant: viewer.tenant, subject: viewer.subject }, "request refused: tenant not served");
+      logger.info(
+        { requestId, tenant: viewer.tenant, subject: viewer.subject },
+        "request refused: tenant not served",
+      );
       throw unauthenticated();
     }
     return { viewer, services };
@@ -144,7 +147,11 @@ export function buildApp(config: AppConfig): App {
     async onRequestParse({ request }) {
       authenticated.set(
         request,
-        await authenticate(request.headers.get("authorization"), request.headers.get("x-api-key")),
+        await authenticate(
+          request.headers.get("authorization"),
+          request.headers.get("x-api-key"),
+          observability.requestIdOf(request),
+        ),
       );
     },
   };

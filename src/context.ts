@@ -9,6 +9,8 @@ import type { TlmClient } from "./datasources/tlm/client.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 import type { Logger } from "./logger.js";
 import type { BatchJob } from "./model/batch.js";
+import type { GatewayMetrics } from "./observability/types.js";
+import type { UpstreamScope } from "./observability/upstream.js";
 import type { IdempotencyStore } from "./stores/idempotency.js";
 import type { JobKindCache } from "./stores/job-kinds.js";
 import type { ParsedCertificateCache } from "./stores/parsed-certificates.js";
@@ -39,6 +41,13 @@ export interface Services {
   jobKinds: JobKindCache;
   /** App-wide: parsed certificates by PEM (certificates are public and immutable, and parsing is pure). */
   parsedCertificates: ParsedCertificateCache;
+  /** The app's metrics (batch-file refusals are counted through it); absent: nothing is counted (unit tests). */
+  metrics?: GatewayMetrics;
+  /**
+   * The same services with clients bound to one operation: its upstream calls count into it, log with its ids and
+   * parent their spans to its span. Absent (unit tests): the services serve as they are.
+   */
+  forOperation?(scope: UpstreamScope): Services;
 }
 
 export interface GatewayContext {
@@ -49,6 +58,34 @@ export interface GatewayContext {
   logger: Logger;
   /** The request's clock, so every field of one response agrees on "now". */
   now: Date;
+}
+
+/**
+ * Binds a context to the operation it runs for, before anything runs (the observability plugin calls it when
+ * execution starts): its services' clients and the loaders over them, and its logger, carry the operation's ids.
+ */
+export function scopeContext(ctx: GatewayContext, scope: UpstreamScope, scopeLogger = true): void {
+  const scoped = ctx.services.forOperation?.(scope);
+  if (scoped) {
+    ctx.services = scoped;
+    ctx.loaders = createLoaders(scoped);
+  }
+  if (!scopeLogger) return;
+  // Made on first use: most operations never log through ctx.logger, and a pino child costs microseconds.
+  const base = ctx.logger;
+  let scopedLogger: Logger | undefined;
+  Object.defineProperty(ctx, "logger", {
+    configurable: true,
+    enumerable: true,
+    get: () =>
+      (scopedLogger ??= base.child({
+        requestId: scope.requestId,
+        operationName: scope.operationName,
+        operationType: scope.operationType,
+        tenant: scope.tenant,
+      })),
+    set: (logger: Logger) => void (scopedLogger = logger),
+  });
 }
 
 /** One request's context: the caller, its tenant's services, and fresh loaders. */

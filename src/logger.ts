@@ -1,4 +1,5 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
+import { currentOperation } from "./observability/request-context.js";
 
 export type { Logger };
 
@@ -24,6 +25,23 @@ const REDACT = [
   "*.pkcs12Password",
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: "[redacted]" } });
+/**
+ * The ids of the operation a line is written for (request id, operation name and type, tenant), read from its
+ * AsyncLocalStorage record: every line written while a request runs carries them, whichever logger wrote it. A new
+ * object each time (pino merges the line's own fields into it); fields not known yet are left out.
+ */
+export function operationMixin(): Record<string, string> {
+  const operation = currentOperation();
+  if (!operation) return {};
+  const fields: Record<string, string> = { requestId: operation.requestId };
+  if (operation.operationName !== undefined) fields.operationName = operation.operationName;
+  if (operation.operationType !== undefined) fields.operationType = operation.operationType;
+  if (operation.tenant !== undefined) fields.tenant = operation.tenant;
+  return fields;
+}
+
+/** JSON lines to stdout, or to `destination` (tests: an in-memory stream). */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACT, censor: "[redacted]" }, mixin: operationMixin };
+  return destination ? pino(options, destination) : pino(options);
 }

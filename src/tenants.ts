@@ -10,6 +10,8 @@ import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
 import { type BatchJob, TERMINAL_BATCH_JOB_STATUSES } from "./model/batch.js";
 import type { Observability } from "./observability/index.js";
+import { outsideOperation } from "./observability/request-context.js";
+import type { UpstreamScope } from "./observability/upstream.js";
 import { readBatchJob } from "./resolvers/batch-jobs.js";
 import { fingerprintOf, IdempotencyStore } from "./stores/idempotency.js";
 import { createJobKindCache } from "./stores/job-kinds.js";
@@ -36,28 +38,48 @@ export type Tenants = ReturnType<typeof createTenants>;
 export function createTenants(config: TenantsConfig) {
   const { transport, tenants } = config.upstream;
   const logger = config.logger.child({ component: "upstream" });
+  const { metrics, upstream: telemetry } = config.observability;
   const sharedPool = createUpstreamPool(transport);
   const pools: Pool[] = [sharedPool];
-  const parsedCertificates = createParsedCertificateCache();
+  const parsedCertificates = createParsedCertificateCache(undefined, metrics);
   const idempotency = new IdempotencyStore();
-  const reports = createReportCache();
-  const jobKinds = createJobKindCache();
+  const reports = createReportCache(undefined, metrics);
+  const jobKinds = createJobKindCache(undefined, metrics);
   const services = new Map<string, Services>();
+  const readJob = async (key: string): Promise<BatchJob | null> => {
+    const { tenant, kind, jobId } = parseJobKey(key);
+    const clients = services.get(tenant);
+    return clients && kind ? readBatchJob(clients, kind, jobId) : null;
+  };
   // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${kind}|${jobId}`
   // (see jobKey), polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
+  // A poll serves every subscriber: it runs outside the first one's operation (its logs, counts and spans).
   const jobs = new JobWatcher<BatchJob>({
     fetch: async (key) => {
-      const { tenant, kind, jobId } = parseJobKey(key);
-      const clients = services.get(tenant);
-      return clients && kind ? readBatchJob(clients, kind, jobId) : null;
+      try {
+        const job = await outsideOperation(readJob, key);
+        metrics.jobPoll(job ? "ok" : "not_found");
+        return job;
+      } catch (error) {
+        metrics.jobPoll("error");
+        throw error;
+      }
     },
     isTerminal: (job) => TERMINAL_BATCH_JOB_STATUSES.has(job.status),
     minIntervalMs: config.jobPolling?.minIntervalMs ?? 1_000,
     maxIntervalMs: config.jobPolling?.maxIntervalMs ?? 15_000,
     maxConsecutiveErrors: 5,
   });
-  /** One set of clients on `http`, with the app-wide stores; `tenantScope` keys those stores. */
-  const servicesOn = (http: UpstreamClient, tenantScope: string, jobScope: string | null): Services => ({
+  /**
+   * One set of clients on `http`, with the app-wide stores; `tenantScope` keys those stores. `forOperation` makes the
+   * same set on `http` bound to one operation (per request: it makes no closure of its own).
+   */
+  const servicesOn = (
+    http: UpstreamClient,
+    tenantScope: string,
+    jobScope: string | null,
+    bound = false,
+  ): Services => ({
     tlm: new TlmClient(http),
     iot: new IotClient(http),
     dtm: new DtmClient(http),
@@ -68,13 +90,20 @@ export function createTenants(config: TenantsConfig) {
     tenantScope,
     reports,
     jobKinds,
+    metrics,
+    ...(bound
+      ? {}
+      : {
+          forOperation: (scope: UpstreamScope) =>
+            servicesOn(http.forOperation(scope), tenantScope, jobScope, true),
+        }),
   });
   for (const [tenant, credentials] of tenants) {
     const pool = credentials.kind === "apiKey" ? sharedPool : createUpstreamPool(transport, credentials);
     if (pool !== sharedPool) pools.push(pool);
     services.set(
       tenant,
-      servicesOn(new UpstreamClient({ ...transport, credentials }, logger, pool), tenant, tenant),
+      servicesOn(new UpstreamClient({ ...transport, credentials }, logger, pool, telemetry), tenant, tenant),
     );
   }
   return {
@@ -83,7 +112,7 @@ export function createTenants(config: TenantsConfig) {
       if (!config.passthroughApiKey) return services.get(viewer.tenant) ?? null;
       if (!callerApiKey || callerApiKey.length > 512 || /[\s\u0000-\u001f]/.test(callerApiKey)) return null;
       const credentials = { kind: "apiKey" as const, apiKey: callerApiKey };
-      const http = new UpstreamClient({ ...transport, credentials }, logger, sharedPool);
+      const http = new UpstreamClient({ ...transport, credentials }, logger, sharedPool, telemetry);
       // Scoped by tenant and by a digest of the caller's DigiCert key (never the key itself). Pass-through
       // callers bring their own key per request: the gateway has none to poll jobs with (jobScope null).
       return servicesOn(http, `${viewer.tenant}:${fingerprintOf(callerApiKey)}`, null);
@@ -101,6 +130,7 @@ export function createTenants(config: TenantsConfig) {
         { ...transport, credentials: { kind: "apiKey", apiKey: "-" } },
         logger,
         sharedPool,
+        telemetry,
       );
       return new TlmClient(http).hello().catch((error: unknown) => error instanceof UpstreamHttpError);
     },

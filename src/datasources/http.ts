@@ -1,6 +1,13 @@
 import { Readable } from "node:stream";
 import { type Dispatcher, Pool, errors as undiciErrors } from "undici";
 import type { Logger } from "../logger.js";
+import { productOf } from "../observability/labels.js";
+import {
+  NO_UPSTREAM_TELEMETRY,
+  type UpstreamCall,
+  type UpstreamScope,
+  type UpstreamTelemetry,
+} from "../observability/upstream.js";
 import { classifyUpstreamFailure, DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.js";
 import {
   UpstreamBodyError,
@@ -103,12 +110,49 @@ export interface UpstreamResponse {
 declare const pathBrand: unique symbol;
 export type UpstreamPath = string & { readonly [pathBrand]: true };
 
+/** Every call site of `upstreamPath` seen, by its TemplateStringsArray (one per site, for the process's life). */
+const seenTemplates = new WeakSet<TemplateStringsArray>();
+/** Templates without values are their own route; those with values are matched by pattern, most literal first. */
+const literalRoutes = new Set<string>();
+const patternRoutes: { route: string; head: string; pattern: RegExp; literalLength: number }[] = [];
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+function learnTemplate(strings: TemplateStringsArray): void {
+  seenTemplates.add(strings);
+  const route = strings.join("{}");
+  if (strings.length === 1) {
+    literalRoutes.add(route);
+    return;
+  }
+  if (patternRoutes.some((known) => known.route === route)) return;
+  // A value is percent-encoded and never empty: one or more characters other than "/" (and "?", "#").
+  const pattern = new RegExp(`^${strings.map(escapeRegExp).join("[^/?#]+")}$`);
+  const literalLength = strings.reduce((sum, s) => sum + s.length, 0);
+  patternRoutes.push({ route, head: strings[0] ?? "", pattern, literalLength });
+  patternRoutes.sort((a, b) => b.literalLength - a.literalLength);
+}
+
+/**
+ * The template a path was built from, for metrics, spans and logs: `/mpki/api/v1/certificate/{}` for
+ * upstreamPath`/mpki/api/v1/certificate/${serial}`. Never the path itself when it holds a value; "other" for a
+ * path no upstreamPath call built.
+ */
+export function routeOf(path: string): string {
+  if (literalRoutes.has(path)) return path;
+  for (const known of patternRoutes) {
+    if (path.startsWith(known.head) && known.pattern.test(path)) return known.route;
+  }
+  return "other";
+}
+
 /**
  * Builds a URL path from literal segments and already-validated identifiers. Each value is
  * percent-encoded, and dot segments or empty values are refused, so no input can change the
- * path's shape or host (`new URL("//host/x", base)` would).
+ * path's shape or host (`new URL("//host/x", base)` would). Its template is remembered (see routeOf).
  */
 export function upstreamPath(strings: TemplateStringsArray, ...values: string[]): UpstreamPath {
+  if (!seenTemplates.has(strings)) learnTemplate(strings);
   let out = strings[0] ?? "";
   values.forEach((value, i) => {
     if (value === "" || value === "." || value === "..") throw new TypeError("unsafe path segment");
@@ -120,17 +164,29 @@ export function upstreamPath(strings: TemplateStringsArray, ...values: string[])
 /**
  * Calls DigiCert ONE with one set of credentials over a shared pool; every product (TLM, IoT, DTM)
  * uses it. Cheap to create (per tenant, or per request in pass-through mode); close the pool, not this.
+ * Each call is reported to `telemetry` by its route template (routeOf), never by its raw path or query;
+ * a client bound to an operation (forOperation) also counts its calls into it and logs them with its ids.
  */
 export class UpstreamClient {
   readonly #pool: Dispatcher;
   readonly #headers: Record<string, string>;
   readonly #options: UpstreamOptions;
   readonly #logger: Logger;
+  readonly #telemetry: UpstreamTelemetry;
+  readonly #scope: UpstreamScope | null;
 
   /** `pool` from createUpstreamPool (matching the credentials), or undici's MockAgent in unit tests. */
-  constructor(options: UpstreamOptions, logger: Logger, pool: Dispatcher) {
+  constructor(
+    options: UpstreamOptions,
+    logger: Logger,
+    pool: Dispatcher,
+    telemetry: UpstreamTelemetry = NO_UPSTREAM_TELEMETRY,
+    scope: UpstreamScope | null = null,
+  ) {
     this.#options = options;
     this.#logger = logger;
+    this.#telemetry = telemetry;
+    this.#scope = scope;
     const { credentials } = options;
     this.#pool = pool;
     this.#headers = {
@@ -140,13 +196,22 @@ export class UpstreamClient {
     };
   }
 
+  /** The same client (pool, credentials, telemetry) for one operation's calls. */
+  forOperation(scope: UpstreamScope): UpstreamClient {
+    return new UpstreamClient(this.#options, this.#logger, this.#pool, this.#telemetry, scope);
+  }
+
   /** Sends the call, retrying under the policy; a certificate-issuing call is never sent twice. */
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const idempotent = req.idempotent ?? req.method === "GET";
-    return withRetry(
-      () => this.#attempt(req),
-      (error) => classifyUpstreamFailure(error, idempotent),
-      this.#options.retry ?? DEFAULT_RETRY_POLICY,
+    const call = this.#startCall(req);
+    return this.#observed(
+      call,
+      withRetry(
+        () => this.#attempt(req, call),
+        (error) => classifyUpstreamFailure(error, idempotent),
+        this.#options.retry ?? DEFAULT_RETRY_POLICY,
+      ),
     );
   }
 
@@ -157,14 +222,48 @@ export class UpstreamClient {
    */
   stream(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> {
     const idempotent = req.body ? false : (req.idempotent ?? req.method === "GET");
-    return withRetry(
-      () => this.#attemptStream(req),
-      (error) => (req.body ? { retry: false } : classifyUpstreamFailure(error, idempotent)),
-      this.#options.retry ?? DEFAULT_RETRY_POLICY,
+    const call = this.#startCall(req);
+    return this.#observed(
+      call,
+      withRetry(
+        () => this.#attemptStream(req, call),
+        (error) => (req.body ? { retry: false } : classifyUpstreamFailure(error, idempotent)),
+        this.#options.retry ?? DEFAULT_RETRY_POLICY,
+      ),
     );
   }
 
-  #attemptStream(req: UpstreamStreamRequest): Promise<UpstreamStreamResponse> {
+  #startCall(req: Pick<UpstreamRequest, "operation" | "method" | "path">): UpstreamCall {
+    const call: UpstreamCall = {
+      scope: this.#scope,
+      product: productOf(req.operation),
+      route: routeOf(req.path),
+      method: req.method,
+      attempts: 0,
+      status: "",
+      error: null,
+      state: undefined,
+    };
+    this.#telemetry.callStarted(call);
+    return call;
+  }
+
+  /** Ends the call's telemetry when `result` settles; the result itself is unchanged. */
+  async #observed<T>(call: UpstreamCall, result: Promise<T>): Promise<T> {
+    try {
+      const value = await result;
+      call.error = null;
+      return value;
+    } catch (error) {
+      call.error ??= "error";
+      throw error;
+    } finally {
+      this.#telemetry.callEnded(call);
+    }
+  }
+
+  async #attemptStream(req: UpstreamStreamRequest, call: UpstreamCall): Promise<UpstreamStreamResponse> {
+    const started = this.#attemptStarted(call);
     const headers: Record<string, string> = {
       ...this.#headers,
       ...(req.accept ? { accept: req.accept } : {}),
@@ -173,33 +272,80 @@ export class UpstreamClient {
       headers["content-type"] = req.body.contentType;
       if (req.body.length !== undefined) headers["content-length"] = String(req.body.length);
     }
-    return this.#send(req, headers, req.body ? Readable.from(req.body.content) : undefined);
-  }
-
-  async #attempt(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const hasBody = req.body !== undefined;
-    const res = await this.#send(
-      req,
-      hasBody ? { ...this.#headers, "content-type": "application/json" } : this.#headers,
-      hasBody ? JSON.stringify(req.body) : undefined,
-    );
     try {
-      const text = await readBounded(res.body, this.#options.maxResponseBytes, req.operation);
-      return { status: res.status, json: text.length === 0 ? null : parseJson(text, req.operation) };
-    } catch (error) {
-      throw classify(error, req);
+      return await this.#send(req, call, headers, req.body ? Readable.from(req.body.content) : undefined);
+    } finally {
+      this.#attemptEnded(req, call, started);
     }
   }
 
-  /** One attempt: a 2xx comes back with its body unread; any other status is an UpstreamHttpError. */
+  async #attempt(req: UpstreamRequest, call: UpstreamCall): Promise<UpstreamResponse> {
+    const started = this.#attemptStarted(call);
+    const hasBody = req.body !== undefined;
+    try {
+      const res = await this.#send(
+        req,
+        call,
+        hasBody ? { ...this.#headers, "content-type": "application/json" } : this.#headers,
+        hasBody ? JSON.stringify(req.body) : undefined,
+      );
+      try {
+        const text = await readBounded(res.body, this.#options.maxResponseBytes, req.operation);
+        return { status: res.status, json: text.length === 0 ? null : parseJson(text, req.operation) };
+      } catch (error) {
+        call.error = error instanceof UpstreamBodyError ? "invalid_body" : transportFailureClass(error);
+        throw classify(error, req);
+      }
+    } finally {
+      this.#attemptEnded(req, call, started);
+    }
+  }
+
+  #attemptStarted(call: UpstreamCall): number {
+    call.attempts += 1;
+    call.status = "";
+    call.error = null;
+    return performance.now();
+  }
+
+  /** The attempt's metrics and its "upstream call" debug line (route template, never the path or query). */
+  #attemptEnded(req: Pick<UpstreamRequest, "operation">, call: UpstreamCall, started: number): void {
+    const ms = performance.now() - started;
+    this.#telemetry.attemptEnded(call, ms / 1000);
+    if (!this.#logger.isLevelEnabled("debug")) return;
+    const scope = call.scope;
+    this.#logger.debug(
+      {
+        ...(scope
+          ? {
+              requestId: scope.requestId,
+              operationName: scope.operationName,
+              operationType: scope.operationType,
+              tenant: scope.tenant,
+            }
+          : {}),
+        operation: req.operation,
+        route: call.route,
+        method: call.method,
+        status: call.status,
+        attempt: call.attempts,
+        ms: Math.round(ms),
+      },
+      "upstream call",
+    );
+  }
+
+  /**
+   * One attempt: a 2xx comes back with its body unread; any other status is an UpstreamHttpError. Sets the call's
+   * status: the HTTP status, or the transport failure's class.
+   */
   async #send(
     req: Pick<UpstreamRequest, "operation" | "method" | "path" | "query">,
+    call: UpstreamCall,
     headers: Record<string, string>,
     body: string | Readable | undefined,
   ): Promise<UpstreamStreamResponse> {
-    const started = performance.now();
     const prefix = this.#options.baseUrl.pathname.replace(/\/$/, "");
-    let status = 0;
     try {
       const res = await this.#pool.request({
         method: req.method,
@@ -207,8 +353,10 @@ export class UpstreamClient {
         headers,
         body,
       });
-      status = res.statusCode;
+      const status = res.statusCode;
+      call.status = String(status);
       if (status >= 200 && status < 300) return { status, headers: res.headers, body: res.body };
+      call.error = "http";
       const text = await readBounded(res.body, this.#options.maxResponseBytes, req.operation);
       throw new UpstreamHttpError(
         req.operation,
@@ -217,12 +365,8 @@ export class UpstreamClient {
         parseRetryAfter(res.headers["retry-after"]),
       );
     } catch (error) {
+      if (call.status === "") call.status = call.error = transportFailureClass(error);
       throw classify(error, req);
-    } finally {
-      this.#logger.debug(
-        { operation: req.operation, method: req.method, status, ms: Math.round(performance.now() - started) },
-        "upstream call",
-      );
     }
   }
 }
@@ -305,6 +449,16 @@ const NOT_SENT = new Set([
 ]);
 // A TLS handshake failure happens before any request byte is written.
 const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_)/;
+
+/** A transport failure as a metric label: `timeout` (headers or body), `connect` (never sent) or `network`. */
+function transportFailureClass(error: unknown): string {
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    return "timeout";
+  }
+  const code = (error as { code?: string } | null)?.code ?? "";
+  if (code === "UND_ERR_CONNECT_TIMEOUT") return "timeout";
+  return NOT_SENT.has(code) || TLS_FAILURE.test(code) ? "connect" : "network";
+}
 
 function classify(error: unknown, req: Pick<UpstreamRequest, "operation">): Error {
   if (error instanceof UpstreamHttpError || error instanceof UpstreamBodyError) return error;

@@ -8,12 +8,7 @@
  */
 import type { GatewayContext } from "../context.js";
 import type { BatchUploadFile } from "../datasources/parts.js";
-import {
-  BATCH_FILE_LIMITS,
-  type BatchFileRules,
-  checkBatchFile,
-  neutraliseCsv,
-} from "../batch-file/check.js";
+import { BATCH_FILE_LIMITS, type BatchFileRules, neutraliseCsv } from "../batch-file/check.js";
 import { checkBatchAgainstPolicy, type DtmBatchInput, toWireDtmBatch } from "../model/dtm/batch-input.js";
 import type { DeviceRegistrationReport, DtmBatchJob, DtmBatchJobFilter } from "../model/dtm/batch-job.js";
 import { type Device, type DeviceFilter, toWireDisableDevice } from "../model/dtm/device.js";
@@ -34,7 +29,7 @@ import {
 } from "../model/errors.js";
 import type { Page } from "../model/read.js";
 import { noteSkipped } from "./iot.js";
-import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
+import { checkUploadedFile, chunksOf, type UploadedFile, uploadName } from "./uploads.js";
 
 // ---------------------------------------------------------------------------------------------
 // Single registration
@@ -81,7 +76,11 @@ export async function createDeviceRegistrationBatch(
   const serverSide = input.serverSideKeyGeneration != null;
   // Before any upstream read: the cheapest refusal (an empty or oversized file) comes first.
   if (input.file.size === 0 || input.file.size > limits.maxBytes) {
-    await checkBatchFile(input.file, { ...limits, requiredColumns: [], serverSideKeyGeneration: serverSide });
+    await checkUploadedFile(ctx, input.file, {
+      ...limits,
+      requiredColumns: [],
+      serverSideKeyGeneration: serverSide,
+    });
   }
   const fields = await toWireDtmBatch(input, null, ctx.now);
   const policy = await batchPolicy(ctx, input);
@@ -89,7 +88,7 @@ export async function createDeviceRegistrationBatch(
   const known = policy.templateColumns
     .filter((column) => !(serverSide && column.clientSideOnly))
     .map((column) => column.name);
-  const { format } = await checkBatchFile(input.file, {
+  const { format } = await checkUploadedFile(ctx, input.file, {
     ...limits,
     requiredColumns: requiredTemplateColumns(policy, serverSide),
     knownColumns: known,

@@ -5,7 +5,7 @@
  *
  * Layer: may import context, loaders, stores, datasources (types), model and batch-file; never schema.
  */
-import { BATCH_FILE_LIMITS, type BatchFileRules, checkBatchFile } from "../batch-file/check.js";
+import { BATCH_FILE_LIMITS, type BatchFileRules } from "../batch-file/check.js";
 import type { GatewayContext } from "../context.js";
 import type { BatchUploadFile } from "../datasources/iot/client.js";
 import { ProfileNotFoundError, ValidationError } from "../model/errors.js";
@@ -20,7 +20,7 @@ import {
 import type { BatchCertificateFormat, KeyGeneration } from "../model/iot/enums.js";
 import { parseIotProfileId } from "../model/iot/ids.js";
 import type { EnrollmentField } from "../model/iot/profile.js";
-import { chunksOf, type UploadedFile, uploadName } from "./uploads.js";
+import { checkUploadedFile, chunksOf, type UploadedFile, uploadName } from "./uploads.js";
 
 export interface CreateIotBatchEnrollmentInput {
   enrollmentProfileId: string;
@@ -70,13 +70,21 @@ export async function createIotBatchEnrollment(
   const fields = await toWireBatchEnrollment(model, ctx.now);
   // Before any upstream read: an empty or oversized file is refused first.
   if (input.file.size === 0 || input.file.size > limits.maxBytes) {
-    await checkBatchFile(input.file, { ...limits, requiredColumns: [], serverSideKeyGeneration: serverSide });
+    await checkUploadedFile(ctx, input.file, {
+      ...limits,
+      requiredColumns: [],
+      serverSideKeyGeneration: serverSide,
+    });
   }
   const profile = await ctx.loaders.enrollmentProfile.load(enrollmentProfileId);
   if (!profile) throw new ProfileNotFoundError(enrollmentProfileId);
   checkBatchAgainstProfile(model, profile);
   const specification = profile.fields ?? (await ctx.services.iot.getEnrollmentSpecification(profile.id));
-  const { format } = await checkBatchFile(input.file, iotBatchFileRules(specification, serverSide, limits));
+  const { format } = await checkUploadedFile(
+    ctx,
+    input.file,
+    iotBatchFileRules(specification, serverSide, limits),
+  );
 
   const file: BatchUploadFile = {
     // Named for what the file is (a CSV or a ZIP), whatever it was called, as for DTM.

@@ -1,4 +1,16 @@
-/** Uploaded files as resolvers see them (useStreamedUploads spools each to a temporary file), and as they are sent on. */
+/**
+ * Uploaded files as resolvers see them (useStreamedUploads spools each to a temporary file), as they are checked (with
+ * refusals counted) and as they are sent on.
+ */
+import {
+  type BatchFileRules,
+  type BatchFileSource,
+  type BatchFileSummary,
+  checkBatchFile,
+} from "../batch-file/check.js";
+import type { GatewayContext } from "../context.js";
+import { type BatchFileProblem, InvalidBatchFileError } from "../model/errors.js";
+import type { UploadRefusalReason } from "../observability/types.js";
 
 /** What a resolver gets for an uploaded file: a WHATWG File reading from a temporary file (useStreamedUploads). */
 export interface UploadedFile {
@@ -36,4 +48,43 @@ export function uploadName(name: string): string {
     .slice(0, 128)
     .trim();
   return safe === "" || /^\.+$/.test(safe) ? "batch.csv" : safe;
+}
+
+/**
+ * checkBatchFile, counting a refusal (InvalidBatchFileError) in the app's metrics by the kind of its first problem.
+ * Resolvers check uploads through this, never checkBatchFile directly.
+ */
+export async function checkUploadedFile(
+  ctx: GatewayContext,
+  file: BatchFileSource,
+  rules: BatchFileRules,
+): Promise<BatchFileSummary> {
+  try {
+    return await checkBatchFile(file, rules);
+  } catch (error) {
+    if (error instanceof InvalidBatchFileError)
+      ctx.services.metrics?.uploadRefused(refusalReason(error.problems[0]));
+    throw error;
+  }
+}
+
+/**
+ * The kind of a batch-file problem, as the checker (src/batch-file) words them: by where it is (a row, a header
+ * column, a ZIP entry), then by what its message says. A label from a fixed set; the message itself never leaves.
+ */
+export function refusalReason(problem: BatchFileProblem | undefined): UploadRefusalReason {
+  if (!problem) return "other";
+  if (problem.row !== null) return "row";
+  const { message } = problem;
+  if (/^The data file is empty\.|^The CSV has a header row and no rows\./.test(message)) return "empty";
+  if (/^The data file is larger than /.test(message)) return "too_large";
+  if (/\bencrypted\b/.test(message)) return "encrypted";
+  if (/\bcorrupt\b|cannot be read|split across several files/.test(message)) return "corrupt";
+  if (/\bmore than \d|inflates to more than /.test(message)) return "over_limit";
+  if (/^The data file is (an archive|neither)|holds no CSV or CSR files|exactly one CSV/.test(message)) {
+    return "not_batch_file";
+  }
+  if (problem.column !== null || /^(The )?[Hh]eader\b|^The CSV has no header row/.test(message))
+    return "header";
+  return problem.entry !== null ? "zip_entry" : "other";
 }

@@ -1,24 +1,53 @@
 /**
  * App-wide: Device Trust Manager job reports by tenant and job state. A report is fixed for a given job state, so one
- * download serves every request and subscriber watching it. Imports the model and the DTM datasource's type.
+ * download serves every request and subscriber watching it. Imports the model, the DTM datasource's type and the
+ * observability types.
  */
 import { LRUCache } from "lru-cache";
 import type { DtmClient } from "../datasources/dtm/client.js";
 import type { DeviceRegistrationReport } from "../model/dtm/batch-job.js";
 import type { DtmBatchJobId } from "../model/dtm/ids.js";
+import { type GatewayMetrics, NO_METRICS } from "../observability/types.js";
+
+interface ReportContext {
+  dtm: DtmClient;
+  jobId: DtmBatchJobId;
+}
+
+type FetchOptions = LRUCache.FetchOptionsWithContext<string, DeviceRegistrationReport, ReportContext>;
 
 /** Reports by tenant and job state, bounded by rows held; concurrent reads of one key share one download. */
-export type ReportCache = LRUCache<
-  string,
-  DeviceRegistrationReport,
-  { dtm: DtmClient; jobId: DtmBatchJobId }
->;
+export type ReportCache = LRUCache<string, DeviceRegistrationReport, ReportContext>;
 
-export function createReportCache(maxRows = 200_000): ReportCache {
-  return new LRUCache({
-    maxSize: maxRows,
-    sizeCalculation: (report) => report.rows.length + 1,
-    ttl: 10 * 60_000,
-    fetchMethod: (_key, _stale, { context }) => context.dtm.downloadReportJson(context.jobId),
-  });
+/**
+ * Each `fetch` counts one lookup: a hit when the report was there, a miss otherwise (a download started, joined or
+ * refreshed).
+ */
+class CountedReportCache extends LRUCache<string, DeviceRegistrationReport, ReportContext> {
+  readonly #metrics: GatewayMetrics;
+
+  constructor(maxRows: number, metrics: GatewayMetrics) {
+    super({
+      maxSize: maxRows,
+      sizeCalculation: (report) => report.rows.length + 1,
+      ttl: 10 * 60_000,
+      fetchMethod: (_key, _stale, { context }) => context.dtm.downloadReportJson(context.jobId),
+    });
+    this.#metrics = metrics;
+  }
+
+  override fetch(key: string, options: FetchOptions): Promise<DeviceRegistrationReport | undefined>;
+  override fetch(key: never, options?: undefined): Promise<DeviceRegistrationReport | undefined>;
+  override fetch(key: string, options?: FetchOptions): Promise<DeviceRegistrationReport | undefined> {
+    if (!options) throw new TypeError("A report fetch needs its context.");
+    const status: LRUCache.Status<string, DeviceRegistrationReport, ReportContext> = options.status ?? {};
+    // lru-cache sets status.fetch before fetch() first awaits.
+    const result = super.fetch(key, { ...options, status });
+    this.#metrics.cacheLookup("reports", status.fetch === "hit");
+    return result;
+  }
+}
+
+export function createReportCache(maxRows = 200_000, metrics: GatewayMetrics = NO_METRICS): ReportCache {
+  return new CountedReportCache(maxRows, metrics);
 }

@@ -180,7 +180,9 @@ export function expectUnauthorized(res: RawResponse): void {
   expect(res.status, res.text).toBe(401);
   expect(res.headers.get("www-authenticate")).toMatch(/^Bearer( |$)/);
   expect(res.json?.data ?? null).toBeNull();
-  expect(res.json?.errors).toEqual([{ message: "Unauthorized", extensions: { code: "UNAUTHENTICATED" } }]);
+  expect(res.json?.errors).toEqual([
+    { message: "Unauthorized", extensions: { code: "UNAUTHENTICATED", requestId: expect.any(String) } },
+  ]);
 }
 
 /** Every header of a response, as "name: value" lines. */

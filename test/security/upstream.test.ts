@@ -59,7 +59,7 @@ describe("429 and 5xx from DigiCert (simulator faults)", () => {
     stack.simulator.injectFault({ route: SEARCH_ROUTE, kind: "status", status: 429, retryAfterSeconds: 1 });
     const [res, ms] = await timed(() => stack.gql(SEARCH));
     expect(res.errors?.map((e) => e.extensions)).toEqual([
-      { code: "UPSTREAM_UNAVAILABLE", retryAfterSeconds: 1 },
+      { code: "UPSTREAM_UNAVAILABLE", retryAfterSeconds: 1, requestId: expect.any(String) },
     ]);
     // Budget 1.5 s: one wait of 1 s fits, a second does not.
     expect(stack.simulator.requestCount(SEARCH_ROUTE)).toBe(2);
@@ -70,7 +70,7 @@ describe("429 and 5xx from DigiCert (simulator faults)", () => {
     stack.simulator.injectFault({ route: SEARCH_ROUTE, kind: "status", status: 429, retryAfterSeconds: 30 });
     const [res, ms] = await timed(() => stack.gql(SEARCH));
     expect(res.errors?.map((e) => e.extensions)).toEqual([
-      { code: "UPSTREAM_UNAVAILABLE", retryAfterSeconds: 30 },
+      { code: "UPSTREAM_UNAVAILABLE", retryAfterSeconds: 30, requestId: expect.any(String) },
     ]);
     expect(stack.simulator.requestCount(SEARCH_ROUTE)).toBe(1);
     expect(ms).toBeLessThan(900);
