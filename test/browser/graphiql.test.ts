@@ -4,14 +4,13 @@
  * default query against the simulator and fails on any request that leaves the gateway's loopback origin.
  */
 import { existsSync } from "node:fs";
-import { pino } from "pino";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, buildApp } from "../../src/app.js";
-import { createDevIssuer, devVerifierOptions } from "../../src/auth/dev.js";
+import type { App } from "../../src/app.js";
+import { createDevIssuer } from "../../src/auth/dev.js";
 import { createGraphiql, GRAPHIQL_CSP } from "../../src/http/graphiql.js";
-import { DEFAULT_API_KEY, type Simulator, startSimulator } from "../../simulator/index.js";
-import { TEST_DEFENCES } from "../helpers/stack.js";
+import { type Simulator, startSimulator } from "../../simulator/index.js";
+import { testApp } from "../helpers/stack.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -41,28 +40,10 @@ beforeAll(async () => {
   simulator = await startSimulator({ seedCertificates: 8, logger: false });
   const issuer = await createDevIssuer();
   token = await issuer.sign({ sub: "tester", tenant: "default" });
-  // As test/helpers/stack.ts builds it, with GraphiQL on and the token in its headers (what `npm start` does).
-  app = buildApp({
-    port: 0,
-    host: "127.0.0.1",
+  // With GraphiQL on and the token in its headers, as `npm start` does.
+  app = testApp(simulator.url, issuer, {
     graphiql: true,
     graphiqlHeaders: { Authorization: `Bearer ${token}` },
-    logger: pino({ level: "silent" }),
-    auth: devVerifierOptions(issuer),
-    passthroughApiKey: false,
-    defences: TEST_DEFENCES,
-    upstream: {
-      transport: {
-        baseUrl: new URL(simulator.url),
-        connectTimeoutMs: 2_000,
-        headersTimeoutMs: 5_000,
-        bodyTimeoutMs: 5_000,
-        connections: 4,
-        maxResponseBytes: 16 * 1024 * 1024,
-        retry: { maxAttempts: 2, budgetMs: 1_000, baseDelayMs: 5, maxDelayMs: 20 },
-      },
-      tenants: new Map([["default", { kind: "apiKey" as const, apiKey: DEFAULT_API_KEY }]]),
-    },
   });
   url = await app.start().catch(async (error) => {
     await simulator.close();

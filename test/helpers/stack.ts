@@ -73,33 +73,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     typeof options.credentials === "function"
       ? await options.credentials(simulator)
       : (options.credentials ?? { kind: "apiKey" as const, apiKey: DEFAULT_API_KEY });
-  const app = buildApp({
-    port: 0,
-    host: "127.0.0.1",
-    graphiql: false,
+  const app = testApp(simulator.url, issuer, {
     logger: options.logs
       ? pino({ level: "trace" }, { write: (line: string) => void options.logs!.push(line) })
       : pino({ level: "silent" }),
-    auth: devVerifierOptions(issuer),
     passthroughApiKey: options.passthroughApiKey ?? false,
-    jobPolling: { minIntervalMs: 50, maxIntervalMs: 200 },
     ...(options.uploadTmpDir ? { uploadTmpDir: options.uploadTmpDir } : {}),
     defences: { ...TEST_DEFENCES, ...options.defences },
-    upstream: {
-      transport: {
-        baseUrl: new URL(simulator.url),
-        // In TLS mode the simulator's server certificate chains to its own root.
-        ...(options.simulator?.tls ? { caPem: simulator.rootCertificatePem } : {}),
-        connectTimeoutMs: 2_000,
-        headersTimeoutMs: 5_000,
-        bodyTimeoutMs: 5_000,
-        connections: 16,
-        maxResponseBytes: 16 * 1024 * 1024,
-        // Short waits keep fault tests fast; a Retry-After beyond the budget ends retries at once.
-        retry: { maxAttempts: 3, budgetMs: 1_500, baseDelayMs: 5, maxDelayMs: 20 },
-      },
-      tenants: new Map([["default", credentials], ...Object.entries(options.tenants ?? {})]),
-    },
+    credentials,
+    tenants: options.tenants ?? {},
+    ...(options.simulator?.tls ? { caPem: simulator.rootCertificatePem } : {}),
     ...options.app,
   });
   const url = await app.start().catch(async (error) => {
@@ -134,4 +117,46 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await simulator.close();
     },
   };
+}
+
+export interface TestAppOptions extends Partial<AppConfig> {
+  /** Tenant "default"'s credentials; default: the simulator's full-access key. */
+  credentials?: UpstreamCredentials;
+  /** More tenants and their credentials. */
+  tenants?: Record<string, UpstreamCredentials>;
+  /** Trust anchor of a TLS simulator. */
+  caPem?: string;
+}
+
+/** A gateway (not started) on a running simulator, as every test builds it: short timeouts, fast retries, test defences. */
+export function testApp(simulatorUrl: string, issuer: DevIssuer, options: TestAppOptions = {}): App {
+  const { credentials, tenants, caPem, ...overrides } = options;
+  return buildApp({
+    port: 0,
+    host: "127.0.0.1",
+    graphiql: false,
+    logger: pino({ level: "silent" }),
+    auth: devVerifierOptions(issuer),
+    passthroughApiKey: false,
+    jobPolling: { minIntervalMs: 50, maxIntervalMs: 200 },
+    defences: TEST_DEFENCES,
+    upstream: {
+      transport: {
+        baseUrl: new URL(simulatorUrl),
+        ...(caPem ? { caPem } : {}),
+        connectTimeoutMs: 2_000,
+        headersTimeoutMs: 5_000,
+        bodyTimeoutMs: 5_000,
+        connections: 16,
+        maxResponseBytes: 16 * 1024 * 1024,
+        // Short waits keep fault tests fast; a Retry-After beyond the budget ends retries at once.
+        retry: { maxAttempts: 3, budgetMs: 1_500, baseDelayMs: 5, maxDelayMs: 20 },
+      },
+      tenants: new Map([
+        ["default", credentials ?? { kind: "apiKey" as const, apiKey: DEFAULT_API_KEY }],
+        ...Object.entries(tenants ?? {}),
+      ]),
+    },
+    ...overrides,
+  });
 }

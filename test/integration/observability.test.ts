@@ -3,21 +3,15 @@ import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trac
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import {
-  DEFAULT_API_KEY,
-  IOT_PROFILE_IDS,
-  PROFILE_IDS,
-  type Simulator,
-  startSimulator,
-} from "../../simulator/index.js";
-import { type App, buildApp } from "../../src/app.js";
-import { createDevIssuer, type DevIssuer, devVerifierOptions } from "../../src/auth/dev.js";
+import { IOT_PROFILE_IDS, PROFILE_IDS, type Simulator, startSimulator } from "../../simulator/index.js";
+import type { App } from "../../src/app.js";
+import { createDevIssuer, type DevIssuer } from "../../src/auth/dev.js";
 import type { Defences } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import type { MetricsOptions } from "../../src/observability/index.js";
 import { JOB_SUBSCRIPTION, pendingIotJob } from "../helpers/jobs.js";
 import { generateCsr } from "../helpers/pki.js";
-import { TEST_DEFENCES } from "../helpers/stack.js";
+import { TEST_DEFENCES, testApp } from "../helpers/stack.js";
 
 /*
  * Metrics, request ids, log lines and spans of the real app in front of the simulator, built as stack.ts builds it but
@@ -49,31 +43,14 @@ async function gateway(options: {
   asyncContext?: boolean;
 }): Promise<Gateway> {
   const logs: string[] = [];
-  const app = buildApp({
-    port: 0,
-    host: "127.0.0.1",
-    graphiql: false,
+  const app = testApp(simulator.url, issuer, {
     logger: createLogger("trace", { write: (line: string) => void logs.push(line) }),
-    auth: devVerifierOptions(issuer),
-    jobPolling: { minIntervalMs: 50, maxIntervalMs: 200 },
     defences: { ...TEST_DEFENCES, ...options.defences },
     observability: {
       metrics: options.metrics,
       tracing: null,
       ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
       asyncContext: options.asyncContext ?? false,
-    },
-    upstream: {
-      transport: {
-        baseUrl: new URL(simulator.url),
-        connectTimeoutMs: 2_000,
-        headersTimeoutMs: 5_000,
-        bodyTimeoutMs: 5_000,
-        connections: 8,
-        maxResponseBytes: 16 * 1024 * 1024,
-        retry: { maxAttempts: 3, budgetMs: 1_500, baseDelayMs: 5, maxDelayMs: 20 },
-      },
-      tenants: new Map([["default", { kind: "apiKey" as const, apiKey: DEFAULT_API_KEY }]]),
     },
   });
   const url = await app.start();
