@@ -10,11 +10,12 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
+import { freePort } from "../test/helpers/listen.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,17 +34,6 @@ const scratch = mkdtempSync(join(tmpdir(), "bench-start-"));
 const QUERY = JSON.stringify({ query: "{ profiles(first: 1) { edges { node { profileId } } } }" });
 const ISSUER = "urn:bench:start";
 const AUDIENCE = "digicert-graphql-gateway";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

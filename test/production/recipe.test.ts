@@ -6,11 +6,11 @@
 // registry (or a warm npm cache) and takes a minute or two.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Build, build, buildContext, inStage, run, type Stage } from "./dockerfile.js";
+import { freePort } from "../helpers/listen.js";
 
 const repo = join(import.meta.dirname, "../..");
 const BUILD_TIMEOUT_MS = 240_000;
@@ -42,17 +42,6 @@ function baseEnvironment(home: string): Record<string, string> {
   const env: Record<string, string> = { PATH: path.join(delimiter), HOME: home };
   for (const name of PASSED_THROUGH) if (process.env[name]) env[name] = process.env[name];
   return env;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 /** Docker's duration syntax as the HEALTHCHECK options use it: 30s, 1m30s, 500ms. */
