@@ -1,6 +1,7 @@
 // What metrics, request ids and tracing (off) cost: certificate(serialNumber) at 16 connections on three gateways in
 // alternating rounds, in front of one simulator: metrics on, metrics off, and (with --baseline <dir>) the code before
-// observability existed, e.g. a `git worktree add /tmp/baseline 050da85` whose node_modules links to this one's.
+// observability existed, e.g. a `git worktree add /tmp/baseline 4da9553` (observability as no-ops) whose node_modules
+// links to this one's.
 // Usage: npm run bench:observability [-- --rounds 5 --duration 4 --baseline /tmp/baseline]. Loopback only, bounded.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
