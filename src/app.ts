@@ -55,6 +55,24 @@ export interface AppConfig {
   readinessCacheMs?: number;
   /** Responses at least this large are compressed (gzip or br) when the client accepts it; default 1024. */
   compressionThresholdBytes?: number;
+  /**
+   * Redis shared by every instance (REDIS_URL): idempotency keys, rate limits, job poller leases and shared caches
+   * move there. Absent or null: all of it stays in this process's memory (one instance only).
+   */
+  sharedStore?: SharedStoreConfig | null;
+}
+
+export interface SharedStoreConfig {
+  url: string;
+  /** Prepended to every key and channel; default "dcgw:". */
+  keyPrefix?: string;
+  /** Connection and command limits, ms; defaults 2000 and 1000. */
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  /** How long an idempotency key's outcome is kept, ms; default 24 h. */
+  idempotencyTtlMs?: number;
+  /** Job poller lease TTL, ms (renewed while polling; a dead poller's job moves within it); default 5000. */
+  leaseTtlMs?: number;
 }
 
 export interface ShutdownOptions {

@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   "CERTIFICATE_POLICY_NOT_FOUND",
   "INVALID_BATCH_FILE",
   "DEVICE_NOT_FOUND",
+  "SERVICE_UNAVAILABLE",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -177,6 +178,20 @@ export class UpstreamInvalidResponseError extends DomainError {
   }
 }
 
+/**
+ * The gateway itself cannot do this safely now: the shared store that makes an idempotency key count once across
+ * instances (Redis) is unreachable. Nothing was sent to DigiCert ONE; the same request may be sent again later.
+ */
+export class ServiceUnavailableError extends DomainError {
+  override readonly name = "ServiceUnavailableError";
+  readonly code = "SERVICE_UNAVAILABLE";
+  constructor(readonly retryAfterSeconds: number | null = 5) {
+    super(
+      "The gateway cannot process this request safely right now; nothing was sent to DigiCert ONE. Try again later.",
+    );
+  }
+}
+
 /** The caller's token lacks a scope this field needs; only that field fails. */
 export class ForbiddenError extends DomainError {
   override readonly name = "ForbiddenError";
@@ -272,4 +287,74 @@ function describeProblems(problems: readonly BatchFileProblem[]): string {
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Every concrete DomainError class by its `name` (object keys, not `constructor.name`, which a bundler may rename):
+ * what a stored or published error (EncodedDomainError) is restored as.
+ */
+const DOMAIN_ERROR_CLASSES: Readonly<Record<string, abstract new (...args: never[]) => DomainError>> = {
+  ValidationError,
+  InvalidCsrError,
+  ProfileNotFoundError,
+  CertificateNotFoundError,
+  DeviceCertificateNotFoundError,
+  RequestNotFoundError,
+  BatchJobNotFoundError,
+  BatchReportNotFoundError,
+  DuplicateCertificateError,
+  AlreadyRevokedError,
+  RenewalNotAllowedError,
+  UpstreamAuthenticationError,
+  UpstreamForbiddenError,
+  UpstreamUnavailableError,
+  UpstreamOutcomeUnknownError,
+  UpstreamInvalidResponseError,
+  ServiceUnavailableError,
+  ForbiddenError,
+  DuplicateDeviceError,
+  DeviceGroupNotFoundError,
+  CertificatePolicyNotFoundError,
+  DeviceNotFoundError,
+  InvalidBatchFileError,
+};
+const CLASS_BY_NAME = new Map(Object.entries(DOMAIN_ERROR_CLASSES));
+
+/** A DomainError as JSON (Redis values, pub/sub messages): its class name, message and own fields. */
+export interface EncodedDomainError {
+  name: string;
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * `error` as JSON, when it is a DomainError of a known class; any other error is encoded as `fallback()` (e.g. an
+ * UpstreamOutcomeUnknownError for a call that may have issued a certificate), so what is restored is always typed and
+ * never carries a foreign error's message. Messages are ours (see DomainError) and hold no secret.
+ */
+export function encodeDomainError(error: unknown, fallback: () => DomainError): EncodedDomainError {
+  const known =
+    error instanceof DomainError && CLASS_BY_NAME.get(error.constructor.name) === error.constructor;
+  const typed = known ? error : fallback();
+  return { name: typed.constructor.name, message: typed.message, fields: { ...typed } };
+}
+
+/**
+ * The error `encoded` describes, as an instance of its class (`instanceof` and result unions work), with its fields;
+ * null when it names no known class or is not an EncodedDomainError.
+ */
+export function decodeDomainError(encoded: unknown): DomainError | null {
+  if (typeof encoded !== "object" || encoded === null) return null;
+  const { name, message, fields } = encoded as Partial<EncodedDomainError>;
+  const cls = typeof name === "string" ? CLASS_BY_NAME.get(name) : undefined;
+  if (!cls || typeof message !== "string" || typeof fields !== "object" || fields === null) return null;
+  const error = Object.create(cls.prototype as object) as DomainError;
+  Object.defineProperty(error, "message", { value: message, writable: true, configurable: true });
+  Object.assign(error, fields);
+  Object.defineProperty(error, "stack", {
+    value: `${error.name}: ${message}`,
+    writable: true,
+    configurable: true,
+  });
+  return error;
 }
