@@ -29,6 +29,7 @@ import { useQueryLimits } from "./plugins/use-query-limits.js";
 import { useRateLimit } from "./plugins/use-rate-limit.js";
 import { schema } from "./schema/index.js";
 import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
+import { SharedRedis } from "./stores/redis.js";
 import { createTenants } from "./tenants.js";
 
 export interface AppConfig {
@@ -126,10 +127,28 @@ export function buildApp(config: AppConfig): App {
     ...config.observability,
     logger,
   });
-  const tenants = createTenants({ ...config, observability });
+  const sharedStore = config.sharedStore
+    ? {
+        redis: new SharedRedis({
+          url: config.sharedStore.url,
+          keyPrefix: config.sharedStore.keyPrefix ?? "dcgw:",
+          connectTimeoutMs: config.sharedStore.connectTimeoutMs ?? 2_000,
+          commandTimeoutMs: config.sharedStore.commandTimeoutMs ?? 1_000,
+          logger: logger.child({ component: "shared-store" }),
+        }),
+        idempotencyTtlMs: config.sharedStore.idempotencyTtlMs ?? 24 * 3_600_000,
+        leaseTtlMs: config.sharedStore.leaseTtlMs ?? 5_000,
+      }
+    : null;
+  const redis = sharedStore?.redis ?? null;
+  const tenants = createTenants({ ...config, observability, sharedStore });
   observability.metrics.watchJobs(tenants.jobs);
+  if (redis) observability.metrics.watchSharedStore(redis);
   const health = createHealth({
-    probe: () => tenants.probeUpstream(),
+    probe: async () => {
+      const [upstream, shared] = await Promise.all([tenants.probeUpstream(), redis?.ping() ?? true]);
+      return !upstream ? "not ready" : shared ? "ready" : "degraded";
+    },
     cacheMs: config.readinessCacheMs ?? 5_000,
     timeoutMs: 2_000,
   });
@@ -222,6 +241,7 @@ export function buildApp(config: AppConfig): App {
         durationSeconds: 60,
         keyOf: (ctx) => (ctx.viewer ? `${ctx.viewer.tenant}:${ctx.viewer.subject}` : null),
         onRefused: () => observability.metrics.rateLimited(),
+        ...(redis ? { redis: { client: redis.client, keyPrefix: redis.key("ratelimit") } } : {}),
       }),
       useQueryLimits(),
     ],
@@ -326,6 +346,7 @@ export function buildApp(config: AppConfig): App {
     // An upload cut off above leaves no file behind.
     await uploads.close();
     await tenants.close();
+    await redis?.close();
     await observability.close();
     logger.info("stopped");
   }
@@ -340,6 +361,10 @@ export function buildApp(config: AppConfig): App {
         });
       });
       started = true;
+      // Up to the connect timeout for Redis: a gateway that starts while Redis is down serves reads (degraded).
+      if (redis && !(await redis.waitUntilReady())) {
+        logger.warn("started without the shared store: idempotent issuing is refused until it answers");
+      }
       metricsUrl = await observability.start();
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;

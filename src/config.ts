@@ -60,6 +60,15 @@ export interface Config {
   };
   readinessCacheMs: number;
   compressionThresholdBytes: number;
+  /** REDIS_URL: state shared by every instance; null: in this process's memory (one instance only). */
+  sharedStore: {
+    url: string;
+    keyPrefix: string;
+    connectTimeoutMs: number;
+    commandTimeoutMs: number;
+    idempotencyTtlMs: number;
+    leaseTtlMs: number;
+  } | null;
   simulator: {
     dataDir: string;
     latencyMs: number;
@@ -133,11 +142,39 @@ export function loadConfig(env: Env = process.env): Config {
     shutdown,
     readinessCacheMs: int(env, "READINESS_CACHE_MS", 5_000, 0, 300_000),
     compressionThresholdBytes: int(env, "COMPRESSION_THRESHOLD_BYTES", 1024, 0, 64 * 1024 * 1024),
+    sharedStore: sharedStoreConfig(env),
     simulator: {
       dataDir: env.SIMULATOR_DATA_DIR?.trim() || ".simulator-data",
       latencyMs: int(env, "SIMULATOR_LATENCY_MS", 0, 0, 60_000),
       certificateEncoding: oneOf(env, "SIMULATOR_CERTIFICATE_ENCODING", ["pem", "base64"] as const, "pem"),
     },
+  };
+}
+
+/** REDIS_URL (redis:// or rediss://) and its tuning; the URL's password is never echoed in an error. */
+function sharedStoreConfig(env: Env): Config["sharedStore"] {
+  const raw = env.REDIS_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("REDIS_URL", "must be a redis:// or rediss:// URL");
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new ConfigError("REDIS_URL", "must be a redis:// or rediss:// URL");
+  }
+  const keyPrefix = env.REDIS_KEY_PREFIX?.trim() ?? "dcgw:";
+  if (!/^[A-Za-z0-9_.:-]{0,64}$/.test(keyPrefix)) {
+    throw new ConfigError("REDIS_KEY_PREFIX", "is at most 64 of A-Z a-z 0-9 _ . : -");
+  }
+  return {
+    url: raw,
+    keyPrefix,
+    connectTimeoutMs: int(env, "REDIS_CONNECT_TIMEOUT_MS", 2_000, 100, 60_000),
+    commandTimeoutMs: int(env, "REDIS_COMMAND_TIMEOUT_MS", 1_000, 50, 60_000),
+    idempotencyTtlMs: int(env, "IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 30) * 3_600_000,
+    leaseTtlMs: int(env, "JOB_LEASE_TTL_MS", 5_000, 500, 300_000),
   };
 }
 

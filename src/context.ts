@@ -8,13 +8,14 @@ import type { IotClient } from "./datasources/iot/client.js";
 import type { TlmClient } from "./datasources/tlm/client.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 import type { Logger } from "./logger.js";
-import type { BatchJob } from "./model/batch.js";
+import type { BatchJob, BatchJobKind } from "./model/batch.js";
 import type { GatewayMetrics } from "./observability/types.js";
 import type { UpstreamScope } from "./observability/upstream.js";
 import type { IdempotencyStore } from "./stores/idempotency.js";
 import type { JobKindCache } from "./stores/job-kinds.js";
 import type { ParsedCertificateCache } from "./stores/parsed-certificates.js";
 import type { ReportCache } from "./stores/reports.js";
+import type { SharedCache } from "./stores/shared-cache.js";
 import type { JobWatcher } from "./subscriptions/job-watcher.js";
 
 export type { Loaders };
@@ -39,6 +40,8 @@ export interface Services {
   reports: ReportCache;
   /** App-wide: which product runs a job, by tenant (tenantScope) and bare job id. */
   jobKinds: JobKindCache;
+  /** The job kinds every instance shares (REDIS_URL), under `jobKinds`; absent or null: this instance's only. */
+  sharedJobKinds?: SharedCache<BatchJobKind> | null;
   /** App-wide: parsed certificates by PEM (certificates are public and immutable, and parsing is pure). */
   parsedCertificates: ParsedCertificateCache;
   /** The app's metrics (batch-file refusals are counted through it); absent: nothing is counted (unit tests). */

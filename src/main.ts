@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { DEFAULT_API_KEY, type Simulator, startSimulator } from "../simulator/index.js";
 import { buildApp } from "./app.js";
+import { redactRedisUrl } from "./stores/redis.js";
 import { createDevIssuer, devVerifierOptions } from "./auth/dev.js";
 import type { TokenVerifierOptions } from "./auth/verify.js";
 import { type Config, ConfigError, loadConfig, type UpstreamConfig } from "./config.js";
@@ -66,6 +67,7 @@ const app = buildApp({
   },
   readinessCacheMs: config.readinessCacheMs,
   compressionThresholdBytes: config.compressionThresholdBytes,
+  sharedStore: config.sharedStore,
 });
 const url = await app.start();
 
@@ -86,6 +88,9 @@ console.log(
       : config.observability.metrics.enabled
         ? `Metrics:               ${new URL("/metrics", url)}`
         : "Metrics:               off (METRICS=false)",
+    config.sharedStore
+      ? `Shared state:          Redis at ${redactRedisUrl(config.sharedStore.url)} (key prefix "${config.sharedStore.keyPrefix}")`
+      : "Shared state:          this process's memory (one instance only; set REDIS_URL to run several)",
     simulator
       ? `Upstream:              built-in DigiCert ONE simulator at ${simulator.url} (set DIGICERT_BASE_URL to use a real tenant)`
       : `Upstream:              ${upstream.transport.baseUrl.origin}`,

@@ -8,7 +8,12 @@ import { DtmClient } from "./datasources/dtm/client.js";
 import { IotClient } from "./datasources/iot/client.js";
 import { TlmClient } from "./datasources/tlm/client.js";
 import type { Logger } from "./logger.js";
-import { type BatchJob, TERMINAL_BATCH_JOB_STATUSES } from "./model/batch.js";
+import {
+  BATCH_JOB_KINDS,
+  type BatchJob,
+  type BatchJobKind,
+  TERMINAL_BATCH_JOB_STATUSES,
+} from "./model/batch.js";
 import type { Observability } from "./observability/index.js";
 import { outsideOperation } from "./observability/request-context.js";
 import type { UpstreamScope } from "./observability/upstream.js";
@@ -16,7 +21,9 @@ import { readBatchJob } from "./resolvers/batch-jobs.js";
 import { fingerprintOf, IdempotencyStore } from "./stores/idempotency.js";
 import { createJobKindCache } from "./stores/job-kinds.js";
 import { createParsedCertificateCache } from "./stores/parsed-certificates.js";
-import { createReportCache } from "./stores/reports.js";
+import { createReportCache, decodeSharedReport, REPORT_TTL_MS } from "./stores/reports.js";
+import { SharedCache } from "./stores/shared-cache.js";
+import type { SharedRedis } from "./stores/redis.js";
 import { parseJobKey } from "./subscriptions/job-key.js";
 import { JobWatcher } from "./subscriptions/job-watcher.js";
 
@@ -26,6 +33,8 @@ export interface TenantsConfig {
   jobPolling?: { minIntervalMs: number; maxIntervalMs: number };
   logger: Logger;
   observability: Observability;
+  /** Redis shared by every instance; null: all state in this process. */
+  sharedStore: { redis: SharedRedis; idempotencyTtlMs: number; leaseTtlMs: number } | null;
 }
 
 export type Tenants = ReturnType<typeof createTenants>;
@@ -43,8 +52,30 @@ export function createTenants(config: TenantsConfig) {
   const pools: Pool[] = [sharedPool];
   const parsedCertificates = createParsedCertificateCache(undefined, metrics);
   const idempotency = new IdempotencyStore();
-  const reports = createReportCache(undefined, metrics);
+  const redis = config.sharedStore?.redis ?? null;
+  const reports = createReportCache(
+    undefined,
+    metrics,
+    redis &&
+      new SharedCache(redis, {
+        name: "sharedReports",
+        ttlMs: REPORT_TTL_MS,
+        maxBytes: 8 * 1024 * 1024,
+        decode: decodeSharedReport,
+        metrics,
+      }),
+  );
   const jobKinds = createJobKindCache(undefined, metrics);
+  // A job id belongs to one product for good: a week in Redis.
+  const sharedJobKinds =
+    redis &&
+    new SharedCache<BatchJobKind>(redis, {
+      name: "sharedJobKinds",
+      ttlMs: 7 * 24 * 3_600_000,
+      maxBytes: 64,
+      decode: (json) => BATCH_JOB_KINDS.find((kind) => kind === json) ?? null,
+      metrics,
+    });
   const services = new Map<string, Services>();
   const readJob = async (key: string): Promise<BatchJob | null> => {
     const { tenant, kind, jobId } = parseJobKey(key);
@@ -90,6 +121,7 @@ export function createTenants(config: TenantsConfig) {
     tenantScope,
     reports,
     jobKinds,
+    sharedJobKinds,
     metrics,
     ...(bound
       ? {}

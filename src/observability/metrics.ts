@@ -41,6 +41,7 @@ export interface MetricsRecorder extends GatewayMetrics {
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const REASONS = new Set<string>(UPLOAD_REFUSAL_REASONS);
+// The shared* tiers (REDIS_URL) are not started at 0: a single instance shows no always-empty series for them.
 const CACHES: readonly CacheName[] = ["parsedCertificates", "reports", "jobKinds"];
 
 const NO_RECORDER: MetricsRecorder = Object.freeze({
@@ -73,7 +74,9 @@ class PromMetrics implements MetricsRecorder {
   readonly #uploadBytes: Counter;
   readonly #uploadRefusals: Counter;
   readonly #rateLimited: Counter;
+  readonly #sharedStoreUp: Gauge;
   #jobs: { readonly activePollers: number } | null = null;
+  #sharedStore: { readonly available: boolean } | null = null;
 
   constructor(tenantLabel: boolean) {
     const registers = [this.registry];
@@ -128,6 +131,13 @@ class PromMetrics implements MetricsRecorder {
       registers,
       collect: () => pollers.set(this.#jobs?.activePollers ?? 0),
     });
+    const sharedStoreUp: Gauge = new Gauge({
+      name: "gateway_shared_store_up",
+      help: "1 while the shared store (Redis, REDIS_URL) answers, 0 while it does not; absent without one.",
+      registers: [],
+      collect: () => sharedStoreUp.set(this.#sharedStore?.available ? 1 : 0),
+    });
+    this.#sharedStoreUp = sharedStoreUp;
     this.#polls = new Counter({
       name: "gateway_job_polls_total",
       help: "Batch job polls, by outcome (ok, not_found, error).",
@@ -215,5 +225,10 @@ class PromMetrics implements MetricsRecorder {
 
   watchJobs(source: { readonly activePollers: number }) {
     this.#jobs = source;
+  }
+
+  watchSharedStore(source: { readonly available: boolean }) {
+    if (!this.#sharedStore) this.registry.registerMetric(this.#sharedStoreUp);
+    this.#sharedStore = source;
   }
 }

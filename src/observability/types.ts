@@ -3,7 +3,8 @@
  * off. A leaf (types and constants only), so any layer may import it.
  */
 
-export type CacheName = "parsedCertificates" | "reports" | "jobKinds";
+/** The shared* ones are the tiers in Redis (REDIS_URL) under the instance's own reports and job kinds. */
+export type CacheName = "parsedCertificates" | "reports" | "jobKinds" | "sharedReports" | "sharedJobKinds";
 
 /**
  * Why an uploaded batch file was refused, a metric label: the kind of its first problem, never its message.
@@ -36,6 +37,8 @@ export interface GatewayMetrics {
   jobPoll(outcome: "ok" | "not_found" | "error"): void;
   /** Gauges read at scrape time. */
   watchJobs(source: { readonly activePollers: number }): void;
+  /** The shared store's state, read at scrape time (gateway_shared_store_up); not called without one. */
+  watchSharedStore(source: { readonly available: boolean }): void;
 }
 
 export const NO_METRICS: GatewayMetrics = Object.freeze({
@@ -45,4 +48,5 @@ export const NO_METRICS: GatewayMetrics = Object.freeze({
   cacheLookup() {},
   jobPoll() {},
   watchJobs() {},
+  watchSharedStore() {},
 });

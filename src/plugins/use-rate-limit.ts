@@ -1,6 +1,8 @@
 import { GraphQLError } from "graphql";
 import type { Plugin, YogaInitialContext } from "graphql-yoga";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 
 export interface RateLimitOptions<TContext> {
   /** Operations one caller may run per window. */
@@ -14,13 +16,19 @@ export interface RateLimitOptions<TContext> {
   keyOf: (context: TContext) => string | null;
   /** Told of each refusal (metrics). */
   onRefused?: () => void;
+  /**
+   * Count in Redis, so the limit holds for the sum of every instance sharing it (rate-limiter-flexible's
+   * RateLimiterRedis, keys under `keyPrefix`). While Redis cannot answer, each instance counts in its own memory
+   * (the insurance limiter): operations go on, limited per instance. Absent: this process's memory only.
+   */
+  redis?: { client: Redis; keyPrefix: string };
 }
 
 export const RATE_LIMITED = "RATE_LIMITED";
 
 /**
- * Limits each caller to `points` operations per `durationSeconds`, in this process's memory
- * (rate-limiter-flexible's RateLimiterMemory; a second gateway instance has its own counters).
+ * Limits each caller to `points` operations per `durationSeconds`: across instances with `redis`, else in this
+ * process's memory (rate-limiter-flexible's RateLimiterMemory; a second gateway instance has its own counters).
  *
  * Counts each query and mutation (onExecute) and each subscription (onSubscribe, once at its
  * start), on every path through the envelop pipeline: HTTP, SSE and graphql-ws. Parse and
@@ -44,13 +52,25 @@ export function useRateLimit<TContext extends object = Record<string, unknown>>(
       `useRateLimit: durationSeconds must be a positive integer, got ${String(durationSeconds)}.`,
     );
   }
-  const limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+  const memory = new RateLimiterMemory({ points, duration: durationSeconds });
+  const limiter = options.redis
+    ? new RateLimiterRedis({
+        storeClient: options.redis.client,
+        keyPrefix: options.redis.keyPrefix,
+        points,
+        duration: durationSeconds,
+        // Not ready (down, reconnecting): straight to the per-instance insurance limiter, no waiting on a socket.
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: memory,
+      })
+    : memory;
 
   async function check(context: YogaInitialContext & TContext): Promise<GraphQLError | undefined> {
     const key = keyOf(context);
     if (key === null) return undefined;
     try {
-      await limiter.consume(key);
+      // In Redis a caller is a digest: tenant and subject names stay out of the shared store.
+      await limiter.consume(options.redis ? createHash("sha256").update(key).digest("base64url") : key);
       return undefined;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;

@@ -63,12 +63,18 @@ export async function loadBatchJob(ctx: GatewayContext, ref: JobRef): Promise<Ba
  */
 export function batchJobKind(ctx: GatewayContext, ref: JobRef): Promise<BatchJobKind | null> {
   if (ref.kind) return Promise.resolve(ref.kind);
-  const { jobKinds, tenantScope } = ctx.services;
+  const { jobKinds, sharedJobKinds, tenantScope } = ctx.services;
   // Kept per tenant: another tenant's answer for the same id says nothing about this one's.
   const key = `${tenantScope}|${ref.id}`;
   let kind = jobKinds.get(key);
   if (!kind) {
-    kind = loadEither(ctx, ref.id).then((job) => job?.kind ?? null);
+    // Another instance's answer (shared store) first, else both products asked; a kind found is shared.
+    const read = () =>
+      loadEither(ctx, ref.id).then((job) => {
+        if (job) sharedJobKinds?.set(key, job.kind);
+        return job?.kind ?? null;
+      });
+    kind = sharedJobKinds ? sharedJobKinds.get(key).then((known) => known ?? read()) : read();
     jobKinds.set(key, kind);
     const forget = () => void (jobKinds.get(key) === kind && jobKinds.delete(key));
     kind.then((found) => found ?? forget(), forget);

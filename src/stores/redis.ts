@@ -71,17 +71,31 @@ export class SharedRedis {
     return this.prefix + parts.join(":");
   }
 
-  /** The pub/sub connection, made on first use (a connection in subscriber mode runs no other command). */
+  /**
+   * The pub/sub connection, made on first use (a connection in subscriber mode runs no other command). Unlike the
+   * command connection it queues while disconnected: a `subscribe()` made while Redis is down settles once it is back
+   * (so never await one on a request's path), and ioredis resubscribes every channel after a reconnect.
+   */
   subscriber(): Redis {
     if (!this.#subscriber) {
-      this.#subscriber = this.client.duplicate(this.#connectionOptions());
+      // Its own connection, made now; ioredis resubscribes its channels after each reconnect.
+      this.#subscriber = this.client.duplicate({
+        ...this.#connectionOptions(),
+        lazyConnect: false,
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+      });
       this.#watch(this.#subscriber, "pub/sub");
     }
     return this.#subscriber;
   }
 
-  /** Resolves once the command connection is ready, or after `ms` (false: not connected by then). */
+  /**
+   * Connects (the first call; nothing connects before it, so building an app opens nothing) and resolves once the
+   * command connection is ready, or after `ms` (false: not connected by then; ioredis keeps trying).
+   */
   async waitUntilReady(ms = this.#options.connectTimeoutMs): Promise<boolean> {
+    if (this.client.status === "wait") this.client.connect().catch(() => {});
     if (this.available) return true;
     return new Promise<boolean>((resolve) => {
       const done = (ready: boolean) => {
@@ -130,7 +144,7 @@ export class SharedRedis {
       maxRetriesPerRequest: 0,
       // Reconnect forever, backing off to 2 s: the gateway recovers by itself when Redis is back.
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2_000),
-      lazyConnect: false,
+      lazyConnect: true,
     };
   }
 

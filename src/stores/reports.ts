@@ -8,6 +8,7 @@ import type { DtmClient } from "../datasources/dtm/client.js";
 import type { DeviceRegistrationReport } from "../model/dtm/batch-job.js";
 import type { DtmBatchJobId } from "../model/dtm/ids.js";
 import { type GatewayMetrics, NO_METRICS } from "../observability/types.js";
+import type { SharedCache } from "./shared-cache.js";
 
 interface ReportContext {
   dtm: DtmClient;
@@ -26,12 +27,23 @@ export type ReportCache = LRUCache<string, DeviceRegistrationReport, ReportConte
 class CountedReportCache extends LRUCache<string, DeviceRegistrationReport, ReportContext> {
   readonly #metrics: GatewayMetrics;
 
-  constructor(maxRows: number, metrics: GatewayMetrics) {
+  constructor(
+    maxRows: number,
+    metrics: GatewayMetrics,
+    shared: SharedCache<DeviceRegistrationReport> | null,
+  ) {
     super({
       maxSize: maxRows,
       sizeCalculation: (report) => report.rows.length + 1,
-      ttl: 10 * 60_000,
-      fetchMethod: (_key, _stale, { context }) => context.dtm.downloadReportJson(context.jobId),
+      ttl: REPORT_TTL_MS,
+      // Another instance's download first (shared store), else DigiCert's, then shared.
+      fetchMethod: async (key, _stale, { context }) => {
+        const known = await shared?.get(key);
+        if (known) return known;
+        const report = await context.dtm.downloadReportJson(context.jobId);
+        shared?.set(key, report);
+        return report;
+      },
     });
     this.#metrics = metrics;
   }
@@ -48,6 +60,22 @@ class CountedReportCache extends LRUCache<string, DeviceRegistrationReport, Repo
   }
 }
 
-export function createReportCache(maxRows = 200_000, metrics: GatewayMetrics = NO_METRICS): ReportCache {
-  return new CountedReportCache(maxRows, metrics);
+export const REPORT_TTL_MS = 10 * 60_000;
+
+/** `shared`: the tier in Redis under this cache (REDIS_URL), or null. */
+export function createReportCache(
+  maxRows = 200_000,
+  metrics: GatewayMetrics = NO_METRICS,
+  shared: SharedCache<DeviceRegistrationReport> | null = null,
+): ReportCache {
+  return new CountedReportCache(maxRows, metrics, shared);
+}
+
+/** A report read back from the shared store: the shape this cache stores, else null (a miss). */
+export function decodeSharedReport(json: unknown): DeviceRegistrationReport | null {
+  if (typeof json !== "object" || json === null) return null;
+  const report = json as Partial<DeviceRegistrationReport>;
+  return typeof report.jobId === "string" && Array.isArray(report.rows) && typeof report.skipped === "number"
+    ? (report as DeviceRegistrationReport)
+    : null;
 }

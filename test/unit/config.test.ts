@@ -233,3 +233,31 @@ describe("loadConfig: operations settings", () => {
     );
   });
 });
+
+describe("loadConfig: shared store", () => {
+  it("keeps state in memory without REDIS_URL, and reads Redis and its tuning when set", () => {
+    expect(loadConfig({}).sharedStore).toBeNull();
+    expect(
+      loadConfig({ REDIS_URL: "redis://cache.internal:6379/2", JOB_LEASE_TTL_MS: "3000" }).sharedStore,
+    ).toEqual({
+      url: "redis://cache.internal:6379/2",
+      keyPrefix: "dcgw:",
+      connectTimeoutMs: 2_000,
+      commandTimeoutMs: 1_000,
+      idempotencyTtlMs: 24 * 3_600_000,
+      leaseTtlMs: 3_000,
+    });
+    expect(
+      loadConfig({ REDIS_URL: "rediss://h:6380", IDEMPOTENCY_TTL_HOURS: "48" }).sharedStore?.idempotencyTtlMs,
+    ).toBe(48 * 3_600_000);
+  });
+
+  it("names a bad REDIS_URL without repeating its password, and a bad key prefix", () => {
+    const wrongScheme = errorOf({ REDIS_URL: "http://user:s3cret-pass@cache:6379" });
+    expect(wrongScheme.variable).toBe("REDIS_URL");
+    expect(wrongScheme.message).not.toContain("s3cret-pass");
+    expect(errorOf({ REDIS_URL: "not a url s3cret" }).message).not.toContain("s3cret");
+    expect(errorOf({ REDIS_URL: "redis://h", REDIS_KEY_PREFIX: "a b" }).variable).toBe("REDIS_KEY_PREFIX");
+    expect(errorOf({ REDIS_URL: "redis://h", JOB_LEASE_TTL_MS: "10" }).variable).toBe("JOB_LEASE_TTL_MS");
+  });
+});
