@@ -11,7 +11,7 @@ import type { Logger } from "./logger.js";
 import type { BatchJob, BatchJobKind } from "./model/batch.js";
 import type { GatewayMetrics } from "./observability/types.js";
 import type { UpstreamScope } from "./observability/upstream.js";
-import type { IdempotencyStore } from "./stores/idempotency.js";
+import type { Idempotency } from "./stores/idempotency.js";
 import type { JobKindCache } from "./stores/job-kinds.js";
 import type { ParsedCertificateCache } from "./stores/parsed-certificates.js";
 import type { ReportCache } from "./stores/reports.js";
@@ -30,7 +30,7 @@ export interface Services {
   /** The tenant jobs are watched in; null in pass-through mode (the gateway has no key to poll with). */
   jobScope: string | null;
   /** Remembers enrollment results by the caller's idempotency key, within `tenantScope`. */
-  idempotency: IdempotencyStore;
+  idempotency: Idempotency;
   /**
    * The tenant (and, in pass-through mode, the caller's DigiCert key): every app-wide store keys by it, so nothing
    * kept for one caller's credentials is served to another's.

@@ -18,7 +18,8 @@ import type { Observability } from "./observability/index.js";
 import { outsideOperation } from "./observability/request-context.js";
 import type { UpstreamScope } from "./observability/upstream.js";
 import { readBatchJob } from "./resolvers/batch-jobs.js";
-import { fingerprintOf, IdempotencyStore } from "./stores/idempotency.js";
+import { fingerprintOf, type Idempotency, IdempotencyStore } from "./stores/idempotency.js";
+import { RedisIdempotencyStore } from "./stores/idempotency-redis.js";
 import { createJobKindCache } from "./stores/job-kinds.js";
 import { createParsedCertificateCache } from "./stores/parsed-certificates.js";
 import { createReportCache, decodeSharedReport, REPORT_TTL_MS } from "./stores/reports.js";
@@ -51,8 +52,20 @@ export function createTenants(config: TenantsConfig) {
   const sharedPool = createUpstreamPool(transport);
   const pools: Pool[] = [sharedPool];
   const parsedCertificates = createParsedCertificateCache(undefined, metrics);
-  const idempotency = new IdempotencyStore();
   const redis = config.sharedStore?.redis ?? null;
+  // Shared, a claim's deadline is the longest an issuing call can take (it is never retried); then a claim whose owner
+  // never finished reads as outcome unknown, never as free.
+  const idempotency: Idempotency = redis
+    ? new RedisIdempotencyStore(redis, {
+        ttlMs: config.sharedStore!.idempotencyTtlMs,
+        pendingMs: transport.connectTimeoutMs + transport.headersTimeoutMs + transport.bodyTimeoutMs + 1_000,
+        onStoreError: (error) =>
+          logger.error(
+            { code: (error as { code?: unknown }).code ?? "unknown" },
+            "an idempotency outcome could not be stored; repeats of that key will read outcome unknown",
+          ),
+      })
+    : new IdempotencyStore();
   const reports = createReportCache(
     undefined,
     metrics,

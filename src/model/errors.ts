@@ -319,6 +319,10 @@ const DOMAIN_ERROR_CLASSES: Readonly<Record<string, abstract new (...args: never
   InvalidBatchFileError,
 };
 const CLASS_BY_NAME = new Map(Object.entries(DOMAIN_ERROR_CLASSES));
+const NAME_BY_CLASS = new Map<unknown, string>(
+  Object.entries(DOMAIN_ERROR_CLASSES).map(([name, cls]) => [cls, name]),
+);
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 
 /** A DomainError as JSON (Redis values, pub/sub messages): its class name, message and own fields. */
 export interface EncodedDomainError {
@@ -328,33 +332,61 @@ export interface EncodedDomainError {
 }
 
 /**
- * `error` as JSON, when it is a DomainError of a known class; any other error is encoded as `fallback()` (e.g. an
+ * `error` as JSON, when it is a DomainError of a known class, or of a subclass of one (encoded as the nearest known
+ * class, which is what result unions show it as); any other error is encoded as `fallback()` (e.g. an
  * UpstreamOutcomeUnknownError for a call that may have issued a certificate), so what is restored is always typed and
  * never carries a foreign error's message. Messages are ours (see DomainError) and hold no secret.
  */
 export function encodeDomainError(error: unknown, fallback: () => DomainError): EncodedDomainError {
-  const known =
-    error instanceof DomainError && CLASS_BY_NAME.get(error.constructor.name) === error.constructor;
-  const typed = known ? error : fallback();
-  return { name: typed.constructor.name, message: typed.message, fields: { ...typed } };
+  const known = error instanceof DomainError ? knownClassName(error) : undefined;
+  if (known) return encodeAs(known, error as DomainError);
+  const substitute = fallback();
+  const name = knownClassName(substitute);
+  // A fallback of no known class would not decode: the safest known outcome stands in for it.
+  return name
+    ? encodeAs(name, substitute)
+    : encodeAs("UpstreamOutcomeUnknownError", new UpstreamOutcomeUnknownError());
+}
+
+function encodeAs(name: string, error: DomainError): EncodedDomainError {
+  return { name, message: error.message, fields: { ...error, name, code: error.code } };
+}
+
+/** The registry name of `error`'s class or of its nearest registered ancestor (never `constructor.name`). */
+function knownClassName(error: DomainError): string | undefined {
+  for (let proto: unknown = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+    const name = NAME_BY_CLASS.get((proto as { constructor?: unknown }).constructor);
+    if (name) return name;
+  }
+  return undefined;
 }
 
 /**
  * The error `encoded` describes, as an instance of its class (`instanceof` and result unions work), with its fields;
- * null when it names no known class or is not an EncodedDomainError.
+ * null when it names no known class, carries no known code, or is not an EncodedDomainError.
  */
 export function decodeDomainError(encoded: unknown): DomainError | null {
   if (typeof encoded !== "object" || encoded === null) return null;
   const { name, message, fields } = encoded as Partial<EncodedDomainError>;
   const cls = typeof name === "string" ? CLASS_BY_NAME.get(name) : undefined;
-  if (!cls || typeof message !== "string" || typeof fields !== "object" || fields === null) return null;
+  if (
+    !cls ||
+    typeof message !== "string" ||
+    typeof fields !== "object" ||
+    fields === null ||
+    Array.isArray(fields)
+  ) {
+    return null;
+  }
+  const code = (fields as { code?: unknown }).code;
+  if (typeof code !== "string" || !KNOWN_CODES.has(code)) return null;
   const error = Object.create(cls.prototype as object) as DomainError;
-  Object.defineProperty(error, "message", { value: message, writable: true, configurable: true });
-  Object.assign(error, fields);
-  Object.defineProperty(error, "stack", {
-    value: `${error.name}: ${message}`,
-    writable: true,
-    configurable: true,
-  });
+  // defineProperty, not assignment: an own "__proto__" member of parsed JSON must stay a plain field.
+  const define = (key: string, value: unknown, enumerable: boolean) =>
+    Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable });
+  for (const [key, value] of Object.entries(fields)) define(key, value, true);
+  define("name", name, true);
+  define("message", message, false);
+  define("stack", `${name}: ${message}`, false);
   return error;
 }

@@ -15,6 +15,7 @@ import {
   ProfileNotFoundError,
   RenewalNotAllowedError,
   RequestNotFoundError,
+  ServiceUnavailableError,
   UpstreamAuthenticationError,
   UpstreamForbiddenError,
   UpstreamInvalidResponseError,
@@ -108,6 +109,13 @@ builder.objectType(UpstreamUnavailableError, {
   ),
   fields: (t) => ({ retryAfterSeconds: t.exposeInt("retryAfterSeconds", { nullable: true }) }),
 });
+builder.objectType(ServiceUnavailableError, {
+  ...errorOptions(
+    ServiceUnavailableError,
+    "The gateway cannot process this safely now (its shared store is unreachable); nothing was sent to DigiCert ONE. Send the same request again later.",
+  ),
+  fields: (t) => ({ retryAfterSeconds: t.exposeInt("retryAfterSeconds", { nullable: true }) }),
+});
 builder.objectType(UpstreamOutcomeUnknownError, {
   ...errorOptions(
     UpstreamOutcomeUnknownError,
@@ -177,12 +185,13 @@ builder.objectType(InvalidBatchFileError, {
   }),
 });
 
-/** Failures any call to DigiCert can end in; every result union lists them. */
+/** Failures any call to DigiCert can end in, and the gateway refusing one it cannot make safely; every result union lists them. */
 export const UPSTREAM_ERRORS: ErrorClass[] = [
   UpstreamAuthenticationError,
   UpstreamForbiddenError,
   UpstreamUnavailableError,
   UpstreamInvalidResponseError,
+  ServiceUnavailableError,
 ];
 
 /**

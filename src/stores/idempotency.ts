@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import {
   InvalidCsrError,
+  ServiceUnavailableError,
   UpstreamAuthenticationError,
   UpstreamForbiddenError,
   UpstreamUnavailableError,
@@ -37,14 +38,20 @@ interface InFlight {
   promise: Promise<unknown>;
 }
 
+/** Client-supplied idempotency keys: `fn` runs once per (scope, key); see `IdempotencyStore.run` for the contract. */
+export interface Idempotency {
+  run<T>(scope: string, key: string, fingerprint: string, fn: () => Promise<T>): Promise<T>;
+}
+
 /**
  * Failures that prove nothing happened upstream: forgotten, so the caller may retry with the same key.
  * Every other failure is remembered, including errors the store does not recognise, since it cannot
  * tell whether they were thrown before or after DigiCert was called. Keep input validation outside `fn`.
  */
-function provesNothingHappened(error: unknown): boolean {
+export function provesNothingHappened(error: unknown): boolean {
   return (
     error instanceof UpstreamUnavailableError ||
+    error instanceof ServiceUnavailableError ||
     error instanceof ValidationError ||
     error instanceof InvalidCsrError ||
     error instanceof UpstreamAuthenticationError ||
@@ -53,7 +60,7 @@ function provesNothingHappened(error: unknown): boolean {
 }
 
 /** Client-supplied idempotency keys: one upstream call per (scope, key). In memory, per process. */
-export class IdempotencyStore {
+export class IdempotencyStore implements Idempotency {
   readonly #done: LRUCache<string, Outcome>;
   readonly #inFlight = new Map<string, InFlight>();
 
@@ -73,8 +80,8 @@ export class IdempotencyStore {
    * Concurrent repeats await the same promise. A success and any failure not proving that nothing
    * happened upstream (e.g. UpstreamOutcomeUnknownError: a certificate may have been issued) are
    * remembered for `ttlMs`, and a repeat gets the same value or error without calling fn. Failures that
-   * prove nothing happened (UpstreamUnavailableError, ValidationError, InvalidCsrError, DigiCert refusing
-   * the gateway's credentials) are forgotten. Contract: `fn`'s result is kept in memory and handed to
+   * prove nothing happened (UpstreamUnavailableError, ServiceUnavailableError, ValidationError,
+   * InvalidCsrError, DigiCert refusing the gateway's credentials) are forgotten. Contract: `fn`'s result is kept in memory and handed to
    * repeats as is; it must never contain private key material (certificate results are public).
    */
   async run<T>(scope: string, key: string, fingerprint: string, fn: () => Promise<T>): Promise<T> {

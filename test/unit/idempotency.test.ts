@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import {
   DuplicateCertificateError,
   InvalidCsrError,
+  ServiceUnavailableError,
   UpstreamOutcomeUnknownError,
   UpstreamUnavailableError,
   ValidationError,
@@ -97,6 +98,7 @@ describe("IdempotencyStore", () => {
   it("forgets failures that prove nothing happened upstream, so a repeat runs fn again", async () => {
     for (const failure of [
       new UpstreamUnavailableError(30),
+      new ServiceUnavailableError(),
       new ValidationError("input.subject.country", "bad"),
       new InvalidCsrError("bad CSR"),
     ]) {
