@@ -11,6 +11,8 @@ import type { Logger } from "./logger.js";
 import {
   BATCH_JOB_KINDS,
   type BatchJob,
+  decodeBatchJob,
+  encodeBatchJob,
   type BatchJobKind,
   TERMINAL_BATCH_JOB_STATUSES,
 } from "./model/batch.js";
@@ -26,6 +28,7 @@ import { createReportCache, decodeSharedReport, REPORT_TTL_MS } from "./stores/r
 import { SharedCache } from "./stores/shared-cache.js";
 import type { SharedRedis } from "./stores/redis.js";
 import { parseJobKey } from "./subscriptions/job-key.js";
+import { createRedisPollCoordinator } from "./subscriptions/job-lease.js";
 import { JobWatcher } from "./subscriptions/job-watcher.js";
 
 export interface TenantsConfig {
@@ -113,6 +116,17 @@ export function createTenants(config: TenantsConfig) {
     minIntervalMs: config.jobPolling?.minIntervalMs ?? 1_000,
     maxIntervalMs: config.jobPolling?.maxIntervalMs ?? 15_000,
     maxConsecutiveErrors: 5,
+    // With Redis, one instance polls each job (a lease) and every instance fans its snapshots out.
+    ...(redis
+      ? {
+          coordinator: createRedisPollCoordinator<BatchJob>(redis, {
+            leaseTtlMs: config.sharedStore!.leaseTtlMs,
+            encode: encodeBatchJob,
+            decode: decodeBatchJob,
+            logger,
+          }),
+        }
+      : {}),
   });
   /**
    * One set of clients on `http`, with the app-wide stores; `tenantScope` keys those stores. `forOperation` makes the

@@ -62,3 +62,32 @@ export function batchJobProgress(
     completedAt: toDate(wire.completed_at),
   };
 }
+
+/** A job as JSON for the shared store (its times as ISO strings); decodeBatchJob reads it back. */
+export function encodeBatchJob(job: BatchJob): Record<string, unknown> {
+  return {
+    ...job,
+    createdAt: job.createdAt?.toISOString() ?? null,
+    updatedAt: job.updatedAt?.toISOString() ?? null,
+    completedAt: job.completedAt?.toISOString() ?? null,
+  };
+}
+
+/** What encodeBatchJob made (from another instance, through Redis), checked; null when it is not a job. */
+export function decodeBatchJob(json: unknown): BatchJob | null {
+  if (typeof json !== "object" || json === null) return null;
+  const wire = json as Record<string, unknown>;
+  const kind = BATCH_JOB_KINDS.find((known) => known === wire.kind);
+  const status = BATCH_JOB_STATUSES.find((known) => known === wire.status);
+  if (typeof wire.id !== "string" || !kind || !status) return null;
+  return {
+    id: wire.id,
+    kind,
+    name: typeof wire.name === "string" ? wire.name : null,
+    status,
+    ...batchJobProgress(wire),
+    createdAt: toDate(wire.createdAt),
+    updatedAt: toDate(wire.updatedAt),
+    completedAt: toDate(wire.completedAt),
+  };
+}

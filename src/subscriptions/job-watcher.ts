@@ -10,6 +10,8 @@
  *   speeds up again on a change, and backs off (x2, never sooner than a `Retry-After`) on errors.
  * - Each subscriber holds at most one undelivered snapshot per job, the newest: a slow subscriber
  *   skips intermediate states but never the terminal one, which is always the last.
+ * - With a `coordinator` (several instances), one instance polls each job and the others follow what
+ *   it publishes (see PollCoordinator); subscribers see the same snapshots and ends either way.
  */
 
 /**
@@ -60,6 +62,54 @@ export interface JobWatcherOptions<T extends JobSnapshot> {
   /** Stop after this many consecutive fetch errors (at least 1); subscribers get the last error. */
   maxConsecutiveErrors: number;
   clock?: WatcherClock;
+  /**
+   * Shares each job's poller with other instances (e.g. `createRedisPollCoordinator`). Absent: this
+   * instance polls every job it has subscribers for. `close()` closes it too.
+   */
+  coordinator?: PollCoordinator<T>;
+}
+
+/**
+ * What one instance's poller tells the others: a snapshot its subscribers got (changed or terminal),
+ * or the end (`notFound`: fetch gave null; `failed`: too many consecutive errors, with the last one).
+ */
+export type JobEvent<T> =
+  | { readonly type: "snapshot"; readonly job: T }
+  | { readonly type: "notFound" }
+  | { readonly type: "failed"; readonly error: unknown };
+
+/**
+ * Decides, per job key, which instance polls upstream, and carries what that poller publishes to the
+ * other instances. The watcher joins a key at its first local subscriber and leaves it when the last
+ * one leaves, when the job ends, or on `close()`; it polls only between `lead()` and `follow()`.
+ */
+export interface PollCoordinator<T extends JobSnapshot> {
+  /** Starts sharing `key`; `peer`'s methods are called later, never during `join`. */
+  join(key: string, peer: PollPeer<T>): PollMembership<T>;
+  /** Leaves every key still joined; resolves when their leases are released (never rejects). */
+  close(): Promise<void>;
+}
+
+/** How a coordinator steers one key's local poller. */
+export interface PollPeer<T> {
+  /**
+   * Poll from now on (this instance holds the key's lease, or the shared store is unreachable and
+   * each instance polls for itself). Already polling: keep the schedule and publish the last snapshot
+   * again, so that followers converge on it.
+   */
+  lead(): void;
+  /** Stop polling (aborting a fetch in flight): another instance polls and publishes. */
+  follow(): void;
+  /** What the polling instance published, or the last snapshot it stored; ignored while polling. */
+  receive(event: JobEvent<T>): void;
+}
+
+/** One key's share in a coordinator. */
+export interface PollMembership<T> {
+  /** Tells the other instances (only while this instance holds the lease; never throws). */
+  publish(event: JobEvent<T>): void;
+  /** Stops, releasing the lease if held; resolves when done (never rejects). Idempotent. */
+  leave(): Promise<void>;
 }
 
 /**
@@ -113,6 +163,10 @@ interface Poller<T> {
   hasTimer: boolean;
   /** The in-flight fetch's controller, if one runs. */
   controller: AbortController | null;
+  /** This instance polls the key now (always, without a coordinator; a follower does not). */
+  polling: boolean;
+  /** The key's share in the coordinator, if there is one. */
+  membership: PollMembership<T> | null;
   stopped: boolean;
 }
 
@@ -123,6 +177,8 @@ export class JobWatcher<T extends JobSnapshot> {
   readonly #pollers = new Map<string, Poller<T>>();
   /** Polls in progress, so `close()` can wait for their fetches to settle. */
   readonly #polls = new Set<Promise<void>>();
+  /** Coordinator memberships being left, so `close()` can wait for their leases to be released. */
+  readonly #leaving = new Set<Promise<void>>();
   #closed = false;
 
   constructor(options: JobWatcherOptions<T>) {
@@ -169,15 +225,21 @@ export class JobWatcher<T extends JobSnapshot> {
     }));
   }
 
-  /** Running pollers, counting one whose first fetch is in flight (for tests, metrics, and shutdown). */
+  /**
+   * Pollers that poll upstream on this instance, counting one whose first fetch is in flight (for
+   * tests, metrics, and shutdown); a key another instance polls for this one's subscribers is not one.
+   */
   get activePollers(): number {
-    return this.#pollers.size;
+    let count = 0;
+    for (const poller of this.#pollers.values()) if (poller.polling) count += 1;
+    return count;
   }
 
   /**
    * Stops every poller (clearing its timer and aborting its fetch) and completes every subscriber:
    * each still gets the snapshot it had waiting, then `done`. Later `watch` iterators complete at
-   * once. Resolves when the aborted fetches have settled.
+   * once. Resolves when the aborted fetches have settled and the coordinator (if any) has released
+   * this instance's leases and closed.
    */
   async close(): Promise<void> {
     this.#closed = true;
@@ -185,7 +247,8 @@ export class JobWatcher<T extends JobSnapshot> {
       this.#stop(poller);
       for (const sink of [...poller.sinks]) sink.complete();
     }
-    await Promise.all([...this.#polls]);
+    await Promise.all([...this.#polls, ...this.#leaving]);
+    await this.#options.coordinator?.close();
   }
 
   /** Adds a subscriber to `key`'s poller, starting one if needed; returns how to leave. */
@@ -208,16 +271,77 @@ export class JobWatcher<T extends JobSnapshot> {
         timer: undefined,
         hasTimer: false,
         controller: null,
+        polling: false,
+        membership: null,
         stopped: false,
       };
       this.#pollers.set(key, poller);
-      this.#startPoll(poller);
+      const { coordinator } = this.#options;
+      if (coordinator) poller.membership = coordinator.join(key, this.#peerFor(poller));
+      else this.#lead(poller);
     }
     const joined = poller;
     return () => {
       if (joined.sinks.delete(sink) && joined.sinks.size === 0) this.#stop(joined);
     };
   };
+
+  /** How the coordinator steers `poller`; every call after the poller stopped is ignored. */
+  #peerFor(poller: Poller<T>): PollPeer<T> {
+    return {
+      lead: () => this.#lead(poller),
+      follow: () => this.#follow(poller),
+      receive: (event) => this.#receive(poller, event),
+    };
+  }
+
+  /** Starts polling at once, or (already polling) publishes the last snapshot again. */
+  #lead(poller: Poller<T>): void {
+    if (poller.stopped) return;
+    if (poller.polling) {
+      if (poller.last !== null) this.#publish(poller, { type: "snapshot", job: poller.last });
+      return;
+    }
+    poller.polling = true;
+    poller.intervalMs = this.#options.minIntervalMs;
+    poller.consecutiveErrors = 0;
+    this.#startPoll(poller);
+  }
+
+  /** Stops polling but keeps the subscribers and the last snapshot, which what is received is compared with. */
+  #follow(poller: Poller<T>): void {
+    if (poller.stopped || !poller.polling) return;
+    poller.polling = false;
+    this.#halt(poller);
+  }
+
+  /** Another instance's snapshot or end, handled as this instance's own poll would have been. */
+  #receive(poller: Poller<T>, event: JobEvent<T>): void {
+    if (poller.stopped || poller.polling) return;
+    try {
+      if (event.type === "snapshot") {
+        if (this.#take(poller, event.job).terminal) this.#end(poller, null);
+      } else {
+        this.#end(poller, event.type === "notFound" ? new JobNotFoundError(poller.key) : event.error);
+      }
+    } catch (error) {
+      this.#end(poller, error); // isTerminal or changed threw: a bug, not an upstream hiccup
+    }
+  }
+
+  #publish(poller: Poller<T>, event: JobEvent<T>): void {
+    poller.membership?.publish(event);
+  }
+
+  /** Makes `job` the last snapshot and hands it to the subscribers when it changed or is terminal. */
+  #take(poller: Poller<T>, job: T): { changed: boolean; terminal: boolean } {
+    const previous = poller.last;
+    poller.last = job;
+    const terminal = this.#options.isTerminal(job);
+    const changed = previous === null || terminal || this.#changed(previous, job);
+    if (changed) for (const sink of [...poller.sinks]) sink.next(job);
+    return { changed, terminal };
+  }
 
   #startPoll(poller: Poller<T>): void {
     const poll = this.#poll(poller);
@@ -234,24 +358,22 @@ export class JobWatcher<T extends JobSnapshot> {
     try {
       job = await this.#options.fetch(poller.key, controller.signal);
     } catch (error) {
-      if (poller.stopped) return;
+      if (controller.signal.aborted) return; // stopped, or now following another instance
       poller.controller = null;
       this.#failed(poller, error);
       return;
     }
-    if (poller.stopped) return;
+    if (controller.signal.aborted) return;
     poller.controller = null;
     if (job == null) {
+      this.#publish(poller, { type: "notFound" });
       this.#end(poller, new JobNotFoundError(poller.key));
       return;
     }
     try {
       poller.consecutiveErrors = 0;
-      const previous = poller.last;
-      poller.last = job;
-      const terminal = this.#options.isTerminal(job);
-      const changed = previous === null || terminal || this.#changed(previous, job);
-      if (changed) for (const sink of [...poller.sinks]) sink.next(job);
+      const { changed, terminal } = this.#take(poller, job);
+      if (changed) this.#publish(poller, { type: "snapshot", job });
       if (terminal) {
         this.#end(poller, null);
         return;
@@ -267,6 +389,7 @@ export class JobWatcher<T extends JobSnapshot> {
   #failed(poller: Poller<T>, error: unknown): void {
     poller.consecutiveErrors += 1;
     if (poller.consecutiveErrors >= this.#options.maxConsecutiveErrors) {
+      this.#publish(poller, { type: "failed", error });
       this.#end(poller, error);
       return;
     }
@@ -278,7 +401,7 @@ export class JobWatcher<T extends JobSnapshot> {
     poller.hasTimer = true;
     poller.timer = this.#clock.setTimeout(
       () => {
-        if (!poller.stopped) this.#startPoll(poller);
+        if (!poller.stopped && poller.polling) this.#startPoll(poller);
       },
       Math.min(ms, MAX_TIMER_MS),
     );
@@ -296,7 +419,18 @@ export class JobWatcher<T extends JobSnapshot> {
   #stop(poller: Poller<T>): void {
     if (poller.stopped) return;
     poller.stopped = true;
+    poller.polling = false;
     if (this.#pollers.get(poller.key) === poller) this.#pollers.delete(poller.key);
+    this.#halt(poller);
+    if (poller.membership) {
+      const leaving = poller.membership.leave();
+      this.#leaving.add(leaving);
+      void leaving.then(() => this.#leaving.delete(leaving));
+    }
+  }
+
+  /** Clears the poller's timer and aborts its fetch in flight. */
+  #halt(poller: Poller<T>): void {
     if (poller.hasTimer) {
       poller.hasTimer = false;
       this.#clock.clearTimeout(poller.timer);

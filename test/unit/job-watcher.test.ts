@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { IotBatchJob } from "../../src/model/iot/batch-job.js";
-import { JobNotFoundError, JobWatcher, type JobWatcherOptions } from "../../src/subscriptions/job-watcher.js";
+import {
+  type JobEvent,
+  JobNotFoundError,
+  JobWatcher,
+  type JobWatcherOptions,
+  type PollCoordinator,
+  type PollPeer,
+} from "../../src/subscriptions/job-watcher.js";
 
 interface Job {
   id: string;
@@ -620,5 +627,253 @@ describe("JobWatcher.close", () => {
     await expect(after.next()).resolves.toEqual(DONE);
     expect(upstream.calls).toHaveLength(3);
     expect(clock.pending).toBe(0);
+  });
+});
+
+/** A coordinator the test steers: it records each key's peer, what the watcher published, and leaves. */
+function fakeCoordinator() {
+  const members = new Map<string, { peer: PollPeer<Job>; published: JobEvent<Job>[]; leaves: number }>();
+  const state = { closed: false, slowLeave: false, release: () => {} };
+  const coordinator: PollCoordinator<Job> = {
+    join(key, peer) {
+      const member = { peer, published: [] as JobEvent<Job>[], leaves: 0 };
+      members.set(key, member);
+      return {
+        publish: (event) => void member.published.push(event),
+        leave: () => {
+          member.leaves += 1;
+          if (!state.slowLeave) return Promise.resolve();
+          return new Promise<void>((resolve) => (state.release = resolve));
+        },
+      };
+    },
+    async close() {
+      state.closed = true;
+    },
+  };
+  return {
+    members,
+    coordinator,
+    get closed() {
+      return state.closed;
+    },
+    /** While true, `leave()` stays pending until `release()`. */
+    set slowLeave(slow: boolean) {
+      state.slowLeave = slow;
+    },
+    release: () => state.release(),
+    member(key = KEY) {
+      const member = members.get(key);
+      if (!member) throw new Error(`${key} was never joined`);
+      return member;
+    },
+  };
+}
+
+function coordinated(initial?: Record<string, Partial<Job>>, options: Partial<JobWatcherOptions<Job>> = {}) {
+  const fake = fakeCoordinator();
+  return { ...setup(initial, { coordinator: fake.coordinator, ...options }), fake };
+}
+
+const snapshot = (status: string, counts: Partial<Job> = {}): Job => ({
+  id: KEY,
+  status,
+  total: null,
+  success: null,
+  failed: null,
+  ...counts,
+});
+
+describe("JobWatcher with a coordinator", () => {
+  it("polls nothing while another instance polls, and serves subscribers what it published", async () => {
+    const { watcher, upstream, clock, fake } = coordinated();
+    const a = watcher.watch(KEY);
+    const first = a.next();
+    await clock.advance(5_000);
+    expect(upstream.calls).toHaveLength(0);
+    expect(watcher.activePollers).toBe(0); // a follower is not a poller
+
+    fake.member().peer.receive({ type: "snapshot", job: snapshot("IN_PROGRESS", { total: 4, success: 1 }) });
+    await expect(first).resolves.toEqual(value("IN_PROGRESS", { total: 4, success: 1 }));
+    const b = watcher.watch(KEY); // a local joiner gets the state at once
+    await expect(b.next()).resolves.toEqual(value("IN_PROGRESS", { success: 1 }));
+    expect(fake.members.size).toBe(1);
+
+    const next = a.next();
+    fake.member().peer.receive({ type: "snapshot", job: snapshot("IN_PROGRESS", { total: 4, success: 1 }) });
+    fake.member().peer.receive({ type: "snapshot", job: snapshot("IN_PROGRESS", { total: 4, success: 2 }) });
+    await expect(next).resolves.toEqual(value("IN_PROGRESS", { success: 2 })); // the unchanged one was not delivered
+    fake.member().peer.receive({ type: "snapshot", job: snapshot("COMPLETE", { total: 4, success: 2 }) });
+    await expect(a.next()).resolves.toEqual(value("COMPLETE"));
+    await expect(a.next()).resolves.toEqual(DONE);
+    await expect(b.next()).resolves.toEqual(value("COMPLETE"));
+    await expect(b.next()).resolves.toEqual(DONE);
+    expect(fake.member().leaves).toBe(1);
+    expect(upstream.calls).toHaveLength(0);
+  });
+
+  it("polls from lead() with its own schedule and publishes each changed snapshot and the terminal one", async () => {
+    const { watcher, upstream, clock, fake } = coordinated();
+    const it = watcher.watch(KEY);
+    const first = it.next();
+    await settle();
+    fake.member().peer.lead();
+    await expect(first).resolves.toEqual(value("PENDING_APPROVAL"));
+    expect(watcher.activePollers).toBe(1);
+
+    await clock.advance(1_000 + 1_500); // two unchanged polls: nothing published
+    upstream.set(KEY, { status: "APPROVED" });
+    const approved = it.next();
+    await clock.advance(2_250);
+    await expect(approved).resolves.toEqual(value("APPROVED"));
+    upstream.set(KEY, { status: "COMPLETE" });
+    const complete = it.next();
+    await clock.advance(1_000);
+    await expect(complete).resolves.toEqual(value("COMPLETE"));
+    await expect(it.next()).resolves.toEqual(DONE);
+
+    expect(upstream.calls).toHaveLength(5);
+    expect(clock.delays).toEqual([1_000, 1_500, 2_250, 1_000]);
+    expect(fake.member().published.map((e) => e.type === "snapshot" && e.job.status)).toEqual([
+      "PENDING_APPROVAL",
+      "APPROVED",
+      "COMPLETE",
+    ]);
+    expect(fake.member().leaves).toBe(1);
+    expect(watcher.activePollers).toBe(0);
+  });
+
+  it("stops polling on follow(), aborting its fetch, and goes on from what the new poller publishes", async () => {
+    const { watcher, upstream, clock, fake } = coordinated();
+    const it = watcher.watch(KEY);
+    const first = it.next();
+    await settle();
+    fake.member().peer.lead();
+    await first;
+    upstream.hold = true;
+    await clock.advance(1_000);
+    expect(upstream.calls).toHaveLength(2); // in flight
+
+    fake.member().peer.follow();
+    expect(upstream.signals[1]!.aborted).toBe(true);
+    expect(watcher.activePollers).toBe(0);
+    expect(clock.pending).toBe(0);
+    await clock.advance(60_000);
+    expect(upstream.calls).toHaveLength(2);
+
+    const next = it.next();
+    fake.member().peer.receive({ type: "snapshot", job: snapshot("PENDING_APPROVAL") }); // what it already has
+    fake.member().peer.receive({ type: "snapshot", job: snapshot("APPROVED") });
+    await expect(next).resolves.toEqual(value("APPROVED"));
+
+    upstream.hold = false;
+    upstream.set(KEY, { status: "IN_PROGRESS" });
+    fake.member().peer.lead(); // it takes the lease back: polls at once
+    await expect(it.next()).resolves.toEqual(value("IN_PROGRESS"));
+    expect(upstream.calls).toHaveLength(3);
+    await it.return();
+    expect(fake.member().leaves).toBe(1);
+  });
+
+  it("ignores what is received while it polls, and publishes its last snapshot again when told to lead once more", async () => {
+    const { watcher, upstream, clock, fake } = coordinated();
+    const it = watcher.watch(KEY);
+    const first = it.next();
+    await settle();
+    fake.member().peer.lead();
+    await first;
+    const next = it.next();
+    fake.member().peer.receive({ type: "snapshot", job: snapshot("APPROVED") });
+    fake.member().peer.receive({ type: "notFound" });
+    await settle();
+
+    fake.member().peer.lead();
+    expect(fake.member().published).toHaveLength(2);
+    expect(fake.member().published[1]).toEqual({
+      type: "snapshot",
+      job: expect.objectContaining({ status: "PENDING_APPROVAL" }),
+    });
+    expect(clock.pending).toBe(1); // the schedule goes on: no second timer, no extra fetch
+    expect(upstream.calls).toHaveLength(1);
+
+    upstream.set(KEY, { status: "REJECTED" });
+    await clock.advance(1_000);
+    await expect(next).resolves.toEqual(value("REJECTED"));
+  });
+
+  it("ends subscribers with JobNotFoundError, or the error, another instance's poller ended with", async () => {
+    const { watcher, fake } = coordinated({ [KEY]: {}, "acme:iot:2": {} });
+    const lost = watcher.watch(KEY);
+    const failed = watcher.watch("acme:iot:2");
+    const first = [lost.next().catch((e: unknown) => e), failed.next().catch((e: unknown) => e)];
+    await settle();
+    const upstreamError = new Error("decoded elsewhere");
+    fake.member().peer.receive({ type: "notFound" });
+    fake.member("acme:iot:2").peer.receive({ type: "failed", error: upstreamError });
+    const [notFound, error] = await Promise.all(first);
+    expect(notFound).toBeInstanceOf(JobNotFoundError);
+    expect(notFound).toMatchObject({ key: KEY });
+    expect(error).toBe(upstreamError);
+    expect(fake.member().leaves).toBe(1);
+    expect(fake.member("acme:iot:2").leaves).toBe(1);
+  });
+
+  it("publishes its own ends: not found, and the last error after too many failed polls", async () => {
+    const polled = async (options: Partial<JobWatcherOptions<Job>> = {}) => {
+      const setup = coordinated(undefined, options);
+      const it = setup.watcher.watch(KEY);
+      const first = it.next();
+      await settle();
+      setup.fake.member().peer.lead();
+      await first;
+      return { ...setup, it, end: it.next().catch((e: unknown) => e) };
+    };
+
+    const gone = await polled();
+    gone.upstream.jobs.delete(KEY);
+    await gone.clock.advance(1_000);
+    expect(await gone.end).toBeInstanceOf(JobNotFoundError);
+    expect(gone.fake.member().published.at(-1)).toEqual({ type: "notFound" });
+
+    const failing = await polled({ maxConsecutiveErrors: 2 });
+    const last = new Error("second failure");
+    failing.upstream.failures.push(new Error("first failure"), last);
+    await failing.clock.advance(1_000 + 2_000);
+    expect(await failing.end).toBe(last);
+    expect(failing.fake.member().published.at(-1)).toEqual({ type: "failed", error: last });
+    expect(failing.fake.member().published).toHaveLength(2); // the first snapshot, then the end
+    expect(failing.watcher.activePollers).toBe(0);
+  });
+
+  it("leaves when the last local subscriber leaves, and close() waits for the lease's release and closes the coordinator", async () => {
+    const { watcher, clock, fake } = coordinated();
+    const a = watcher.watch(KEY);
+    const b = watcher.watch(KEY);
+    const firsts = [a.next(), b.next()];
+    await settle();
+    fake.member().peer.lead();
+    await Promise.all(firsts);
+    await a.return();
+    expect(fake.member().leaves).toBe(0);
+    await b.return();
+    expect(fake.member().leaves).toBe(1);
+    expect(clock.pending).toBe(0);
+
+    const c = watcher.watch(KEY);
+    const first = c.next();
+    await settle();
+    fake.member().peer.lead();
+    await first;
+    fake.slowLeave = true;
+    let closed = false;
+    const closing = watcher.close().then(() => (closed = true));
+    await expect(c.next()).resolves.toEqual(DONE);
+    await settle();
+    expect(fake.member().leaves).toBe(1);
+    expect(closed).toBe(false); // the release is still in flight
+    fake.release();
+    await closing;
+    expect(fake.closed).toBe(true);
+    await expect(watcher.watch(KEY).next()).resolves.toEqual(DONE);
   });
 });

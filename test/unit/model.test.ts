@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { decodeBatchJob, encodeBatchJob } from "../../src/model/batch.js";
 import {
   UpstreamBodyError,
   UpstreamHttpError,
@@ -737,5 +738,26 @@ describe("toWireIssueRequest", () => {
   it("throws only domain errors for bad input", async () => {
     const error = await toWireIssueRequest(await input({ csr: "garbage" })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DomainError);
+  });
+});
+
+describe("a batch job through the shared store", () => {
+  it("comes back from JSON as it went, times as Dates, and anything else is refused", () => {
+    const job = {
+      id: "0b0c9d4e-3f1a-4a53-9e5e-6c1f0f7d2a10",
+      kind: "IOT_ENROLLMENT" as const,
+      name: "factory",
+      status: "IN_PROGRESS" as const,
+      total: 10,
+      success: 4,
+      failed: 1,
+      createdAt: new Date("2026-12-01T10:00:00.000Z"),
+      updatedAt: new Date("2026-12-01T10:05:00.000Z"),
+      completedAt: null,
+    };
+    expect(decodeBatchJob(JSON.parse(JSON.stringify(encodeBatchJob(job))))).toEqual(job);
+    expect(decodeBatchJob({ ...encodeBatchJob(job), status: "DONE" })).toBeNull();
+    expect(decodeBatchJob({ ...encodeBatchJob(job), kind: "OTHER" })).toBeNull();
+    expect(decodeBatchJob("job")).toBeNull();
   });
 });
