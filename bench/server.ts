@@ -7,7 +7,9 @@
 //   simulator: --dtm-step-ms N (DTM batch job step)
 //   gateway:   --job-poll-ms N (jobPolling min = max), --max-ops-per-socket N, --max-upload-bytes N,
 //              --upstream-timeout-ms N (upstream headers and body timeouts),
-//              --metrics on|off (default on, served on the gateway's own port; tracing stays off as configured by default)
+//              --metrics on|off (default on, served on the gateway's own port; tracing stays off as configured by default),
+//              --redis-url URL (sharedStore: { url }: idempotency, rate limits and job pollers shared through Redis;
+//              absent: in memory, one instance), --redis-key-prefix P (sharedStore.keyPrefix)
 //   any role:  --stats-on-sigusr2 (on SIGUSR2: a full GC when node runs with --expose-gc, then one JSON
 //              line {"memory": process.memoryUsage()} on stdout)
 import "reflect-metadata";
@@ -30,6 +32,8 @@ const { positionals, values: flags } = parseArgs({
     "upstream-timeout-ms": { type: "string" },
     "stats-on-sigusr2": { type: "boolean" },
     metrics: { type: "string" },
+    "redis-url": { type: "string" },
+    "redis-key-prefix": { type: "string" },
   },
 });
 if (flags["stats-on-sigusr2"]) {
@@ -82,6 +86,14 @@ if (role === "simulator") {
           jobPolling: {
             minIntervalMs: intFlag("job-poll-ms", 1_000),
             maxIntervalMs: intFlag("job-poll-ms", 1_000),
+          },
+        }
+      : {}),
+    ...(flags["redis-url"]
+      ? {
+          sharedStore: {
+            url: flags["redis-url"],
+            ...(flags["redis-key-prefix"] ? { keyPrefix: flags["redis-key-prefix"] } : {}),
           },
         }
       : {}),
