@@ -6,6 +6,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pino } from "pino";
+import { SharedRedis } from "../../src/stores/redis.js";
 import { freePort } from "./listen.js";
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? "redis-server";
@@ -100,4 +102,17 @@ export async function startRedis(): Promise<TestRedis> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A connection to `server` as one gateway instance makes it (short limits, silent), ready; the caller closes it. */
+export async function connectShared(server: TestRedis, keyPrefix: string): Promise<SharedRedis> {
+  const redis = new SharedRedis({
+    url: server.url,
+    keyPrefix,
+    connectTimeoutMs: 1_000,
+    commandTimeoutMs: 500,
+    logger: pino({ level: "silent" }),
+  });
+  if (!(await redis.waitUntilReady())) throw new Error("the test's redis-server did not answer");
+  return redis;
 }

@@ -3,7 +3,6 @@
  * load balancer, and a key must never run fn twice between them, whatever Redis or an owner does.
  */
 import { randomUUID } from "node:crypto";
-import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   DuplicateCertificateError,
@@ -13,8 +12,8 @@ import {
 } from "../../src/model/errors.js";
 import { IdempotencyConflictError, fingerprintOf } from "../../src/stores/idempotency.js";
 import { IdempotencyRecordLostError, RedisIdempotencyStore } from "../../src/stores/idempotency-redis.js";
-import { SharedRedis, SharedStoreUnavailableError } from "../../src/stores/redis.js";
-import { startRedis, type TestRedis } from "../helpers/redis.js";
+import { type SharedRedis, SharedStoreUnavailableError } from "../../src/stores/redis.js";
+import { connectShared, startRedis, type TestRedis } from "../helpers/redis.js";
 
 const fp = fingerprintOf({ op: "requestCertificate", body: { profile: { id: "p-1" }, csr: "…" } });
 /** What the TLM resolver stores: an EnrollmentOutcome. */
@@ -66,17 +65,7 @@ describe("RedisIdempotencyStore across two instances", () => {
   let storeErrors: unknown[];
   const hanging: Array<() => void> = [];
 
-  const connect = async () => {
-    const redis = new SharedRedis({
-      url: server.url,
-      keyPrefix: prefix,
-      connectTimeoutMs: 1000,
-      commandTimeoutMs: 500,
-      logger: pino({ level: "silent" }),
-    });
-    await redis.waitUntilReady();
-    return redis;
-  };
+  const connect = () => connectShared(server, prefix);
   const storeOn = (redis: SharedRedis, options: { pendingMs?: number } = {}) =>
     new RedisIdempotencyStore(redis, {
       ttlMs: 60_000,

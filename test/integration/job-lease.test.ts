@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
-import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { UpstreamUnavailableError } from "../../src/model/errors.js";
-import { SharedRedis } from "../../src/stores/redis.js";
+import type { SharedRedis } from "../../src/stores/redis.js";
 import { createRedisPollCoordinator } from "../../src/subscriptions/job-lease.js";
 import { type JobIterator, JobNotFoundError, JobWatcher } from "../../src/subscriptions/job-watcher.js";
-import { startRedis, type TestRedis } from "../helpers/redis.js";
+import { connectShared, startRedis, type TestRedis } from "../helpers/redis.js";
 
 interface Job {
   id: string;
@@ -53,14 +52,7 @@ afterEach(async () => {
 });
 
 async function instance(name: string): Promise<Instance> {
-  const redis = new SharedRedis({
-    url: server.url,
-    keyPrefix: prefix,
-    connectTimeoutMs: 1_000,
-    commandTimeoutMs: 500,
-    logger: pino({ level: "silent" }),
-  });
-  expect(await redis.waitUntilReady()).toBe(true);
+  const redis = await connectShared(server, prefix);
   const coordinator = createRedisPollCoordinator<Job>(redis, {
     leaseTtlMs: LEASE_TTL_MS,
     encode: (job) => job,
