@@ -419,6 +419,10 @@ function authConfig(env: Env): TokenVerifierOptions | null {
     algorithms: algorithms as JWSAlgorithm[],
     clockToleranceSeconds: int(env, "AUTH_CLOCK_TOLERANCE_SECONDS", 5, 0, 60),
     tenantClaim: name(env, "AUTH_TENANT_CLAIM", "tenant"),
+    cache: {
+      maxEntries: int(env, "AUTH_TOKEN_CACHE_SIZE", 10_000, 0, 1_000_000),
+      maxAgeSeconds: int(env, "AUTH_TOKEN_CACHE_SECONDS", 60, 1, 3_600),
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -8,6 +8,7 @@ import {
   type JWTPayload,
   jwtVerify,
 } from "jose";
+import { LRUCache } from "lru-cache";
 import type { Viewer } from "./viewer.js";
 
 /** Where callers' signing keys come from. */
@@ -23,6 +24,13 @@ export interface TokenVerifierOptions {
   clockToleranceSeconds: number;
   /** The claim that names the caller's tenant. */
   tenantClaim: string;
+  /**
+   * Verified tokens kept, so a caller's next request skips the signature check (an ES256 verify is about 130 µs of
+   * CPU). Keyed by the SHA-256 of the token (the token itself is never stored), holding only the Viewer, until the
+   * token's `exp` and at most `maxAgeSeconds` (a key removed from the JWKS stops working within it). Refusals are never
+   * kept. Default: 10,000 tokens, 60 s; `maxEntries: 0` turns it off.
+   */
+  cache?: { maxEntries: number; maxAgeSeconds: number };
 }
 
 /**
@@ -45,11 +53,10 @@ const MAX_HEADER = 8 * 1024;
 /** Builds a verifier for `Authorization: Bearer <JWT>`; issuer, audience, exp, sub and the tenant are required. */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const key = keyResolver(options.keys);
-  return async (authorization) => {
-    if (!authorization) throw new AuthenticationError("missing Authorization header");
-    if (authorization.length > MAX_HEADER) throw new AuthenticationError("Authorization header too long");
-    const token = BEARER.exec(authorization)?.[1];
-    if (!token) throw new AuthenticationError("Authorization is not a Bearer JWT");
+  const { maxEntries, maxAgeSeconds } = options.cache ?? { maxEntries: 10_000, maxAgeSeconds: 60 };
+  const verified =
+    maxEntries > 0 && maxAgeSeconds > 0 ? new LRUCache<string, Viewer>({ max: maxEntries }) : null;
+  const verify = async (token: string): Promise<Viewer> => {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key as Parameters<typeof jwtVerify>[1], {
@@ -70,6 +77,22 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw new AuthenticationError("sub or exp has the wrong type");
     }
     return { subject: payload.sub, tenant, scopes: scopesOf(payload), expiresAt: payload.exp };
+  };
+  return async (authorization) => {
+    if (!authorization) throw new AuthenticationError("missing Authorization header");
+    if (authorization.length > MAX_HEADER) throw new AuthenticationError("Authorization header too long");
+    const token = BEARER.exec(authorization)?.[1];
+    if (!token) throw new AuthenticationError("Authorization is not a Bearer JWT");
+    if (!verified) return verify(token);
+    const digest = createHash("sha256").update(token).digest("base64url");
+    const now = Date.now();
+    const known = verified.get(digest);
+    // Never past exp, even within the clock tolerance a fresh verification would allow: then it is verified again.
+    if (known && known.expiresAt * 1000 > now) return known;
+    const viewer = await verify(token);
+    const ttl = Math.min(maxAgeSeconds * 1000, viewer.expiresAt * 1000 - now);
+    if (ttl > 0) verified.set(digest, viewer, { ttl });
+    return viewer;
   };
 }
 
