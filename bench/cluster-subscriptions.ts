@@ -7,20 +7,37 @@
 // Processes on loopback: the simulator, two gateways (bench/server.ts roles), redis-server, and this client.
 // Every phase has a deadline; the children are killed at the end.
 import "reflect-metadata";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import * as x509 from "@peculiar/x509";
-import { type Client, createClient } from "graphql-ws";
-import WebSocket from "ws";
-import { DTM_IDS } from "../simulator/index.js";
-
-x509.cryptoProvider.set(crypto);
+import type { Client } from "graphql-ws";
+import {
+  JOB_GET_ROUTE,
+  type JobSubscriber,
+  approveJob,
+  createJobs,
+  deviceCsrs,
+  fmt,
+  gatewayMetrics,
+  jobGlobalId,
+  listCounts,
+  machineLine,
+  newJobSubscriber,
+  numberOption,
+  pct,
+  reached,
+  runBench,
+  sharedStoreUp,
+  simulatorCounters,
+  spawnRole,
+  spawnSimulator,
+  startRedis,
+  subscribeJobStatus,
+  storeMode,
+  tally,
+  until,
+  untilPendingApproval,
+  wsClient,
+} from "./harness.js";
 
 const { values } = parseArgs({
   options: {
@@ -35,12 +52,7 @@ const { values } = parseArgs({
     "no-redis": { type: "boolean", default: false },
   },
 });
-function int(name: keyof typeof values, min: number, max: number): number {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-  return value;
-}
+const int = (name: keyof typeof values, min: number, max: number) => numberOption(values, name, min, max);
 const JOBS = int("jobs", 1, 5000);
 const PER_JOB = int("per-job", 1, 100);
 const SOCKETS = int("sockets", 1, 500);
@@ -57,194 +69,10 @@ const PER_SOCKET = Math.ceil((Math.ceil(PER_JOB / 2) * JOBS) / SOCKETS);
 if (PER_SOCKET > 2000) throw new Error("more than 2000 subscriptions per socket: raise --sockets");
 
 const OVERALL_DEADLINE_MS = 15 * 60_000;
-const BATCH_BASE = "/devicetrustmanager/certificate-batch-service/api/v1/jobs";
-const JOB_GET_ROUTE = `GET ${BATCH_BASE}/:id`;
-const SUBSCRIPTION = `subscription($id: ID!) { batchJobStatusChanged(id: $id) { jobId status } }`;
-
-const children: ChildProcess[] = [];
-const tempDirs: string[] = [];
-
-/** Starts one bench/server.ts role in a child process and reads the JSON line it prints. */
-async function spawnRole(
-  args: string[],
-): Promise<{ child: ChildProcess; info: { url: string; apiKey?: string; token?: string } }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname, ...args],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  children.push(child);
-  const line = await withTimeout(
-    new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once("line", resolve);
-      child.once("exit", (code) => reject(new Error(`bench server ${args[0]} exited ${code}`)));
-    }),
-    120_000,
-    `starting bench server ${args[0]}`,
-  );
-  return { child, info: JSON.parse(line) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A redis-server of its own: free loopback port, temporary directory, no persistence. */
-async function startRedis(): Promise<string> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "bench-redis-"));
-  tempDirs.push(dir);
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  children.push(child);
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      let output = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Ready to accept connections")) resolve();
-      });
-      child.once("error", reject);
-      child.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${output.slice(-300)}`)));
-    }),
-    10_000,
-    "starting redis-server",
-  );
-  return `redis://127.0.0.1:${port}`;
-}
-
-async function killChildren(): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Polls `check` every `everyMs` until it returns true; throws after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 100) {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-/** Runs `fn` over `items` with at most `concurrency` at once, in order of start. */
-async function pool<T, R>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<R>) {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return out;
-}
-
-const fmt = (n: number, digits = 1) => n.toFixed(digits);
-
-/** A few RSA-2048 CSRs, reused across jobs (a device's name comes from its CSV row, not its CSR). */
-async function csrs(count: number): Promise<string[]> {
-  const alg = {
-    name: "RSASSA-PKCS1-v1_5",
-    modulusLength: 2048,
-    publicExponent: new Uint8Array([1, 0, 1]),
-    hash: "SHA-256",
-  };
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const keys = (await crypto.subtle.generateKey(alg, false, ["sign", "verify"])) as CryptoKeyPair;
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-      name: `CN=bench-device-${i}.example.com, O=Example Devices, OU=Bench`,
-      keys,
-      signingAlgorithm: alg,
-    });
-    out.push(csr.toString("pem"));
-  }
-  return out;
-}
-
-interface Simulator {
-  url: string;
-  apiKey: string;
-}
-
-async function simulatorJson(
-  sim: Simulator,
-  method: string,
-  path: string,
-  body?: FormData,
-): Promise<unknown> {
-  const res = await fetch(new URL(path, sim.url), {
-    method,
-    headers: { "x-api-key": sim.apiKey },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function counters(sim: Simulator, method: "GET" | "DELETE"): Promise<Record<string, number>> {
-  const res = await fetch(`${sim.url}/_simulator/counters`, { method, signal: AbortSignal.timeout(10_000) });
-  return res.status === 204 ? {} : ((await res.json()) as Record<string, number>);
-}
-
-/** Creates one DTM batch job of one device on the approval policy: it will rest in PENDING_APPROVAL. */
-async function createJob(sim: Simulator, runId: string, index: number, csr: string): Promise<string> {
-  const device = `cluster-${runId}-${String(index).padStart(5, "0")}`;
-  const csv =
-    "device_name,subject.common_name,subject.organization_name,subject.organization_unit,csr\r\n" +
-    `${device},${device}.example.com,Example Devices,Bench,"${csr.trim()}"\r\n`;
-  const form = new FormData();
-  form.set("job_type", "device_registration");
-  form.set("name", `bench cluster subscriptions ${index}`);
-  form.set("device_group_id", DTM_IDS.deviceGroups.factoryLine);
-  form.set("certificate_policy_id", DTM_IDS.certificatePolicies.factoryApproval);
-  form.set("server_side_key_gen", "false");
-  form.set("data", new Blob([csv], { type: "text/csv" }), `${device}.csv`);
-  const answer = (await simulatorJson(sim, "POST", BATCH_BASE, form)) as { id: string };
-  return answer.id;
-}
-
-async function countJobs(sim: Simulator, statuses: string): Promise<number> {
-  const answer = (await simulatorJson(sim, "GET", `${BATCH_BASE}?status=${statuses}&limit=1`)) as {
-    total: number;
-  };
-  return answer.total;
-}
 
 /** One gateway's job poll count (gateway_job_polls_total, all outcomes) and active pollers, from its /metrics. */
 async function gatewayPolls(gatewayUrl: string): Promise<{ polls: number; pollers: number }> {
-  const text = await (
-    await fetch(new URL("/metrics", gatewayUrl), { signal: AbortSignal.timeout(10_000) })
-  ).text();
+  const text = await gatewayMetrics(gatewayUrl);
   let polls = 0;
   for (const match of text.matchAll(/^gateway_job_polls_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)/gm))
     polls += Number(match[1]);
@@ -252,28 +80,16 @@ async function gatewayPolls(gatewayUrl: string): Promise<{ polls: number; poller
   return { polls, pollers };
 }
 
-interface Subscriber {
-  job: number;
+interface Subscriber extends JobSubscriber {
   instance: number;
-  firstStatus: string | null;
-  changedAt: number | null;
-  changedStatus: string | null;
-  error: unknown;
 }
 
 async function main(): Promise<string> {
   const started = new Date();
   const runId = Date.now().toString(36);
-  const pkg = (name: string) =>
-    (
-      JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")) as {
-        version: string;
-      }
-    ).version;
 
-  const csrList = await csrs(4);
-  const simRole = await spawnRole(["simulator", "--dtm-step-ms", String(STEP_MS)]);
-  const sim: Simulator = { url: simRole.info.url, apiKey: simRole.info.apiKey! };
+  const csrList = await deviceCsrs(4);
+  const sim = await spawnSimulator(["--dtm-step-ms", String(STEP_MS)]);
   const redisUrl = USE_REDIS ? await startRedis() : null;
   const gatewayArgs = [
     "--job-poll-ms",
@@ -286,93 +102,34 @@ async function main(): Promise<string> {
     spawnRole(["gateway", sim.url, ...gatewayArgs]),
     spawnRole(["gateway", sim.url, ...gatewayArgs]),
   ]);
-  const sharedStoreUp = await Promise.all(
-    gateways.map(async (g) => {
-      const text = await (await fetch(new URL("/metrics", g.info.url))).text();
-      return /^gateway_shared_store_up (\d)/m.exec(text)?.[1] ?? "absent";
-    }),
-  );
+  const storeUp = await sharedStoreUp(gateways.map((g) => g.info.url));
 
   // 1. Jobs, straight on the simulator, until every one rests in PENDING_APPROVAL.
   let t0 = performance.now();
-  const jobIds = await withTimeout(
-    pool(
-      Array.from({ length: JOBS }, (_, i) => i),
-      8,
-      (i) => createJob(sim, runId, i, csrList[i % csrList.length]!),
-    ),
-    300_000,
-    "creating jobs",
+  const jobIds = await createJobs(
+    sim,
+    { device: `cluster-${runId}`, job: "bench cluster subscriptions" },
+    JOBS,
+    csrList,
   );
-  await until(
-    async () => {
-      if ((await countJobs(sim, "FAILED,COMPLETE,TERMINATED")) > 0) throw new Error("a bench job failed");
-      return (await countJobs(sim, "PENDING_APPROVAL")) >= JOBS;
-    },
-    JOBS * STEP_MS * 4 + 120_000,
-    "jobs reaching PENDING_APPROVAL",
-    250,
-  );
+  await untilPendingApproval(sim, JOBS, JOBS * STEP_MS * 4 + 120_000);
   const jobsMs = performance.now() - t0;
-  const globalIds = jobIds.map((id) => Buffer.from(`DtmBatchJob:${id}`).toString("base64"));
+  const globalIds = jobIds.map(jobGlobalId);
 
   // 2. Subscribe: SOCKETS graphql-ws clients per instance, subscriptions dealt over them in turn.
   const problems = new Map<string, number>();
-  const note = (why: string) => problems.set(why, (problems.get(why) ?? 0) + 1);
+  const note = (why: string) => tally(problems, why);
   const clients: Client[][] = gateways.map((g) =>
-    Array.from({ length: SOCKETS }, () =>
-      createClient({
-        url: g.info.url.replace(/^http/, "ws"),
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${g.info.token}` },
-        retryAttempts: 0,
-        lazy: true,
-        on: {
-          closed: (event) => {
-            const code = (event as { code?: number } | undefined)?.code;
-            if (code !== 1000) note(`socket closed with ${code}`);
-          },
-          error: () => note("socket error"),
-        },
-      }),
-    ),
+    Array.from({ length: SOCKETS }, () => wsClient(g.info.url, g.info.token!, note)),
   );
   const subscribers: Subscriber[] = [];
   const dealt = [0, 0];
-  await counters(sim, "DELETE");
+  await simulatorCounters(sim, "DELETE");
   t0 = performance.now();
   for (let k = 0; k < SUBSCRIBERS; k++) {
-    const sub: Subscriber = {
-      job: k % JOBS,
-      instance: instanceOf(k),
-      firstStatus: null,
-      changedAt: null,
-      changedStatus: null,
-      error: null,
-    };
+    const sub: Subscriber = { ...newJobSubscriber(k % JOBS), instance: instanceOf(k) };
     subscribers.push(sub);
-    const client = clients[sub.instance]![dealt[sub.instance]!++ % SOCKETS]!;
-    client.subscribe<{ batchJobStatusChanged: { status: string } }>(
-      { query: SUBSCRIPTION, variables: { id: globalIds[sub.job] } },
-      {
-        next: (result) => {
-          if (result.errors) {
-            sub.error ??= result.errors;
-            return;
-          }
-          const status = result.data?.batchJobStatusChanged.status ?? null;
-          if (sub.firstStatus === null) sub.firstStatus = status;
-          else if (sub.changedAt === null && status !== sub.firstStatus) {
-            sub.changedAt = performance.now();
-            sub.changedStatus = status;
-          }
-        },
-        error: (error) => {
-          sub.error ??= error;
-        },
-        complete: () => undefined,
-      },
-    );
+    subscribeJobStatus(clients[sub.instance]![dealt[sub.instance]!++ % SOCKETS]!, globalIds[sub.job]!, sub);
     if (k % 500 === 499) await sleep(0);
   }
   await until(
@@ -385,17 +142,17 @@ async function main(): Promise<string> {
   const failed = subscribers.filter((s) => s.error !== null);
   if (failed.length > 0)
     throw new Error(
-      `${failed.length} subscriptions failed, e.g. ${String(failed[0]!.error)} ${JSON.stringify(failed[0]!.error)}; sockets: ${[...problems.entries()].map(([k, v]) => `${k} ${v}`).join(", ")}`,
+      `${failed.length} subscriptions failed, e.g. ${String(failed[0]!.error)} ${JSON.stringify(failed[0]!.error)}; sockets: ${listCounts(problems)}`,
     );
-  const subscribeGets = (await counters(sim, "GET"))[JOB_GET_ROUTE] ?? 0;
+  const subscribeGets = (await simulatorCounters(sim, "GET"))[JOB_GET_ROUTE] ?? 0;
 
   // 3. Upstream polls in a quiet window (after two intervals to settle): nothing changes, every subscriber stays.
   await sleep(2 * POLL_MS);
   const metricsBefore = await Promise.all(gateways.map((g) => gatewayPolls(g.info.url)));
-  await counters(sim, "DELETE");
+  await simulatorCounters(sim, "DELETE");
   t0 = performance.now();
   await sleep(WINDOW_S * 1000);
-  const windowCounts = await counters(sim, "GET");
+  const windowCounts = await simulatorCounters(sim, "GET");
   const windowMs = performance.now() - t0;
   const metricsAfter = await Promise.all(gateways.map((g) => gatewayPolls(g.info.url)));
   const polls = windowCounts[JOB_GET_ROUTE] ?? 0;
@@ -410,44 +167,29 @@ async function main(): Promise<string> {
   // 4. Delivery: approve APPROVE jobs; each of their subscribers, on both instances, should receive COMPLETE.
   const approvedAt = new Map<number, number>();
   for (let j = 0; j < APPROVE; j++) {
-    const res = await fetch(new URL(`${BATCH_BASE}/${jobIds[j]}/approve`, sim.url), {
-      method: "PUT",
-      headers: { "x-api-key": sim.apiKey },
-      signal: AbortSignal.timeout(30_000),
-    });
-    await res.arrayBuffer();
-    if (res.status !== 204) throw new Error(`approve ${jobIds[j]}: HTTP ${res.status}`);
+    await approveJob(sim, jobIds[j]!);
     approvedAt.set(j, performance.now());
   }
   const watched = subscribers.filter((s) => approvedAt.has(s.job));
-  let deliveryTimedOut = false;
-  try {
-    await until(
-      () => watched.every((s) => s.changedAt !== null || s.error !== null),
-      10 * POLL_MS + 30_000,
-      "COMPLETE events",
-      50,
-    );
-  } catch {
-    deliveryTimedOut = true;
-  }
+  const deliveryTimedOut = !(await reached(
+    () => watched.every((s) => s.changedAt !== null || s.error !== null),
+    10 * POLL_MS + 30_000,
+    "COMPLETE events",
+    50,
+  ));
   const delivered = watched.filter((s) => s.changedAt !== null);
   const deliveredOn = [0, 1].map((g) => delivered.filter((s) => s.instance === g).length);
   const watchedOn = [0, 1].map((g) => watched.filter((s) => s.instance === g).length);
   const wrongStatus = delivered.filter((s) => s.changedStatus !== "COMPLETE").length;
   const latency = delivered.map((s) => s.changedAt! - approvedAt.get(s.job)!).sort((a, b) => a - b);
-  const pct = (q: number) =>
-    latency[Math.min(latency.length - 1, Math.floor(latency.length * q))] ?? Number.NaN;
 
   for (const instanceClients of clients) for (const client of instanceClients) await client.dispose();
 
   const out: string[] = [];
   out.push(
-    `## Subscriptions across instances: ${SUBSCRIBERS.toLocaleString("en")} subscribers on ${JOBS.toLocaleString("en")} jobs over two instances, ${USE_REDIS ? "sharedStore on Redis" : "**no sharedStore (--no-redis)**"}\n`,
+    `## Subscriptions across instances: ${SUBSCRIBERS.toLocaleString("en")} subscribers on ${JOBS.toLocaleString("en")} jobs over two instances, ${storeMode(USE_REDIS)}\n`,
   );
-  out.push(
-    `Run: ${started.toISOString()}. Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; graphql-yoga ${pkg("graphql-yoga")}, graphql-ws ${pkg("graphql-ws")}, ioredis ${pkg("ioredis")}.`,
-  );
+  out.push(machineLine(started, ["graphql-yoga", "graphql-ws", "ioredis"]));
   out.push(
     `Layout: the simulator (DTM job step ${STEP_MS} ms), two gateways (A, B; \`bench/server.ts gateway --job-poll-ms ${POLL_MS} --max-ops-per-socket ${Math.max(PER_SOCKET, 20)}${USE_REDIS ? " --redis-url" : ""}\`)${USE_REDIS ? ", one redis-server" : ""}, and this client: ${SOCKETS} graphql-ws sockets per instance. ` +
       `Each job has ${PER_JOB} subscribers alternating between A and B (A ${subscribers.filter((s) => s.instance === 0).length}, B ${subscribers.filter((s) => s.instance === 1).length}). Poll interval (jobPolling min = max) ${POLL_MS} ms, so "per interval" is polls per ${POLL_MS} ms.\n`,
@@ -455,7 +197,7 @@ async function main(): Promise<string> {
   out.push("| figure | value |");
   out.push("|---|---|");
   out.push(
-    `| shared store, as the gateways report it (\`gateway_shared_store_up\`) | A: ${sharedStoreUp[0]}, B: ${sharedStoreUp[1]} |`,
+    `| shared store, as the gateways report it (\`gateway_shared_store_up\`) | A: ${storeUp[0]}, B: ${storeUp[1]} |`,
   );
   out.push(
     `| setup | ${JOBS} jobs PENDING_APPROVAL after ${fmt(jobsMs / 1000)} s; ${SUBSCRIBERS.toLocaleString("en")} subscriptions with their first event in ${fmt(subscribeMs / 1000)} s (upstream job GETs meanwhile: ${subscribeGets}); ${subscribers.filter((s) => s.firstStatus !== "PENDING_APPROVAL").length} first events not PENDING_APPROVAL |`,
@@ -467,31 +209,11 @@ async function main(): Promise<string> {
     `| per instance (\`gateway_job_polls_total\`, \`gateway_job_pollers_active\`) | A ${fmt(perInstancePolls[0]!)} polls per interval, ${metricsAfter[0]!.pollers} pollers; B ${fmt(perInstancePolls[1]!)} polls per interval, ${metricsAfter[1]!.pollers} pollers |`,
   );
   out.push(
-    `| delivery after approving ${APPROVE} jobs | ${delivered.length} of ${watched.length} of their subscribers received the new status (A ${deliveredOn[0]} of ${watchedOn[0]}, B ${deliveredOn[1]} of ${watchedOn[1]})${deliveryTimedOut ? " (**timed out waiting for the rest**)" : ""}; ${wrongStatus} got a status other than COMPLETE; approve answered → event p50 ${fmt(pct(0.5))} ms, p99 ${fmt(pct(0.99))} ms |`,
+    `| delivery after approving ${APPROVE} jobs | ${delivered.length} of ${watched.length} of their subscribers received the new status (A ${deliveredOn[0]} of ${watchedOn[0]}, B ${deliveredOn[1]} of ${watchedOn[1]})${deliveryTimedOut ? " (**timed out waiting for the rest**)" : ""}; ${wrongStatus} got a status other than COMPLETE; approve answered → event p50 ${fmt(pct(latency, 0.5))} ms, p99 ${fmt(pct(latency, 0.99))} ms |`,
   );
-  if (problems.size > 0)
-    out.push(`| problems | ${[...problems.entries()].map(([k, v]) => `${k} ${v}`).join(", ")} |`);
+  if (problems.size > 0) out.push(`| problems | ${listCounts(problems)} |`);
   out.push("");
   return out.join("\n");
 }
 
-const overall = setTimeout(() => {
-  process.stderr.write("bench:cluster-subscriptions: overall deadline passed; killing the children\n");
-  void killChildren().finally(() => process.exit(2));
-}, OVERALL_DEADLINE_MS);
-overall.unref();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void killChildren().finally(() => process.exit(130)));
-}
-
-let report: string;
-try {
-  report = await main();
-} catch (error) {
-  await killChildren();
-  throw error;
-}
-await killChildren();
-clearTimeout(overall);
-console.log(report);
-process.exit(0);
+await runBench("cluster-subscriptions", OVERALL_DEADLINE_MS, main);

@@ -7,19 +7,28 @@
 // Processes on loopback: the simulator, two gateways (bench/server.ts roles), redis-server, and this client (which
 // runs both proxies). Every phase has a deadline; the children are killed at the end.
 import "reflect-metadata";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import * as x509 from "@peculiar/x509";
 import { PROFILE_IDS } from "../simulator/index.js";
 import { type FaultProxy, seededRandom, startFaultProxy } from "./fault-proxy.js";
-
-x509.cryptoProvider.set(crypto);
+import {
+  fmt,
+  listCounts,
+  machineLine,
+  numberOption,
+  p256Csr,
+  pool,
+  postGraphql,
+  runBench,
+  sharedStoreUp,
+  simulatorCounters,
+  spawnRole,
+  spawnSimulator,
+  startRedis,
+  storeMode,
+  tally,
+  withTimeout,
+} from "./harness.js";
 
 const { values } = parseArgs({
   options: {
@@ -36,12 +45,7 @@ const { values } = parseArgs({
     "no-redis": { type: "boolean", default: false },
   },
 });
-function int(name: keyof typeof values, min: number, max: number): number {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-  return value;
-}
+const int = (name: keyof typeof values, min: number, max: number) => numberOption(values, name, min, max);
 function probability(name: keyof typeof values): number {
   const value = Number(values[name]);
   if (!(value >= 0 && value <= 1)) throw new Error(`--${name} must be a probability from 0 to 1`);
@@ -77,119 +81,7 @@ const ISSUE = `mutation($input: RequestCertificateInput!) {
 const RETRYABLE_TYPES = new Set(["ServiceUnavailableError", "UpstreamUnavailableError"]);
 const RETRYABLE_CODES = new Set(["SERVICE_UNAVAILABLE", "UPSTREAM_UNAVAILABLE"]);
 
-const children: ChildProcess[] = [];
-/** Removed once the children are gone. */
-const tempDirs: string[] = [];
-
-interface Role {
-  child: ChildProcess;
-  info: { url: string; apiKey?: string; token?: string };
-}
-
-/** Starts one bench/server.ts role in a child process and reads the JSON line it prints. */
-async function spawnRole(args: string[]): Promise<Role> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname, ...args],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  children.push(child);
-  const line = await withTimeout(
-    new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once("line", resolve);
-      child.once("exit", (code) => reject(new Error(`bench server ${args[0]} exited ${code}`)));
-    }),
-    120_000,
-    `starting bench server ${args[0]}`,
-  );
-  return { child, info: JSON.parse(line) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A redis-server of its own: free loopback port, temporary directory, no persistence. */
-async function startRedis(): Promise<{ url: string }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "bench-redis-"));
-  tempDirs.push(dir);
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  children.push(child);
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      let output = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Ready to accept connections")) resolve();
-      });
-      child.once("error", reject);
-      child.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${output.slice(-300)}`)));
-    }),
-    10_000,
-    "starting redis-server",
-  );
-  return { url: `redis://127.0.0.1:${port}` };
-}
-
-async function killChildren(): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Runs `fn` over `items` with at most `concurrency` at once, in order of start. */
-async function pool<T, R>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<R>) {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return out;
-}
-
 const normalizeSerial = (serial: string) => serial.replace(/[^0-9a-f]/gi, "").toUpperCase();
-
-/** A P-256 key and a CSR naming `commonName`; the key stays in this process's memory. */
-async function csrFor(commonName: string): Promise<string> {
-  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const keys = (await crypto.subtle.generateKey(alg, false, ["sign", "verify"])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: `CN=${commonName}`,
-    keys,
-    signingAlgorithm: alg,
-  });
-  return csr.toString("pem");
-}
 
 interface Instance {
   name: string;
@@ -218,27 +110,16 @@ type AttemptResult =
   | { definitive: false; why: string };
 
 async function attempt(instance: Instance, input: Record<string, unknown>): Promise<AttemptResult> {
-  let res: Response;
-  let text: string;
-  try {
-    res = await fetch(instance.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${instance.token}` },
-      body: JSON.stringify({ query: ISSUE, variables: { input } }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    text = await res.text();
-  } catch (error) {
-    const name = (error as Error).name;
-    return { definitive: false, why: name === "TimeoutError" ? "timeout" : "connection dropped" };
-  }
+  const res = await postGraphql(instance.url, instance.token, ISSUE, { input }, TIMEOUT_MS);
+  if ("failed" in res)
+    return { definitive: false, why: res.failed === "timeout" ? "timeout" : "connection dropped" };
   if (res.status >= 500) return { definitive: false, why: `HTTP ${res.status}` };
   let body: {
     data?: { requestCertificate?: { __typename: string } } | null;
     errors?: { extensions?: { code?: string } }[];
   };
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(res.text);
   } catch {
     return { definitive: true, result: { __typename: `HTTP ${res.status}, not JSON` } };
   }
@@ -257,10 +138,9 @@ async function main(): Promise<string> {
   const runId = Date.now().toString(36);
   const random = seededRandom(SEED + 1);
 
-  const simRole = await spawnRole(["simulator"]);
-  const sim = { url: simRole.info.url, apiKey: simRole.info.apiKey! };
-  const redis = USE_REDIS ? await startRedis() : null;
-  const gatewayArgs = redis ? ["--redis-url", redis.url] : [];
+  const sim = await spawnSimulator();
+  const redisUrl = USE_REDIS ? await startRedis() : null;
+  const gatewayArgs = redisUrl ? ["--redis-url", redisUrl] : [];
   const roles = await Promise.all([
     spawnRole(["gateway", sim.url, ...gatewayArgs]),
     spawnRole(["gateway", sim.url, ...gatewayArgs]),
@@ -283,13 +163,7 @@ async function main(): Promise<string> {
       };
     }),
   );
-  // What the gateways say about their shared store: "gateway_shared_store_up 1" on /metrics, or no such line.
-  const sharedStoreUp = await Promise.all(
-    instances.map(async (instance) => {
-      const text = await (await fetch(`${instance.direct}/metrics`)).text();
-      return /^gateway_shared_store_up (\d)/m.exec(text)?.[1] ?? "absent";
-    }),
-  );
+  const storeUp = await sharedStoreUp(instances.map((instance) => instance.direct));
 
   // Inputs first (key generation is CPU this client would otherwise spend while timing callers).
   let t0 = performance.now();
@@ -303,7 +177,7 @@ async function main(): Promise<string> {
         input: {
           profileId: PROFILE_IDS.webServer,
           seatId: "ops@example.com",
-          csr: await csrFor(commonName),
+          csr: await p256Csr(commonName),
           idempotencyKey: `bench-${runId}-${i}`,
         },
       };
@@ -311,9 +185,8 @@ async function main(): Promise<string> {
   );
   const csrMs = performance.now() - t0;
 
-  await fetch(`${sim.url}/_simulator/counters`, { method: "DELETE" });
+  await simulatorCounters(sim, "DELETE");
   const attemptOutcomes = new Map<string, number>();
-  const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
   t0 = performance.now();
   const records = await withTimeout(
     pool(inputs, CONCURRENCY, async ({ commonName, input }, i): Promise<KeyRecord> => {
@@ -330,7 +203,7 @@ async function main(): Promise<string> {
         const instance = instances[(i + n) % 2]!;
         record.attempts++;
         const outcome = await attempt(instance, input);
-        count(attemptOutcomes, outcome.definitive ? "definitive answer" : outcome.why);
+        tally(attemptOutcomes, outcome.definitive ? "definitive answer" : outcome.why);
         if (outcome.definitive) {
           const { result } = outcome;
           if (result.__typename === "CertificateIssued") {
@@ -355,7 +228,7 @@ async function main(): Promise<string> {
   const callersMs = performance.now() - t0;
   // Stalled answers still held by the proxies are past every caller (their work was done long ago): let them end.
   await sleep(STALL_MS);
-  const counters = (await (await fetch(`${sim.url}/_simulator/counters`)).json()) as Record<string, number>;
+  const counters = await simulatorCounters(sim, "GET");
 
   // Certificates per common name, from the simulator's own search (all certificates, paged).
   const perName = new Map<string, string[]>();
@@ -390,7 +263,7 @@ async function main(): Promise<string> {
     else if (n === 1) histogram.one++;
     else histogram.more++;
     duplicates += Math.max(0, n - 1);
-    count(told, record.told === "other" ? `other (${record.detail})` : record.told);
+    tally(told, record.told === "other" ? `other (${record.detail})` : record.told);
     if (record.told === "issued" && (n !== 1 || !serials.includes(record.serial ?? ""))) issuedNotMatching++;
     if (record.told === "issued" && n === 0) toldByIssued.zeroButIssued++;
     if (record.told === "no definitive answer" && n > 0) toldByIssued.noAnswerButIssued++;
@@ -400,25 +273,12 @@ async function main(): Promise<string> {
     attemptsHistogram.set(record.attempts, (attemptsHistogram.get(record.attempts) ?? 0) + 1);
   const totalAttempts = records.reduce((sum, r) => sum + r.attempts, 0);
 
-  const pkg = (name: string) =>
-    (
-      JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")) as {
-        version: string;
-      }
-    ).version;
-  const fmt = (n: number, digits = 1) => n.toFixed(digits);
-  const list = (map: Map<string, number>) =>
-    [...map.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, v]) => `${k} ${v}`)
-      .join(", ");
+  const list = (map: Map<string, number>) => listCounts(map, true);
   const out: string[] = [];
   out.push(
-    `## Duplicates under faults: ${KEYS.toLocaleString("en")} enrollments with idempotency keys over two instances, ${USE_REDIS ? "sharedStore on Redis" : "**no sharedStore (--no-redis)**"}\n`,
+    `## Duplicates under faults: ${KEYS.toLocaleString("en")} enrollments with idempotency keys over two instances, ${storeMode(USE_REDIS)}\n`,
   );
-  out.push(
-    `Run: ${started.toISOString()}. Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; ioredis ${pkg("ioredis")}, undici ${pkg("undici")}.`,
-  );
+  out.push(machineLine(started, ["ioredis", "undici"]));
   out.push(
     `Layout: the simulator, two gateways (A, B; \`bench/server.ts gateway${USE_REDIS ? " --redis-url" : ""}\`)${USE_REDIS ? ", one redis-server" : ""}, and this client running one fault proxy in front of each gateway. ` +
       `Fault mix per request (seed ${SEED}): drop after the answer ${MIX.drop}, drop while the gateway works (${2} ms after forwarding) ${MIX["drop-early"]}, 502/503 without forwarding ${MIX.error}, stall ${STALL_MS} ms ${MIX.stall}; the rest forwarded. ` +
@@ -428,7 +288,7 @@ async function main(): Promise<string> {
   out.push("| figure | value |");
   out.push("|---|---|");
   out.push(
-    `| shared store, as the gateways report it (\`gateway_shared_store_up\` on /metrics) | A: ${sharedStoreUp[0]}, B: ${sharedStoreUp[1]} |`,
+    `| shared store, as the gateways report it (\`gateway_shared_store_up\` on /metrics) | A: ${storeUp[0]}, B: ${storeUp[1]} |`,
   );
   out.push(
     `| keys | ${KEYS} (CSRs made in ${fmt(csrMs / 1000)} s; callers ran ${fmt(callersMs / 1000)} s) |`,
@@ -466,23 +326,4 @@ async function main(): Promise<string> {
   return out.join("\n");
 }
 
-const overall = setTimeout(() => {
-  process.stderr.write("bench:duplicates: overall deadline passed; killing the children\n");
-  void killChildren().finally(() => process.exit(2));
-}, OVERALL_DEADLINE_MS);
-overall.unref();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void killChildren().finally(() => process.exit(130)));
-}
-
-let report: string;
-try {
-  report = await main();
-} catch (error) {
-  await killChildren();
-  throw error;
-}
-await killChildren();
-clearTimeout(overall);
-console.log(report);
-process.exit(0);
+await runBench("duplicates", OVERALL_DEADLINE_MS, main);

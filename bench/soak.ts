@@ -7,21 +7,40 @@
 // Processes on loopback: the simulator, two gateways (bench/server.ts roles), redis-server, and this client.
 // Bounded: the run's length plus setup; every phase has a deadline and the children are killed at the end.
 import "reflect-metadata";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import * as x509 from "@peculiar/x509";
-import { type Client, createClient } from "graphql-ws";
+import type { Client } from "graphql-ws";
 import { Redis } from "ioredis";
-import WebSocket from "ws";
-import { DTM_IDS, PROFILE_IDS } from "../simulator/index.js";
-
-x509.cryptoProvider.set(crypto);
+import { PROFILE_IDS } from "../simulator/index.js";
+import {
+  JOB_STATUS_SUBSCRIPTION,
+  type Role,
+  createJob,
+  fmt,
+  gcStats,
+  jobGlobalId,
+  listCounts,
+  machineLine,
+  mib,
+  numberOption,
+  p256Csr,
+  pct,
+  postGraphql,
+  rsaCsr,
+  rssOf,
+  runBench,
+  sharedStoreUp,
+  simulatorJson,
+  spawnRole,
+  spawnSimulator,
+  startRedis,
+  storeMode,
+  tally,
+  until,
+  untilPendingApproval,
+  wsClient,
+  withTimeout,
+} from "./harness.js";
 
 const { values } = parseArgs({
   options: {
@@ -36,12 +55,8 @@ const { values } = parseArgs({
     "no-redis": { type: "boolean", default: false },
   },
 });
-function num(name: keyof typeof values, min: number, max: number, integer = true): number {
-  const value = Number(values[name]);
-  if (!(value >= min && value <= max) || (integer && !Number.isInteger(value)))
-    throw new Error(`--${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`);
-  return value;
-}
+const num = (name: keyof typeof values, min: number, max: number, integer = true) =>
+  numberOption(values, name, min, max, integer);
 const MINUTES = num("minutes", 0.1, 120, false);
 const RATE = num("rate", 1, 5000);
 const SUBSCRIPTIONS = num("subscriptions", 0, 20_000);
@@ -57,8 +72,6 @@ const WARMUP_MS = Math.min(60_000, DURATION_MS * 0.1);
 const QUIET_MS = 10_000;
 const OVERALL_DEADLINE_MS = DURATION_MS + WARMUP_MS + 8 * 60_000;
 
-const BATCH_BASE = "/devicetrustmanager/certificate-batch-service/api/v1/jobs";
-const SUBSCRIPTION = `subscription($id: ID!) { batchJobStatusChanged(id: $id) { jobId status } }`;
 const BY_SERIAL = `query($s: SerialNumber!) { certificate(serialNumber: $s) { serialNumber status commonName validTo } }`;
 const SEARCH = `query($cn: String!) { certificates(first: 20, filter: { commonName: $cn }) { totalCount edges { node { serialNumber status } } } }`;
 const PROFILES = `{ profiles(first: 20) { edges { node { id name } } } }`;
@@ -69,208 +82,6 @@ const ISSUE = `mutation($input: RequestCertificateInput!) {
     ... on Error { code }
   }
 }`;
-
-const children: ChildProcess[] = [];
-const tempDirs: string[] = [];
-
-interface Role {
-  child: ChildProcess;
-  info: { url: string; apiKey?: string; token?: string };
-  /** The child's next stdout line (after the first, which is `info`). */
-  nextLine(): Promise<string>;
-}
-
-/** Starts one bench/server.ts role in a child process and reads the JSON line it prints. */
-async function spawnRole(args: string[], nodeArgs: string[] = []): Promise<Role> {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, "--import", "tsx", new URL("./server.ts", import.meta.url).pathname, ...args],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  children.push(child);
-  const queue: string[] = [];
-  const waiters: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    const waiter = waiters.shift();
-    if (waiter) waiter(line);
-    else queue.push(line);
-  });
-  const nextLine = () =>
-    queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise<string>((r) => waiters.push(r));
-  const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code) => reject(new Error(`bench server ${args[0]} exited ${code}`))),
-  );
-  exited.catch(() => undefined);
-  const line = await withTimeout(
-    Promise.race([nextLine(), exited]),
-    120_000,
-    `starting bench server ${args[0]}`,
-  );
-  return { child, info: JSON.parse(line), nextLine };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A redis-server of its own: free loopback port, temporary directory, no persistence. */
-async function startRedis(): Promise<string> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "bench-redis-"));
-  tempDirs.push(dir);
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  children.push(child);
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      let output = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Ready to accept connections")) resolve();
-      });
-      child.once("error", reject);
-      child.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${output.slice(-300)}`)));
-    }),
-    10_000,
-    "starting redis-server",
-  );
-  return `redis://127.0.0.1:${port}`;
-}
-
-async function killChildren(): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Polls `check` every `everyMs` until it returns true; throws after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 100) {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-/** A process's resident set size in bytes, from /proc (Linux). */
-function rssOf(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!match) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]) * 1024;
-}
-
-/** The gateway's memory after a full GC (bench/server.ts --stats-on-sigusr2, node --expose-gc), and its VmRSS then. */
-async function gcStats(role: Role): Promise<{ rss: number; heapUsed: number }> {
-  role.child.kill("SIGUSR2");
-  const line = await withTimeout(role.nextLine(), 30_000, "gateway stats");
-  const { memory } = JSON.parse(line) as { memory: { heapUsed: number } };
-  return { rss: rssOf(role.child.pid!), heapUsed: memory.heapUsed };
-}
-
-function pct(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? Number.NaN;
-}
-
-const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-const fmt = (n: number, digits = 1) => n.toFixed(digits);
-
-/** A fresh P-256 key and a CSR naming `commonName`; the key stays in this process's memory. */
-async function csrFor(commonName: string): Promise<string> {
-  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const keys = (await crypto.subtle.generateKey(alg, false, ["sign", "verify"])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: `CN=${commonName}`,
-    keys,
-    signingAlgorithm: alg,
-  });
-  return csr.toString("pem");
-}
-
-/** An RSA-2048 CSR for the DTM batch CSV rows (a device's name comes from its row, not its CSR). */
-async function rsaCsr(): Promise<string> {
-  const alg = {
-    name: "RSASSA-PKCS1-v1_5",
-    modulusLength: 2048,
-    publicExponent: new Uint8Array([1, 0, 1]),
-    hash: "SHA-256",
-  };
-  const keys = (await crypto.subtle.generateKey(alg, false, ["sign", "verify"])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: "CN=bench-device.example.com, O=Example Devices, OU=Bench",
-    keys,
-    signingAlgorithm: alg,
-  });
-  return csr.toString("pem");
-}
-
-interface Simulator {
-  url: string;
-  apiKey: string;
-}
-
-async function simulatorJson(
-  sim: Simulator,
-  method: string,
-  path: string,
-  body?: FormData,
-): Promise<unknown> {
-  const res = await fetch(new URL(path, sim.url), {
-    method,
-    headers: { "x-api-key": sim.apiKey },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
-}
-
-/** Creates one DTM batch job of one device on the approval policy: it will rest in PENDING_APPROVAL. */
-async function createJob(sim: Simulator, runId: string, index: number, csr: string): Promise<string> {
-  const device = `soak-${runId}-${String(index).padStart(5, "0")}`;
-  const csv =
-    "device_name,subject.common_name,subject.organization_name,subject.organization_unit,csr\r\n" +
-    `${device},${device}.example.com,Example Devices,Bench,"${csr.trim()}"\r\n`;
-  const form = new FormData();
-  form.set("job_type", "device_registration");
-  form.set("name", `bench soak ${index}`);
-  form.set("device_group_id", DTM_IDS.deviceGroups.factoryLine);
-  form.set("certificate_policy_id", DTM_IDS.certificatePolicies.factoryApproval);
-  form.set("server_side_key_gen", "false");
-  form.set("data", new Blob([csv], { type: "text/csv" }), `${device}.csv`);
-  const answer = (await simulatorJson(sim, "POST", BATCH_BASE, form)) as { id: string };
-  return answer.id;
-}
-
-async function countJobs(sim: Simulator, statuses: string): Promise<number> {
-  const answer = (await simulatorJson(sim, "GET", `${BATCH_BASE}?status=${statuses}&limit=1`)) as {
-    total: number;
-  };
-  return answer.total;
-}
 
 /** Redis's own count of commands it processed (INFO stats), and per command (INFO commandstats). */
 async function redisCommands(redis: Redis): Promise<{ total: number; perCommand: Map<string, number> }> {
@@ -305,22 +116,11 @@ async function gql(
   query: string,
   variables: Record<string, unknown>,
 ): Promise<{ data: Record<string, unknown> } | { error: string }> {
-  let res: Response;
-  let text: string;
-  try {
-    res = await fetch(instance.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${instance.token}` },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    text = await res.text();
-  } catch (error) {
-    return { error: (error as Error).name === "TimeoutError" ? "client timeout" : "connection error" };
-  }
+  const res = await postGraphql(instance.url, instance.token, query, variables, TIMEOUT_MS);
+  if ("failed" in res) return { error: res.failed === "timeout" ? "client timeout" : "connection error" };
   if (res.status < 200 || res.status > 299) return { error: `HTTP ${res.status}` };
   try {
-    const body = JSON.parse(text) as {
+    const body = JSON.parse(res.text) as {
       data?: Record<string, unknown>;
       errors?: { extensions?: { code?: string } }[];
     };
@@ -336,15 +136,8 @@ async function gql(
 async function main(): Promise<string> {
   const started = new Date();
   const runId = Date.now().toString(36);
-  const pkg = (name: string) =>
-    (
-      JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")) as {
-        version: string;
-      }
-    ).version;
 
-  const simRole = await spawnRole(["simulator", "--dtm-step-ms", "10"]);
-  const sim: Simulator = { url: simRole.info.url, apiKey: simRole.info.apiKey! };
+  const sim = await spawnSimulator(["--dtm-step-ms", "10"]);
   const redisUrl = USE_REDIS ? await startRedis() : null;
   const redis = redisUrl ? new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : null;
   const gatewayArgs = [
@@ -365,12 +158,7 @@ async function main(): Promise<string> {
     url: role.info.url,
     token: role.info.token!,
   }));
-  const sharedStoreUp = await Promise.all(
-    instances.map(async (instance) => {
-      const text = await (await fetch(new URL("/metrics", instance.url))).text();
-      return /^gateway_shared_store_up (\d)/m.exec(text)?.[1] ?? "absent";
-    }),
-  );
+  const storeUp = await sharedStoreUp(instances.map((instance) => instance.url));
   const rssBeforeTraffic = await Promise.all(roles.map((role) => gcStats(role)));
 
   // Inputs: serials and common names from the simulator's seeded certificates; CSRs for enrollments.
@@ -380,37 +168,28 @@ async function main(): Promise<string> {
   const serials = seeded.items.map((item) => item.serial_number);
   const commonNames = [...new Set(seeded.items.map((item) => item.common_name))];
   const enrollCsrs = await Promise.all(
-    Array.from({ length: 64 }, (_, i) => csrFor(`soak-${runId}-${i}.example.com`)),
+    Array.from({ length: 64 }, (_, i) => p256Csr(`soak-${runId}-${i}.example.com`)),
   );
 
   // Jobs for the subscriptions, each resting in PENDING_APPROVAL for the whole run.
   let t0 = performance.now();
-  const jobCsr = await rsaCsr();
+  const jobCsr = await rsaCsr("CN=bench-device.example.com, O=Example Devices, OU=Bench");
   const jobIds: string[] = [];
   for (let i = 0; i < JOBS && SUBSCRIPTIONS > 0; i += 8) {
     const batch = Array.from({ length: Math.min(8, JOBS - i) }, (_, k) =>
-      createJob(sim, runId, i + k, jobCsr),
+      createJob(sim, { device: `soak-${runId}`, job: "bench soak" }, i + k, jobCsr),
     );
     jobIds.push(...(await Promise.all(batch)));
   }
   if (SUBSCRIPTIONS > 0) {
-    await until(
-      async () => {
-        if ((await countJobs(sim, "FAILED,COMPLETE,TERMINATED")) > 0) throw new Error("a bench job failed");
-        return (await countJobs(sim, "PENDING_APPROVAL")) >= JOBS;
-      },
-      120_000,
-      "jobs reaching PENDING_APPROVAL",
-      250,
-    );
+    await untilPendingApproval(sim, JOBS, 120_000);
   }
   const jobsMs = performance.now() - t0;
 
   // Subscriptions: subscriber k watches job k % JOBS on instance floor(k / JOBS) % 2, so every job with more than one
   // subscriber has them on both instances.
   const subscriptionProblems = new Map<string, number>();
-  const noteSubscription = (why: string) =>
-    subscriptionProblems.set(why, (subscriptionProblems.get(why) ?? 0) + 1);
+  const noteSubscription = (why: string) => tally(subscriptionProblems, why);
   const clients: Client[] = [];
   const perInstance = [0, 0];
   let firstEvents = 0;
@@ -424,20 +203,7 @@ async function main(): Promise<string> {
   );
   for (const g of [0, 1]) {
     for (let s = 0; s < socketsNeeded(subscribersOn[g]!); s++) {
-      const client = createClient({
-        url: instances[g]!.url.replace(/^http/, "ws"),
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${instances[g]!.token}` },
-        retryAttempts: 0,
-        lazy: true,
-        on: {
-          closed: (event) => {
-            const code = (event as { code?: number } | undefined)?.code;
-            if (code !== 1000) noteSubscription(`socket closed with ${code}`);
-          },
-          error: () => noteSubscription("socket error"),
-        },
-      });
+      const client = wsClient(instances[g]!.url, instances[g]!.token, noteSubscription);
       clients.push(client);
       clientFor[g]!.push(client);
     }
@@ -447,10 +213,10 @@ async function main(): Promise<string> {
     const g = Math.floor(k / JOBS) % 2;
     const index = perInstance[g]!++;
     const client = clientFor[g]![Math.floor(index / PER_SOCKET)]!;
-    const globalId = Buffer.from(`DtmBatchJob:${jobIds[k % JOBS]}`).toString("base64");
+    const globalId = jobGlobalId(jobIds[k % JOBS]!);
     let first = true;
     client.subscribe<{ batchJobStatusChanged: { status: string } }>(
-      { query: SUBSCRIPTION, variables: { id: globalId } },
+      { query: JOB_STATUS_SUBSCRIPTION, variables: { id: globalId } },
       {
         next: (result) => {
           if (result.errors) noteSubscription(`GraphQL error ${String(result.errors[0]?.extensions?.code)}`);
@@ -497,10 +263,7 @@ async function main(): Promise<string> {
     random = (Math.imul(random, 1103515245) + 12345) >>> 0;
     return random / 4294967296;
   };
-  const noteError = (kind: Kind, why: string) => {
-    const key = `${kind}: ${why}`;
-    errors.set(key, (errors.get(key) ?? 0) + 1);
-  };
+  const noteError = (kind: Kind, why: string) => tally(errors, `${kind}: ${why}`);
 
   async function operation(kind: Kind, g: number): Promise<void> {
     const instance = instances[g]!;
@@ -640,11 +403,9 @@ async function main(): Promise<string> {
     lostSubscriptions;
   const out: string[] = [];
   out.push(
-    `## Soak: ${fmt(MINUTES, MINUTES % 1 ? 1 : 0)} min of mixed traffic at ${RATE} operations/s over two instances, ${SUBSCRIPTIONS} open subscriptions, ${USE_REDIS ? "sharedStore on Redis" : "**no sharedStore (--no-redis)**"}\n`,
+    `## Soak: ${fmt(MINUTES, MINUTES % 1 ? 1 : 0)} min of mixed traffic at ${RATE} operations/s over two instances, ${SUBSCRIPTIONS} open subscriptions, ${storeMode(USE_REDIS)}\n`,
   );
-  out.push(
-    `Run: ${started.toISOString()}. Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; graphql-yoga ${pkg("graphql-yoga")}, graphql-ws ${pkg("graphql-ws")}, ioredis ${pkg("ioredis")}.`,
-  );
+  out.push(machineLine(started, ["graphql-yoga", "graphql-ws", "ioredis"]));
   out.push(
     `Layout: the simulator, two gateways (A, B; \`bench/server.ts gateway --job-poll-ms ${POLL_MS} --stats-on-sigusr2${USE_REDIS ? " --redis-url" : ""}\`, node --expose-gc)${USE_REDIS ? ", one redis-server" : ""}, and this client. ` +
       `Traffic: an open loop, operations alternating between the instances; weights: ${weights.map(([k, w]) => `${k} ${w}`).join(", ")} ("enrollment repeat": an earlier key and input again on the other instance; the first certificate must come back). ` +
@@ -655,14 +416,14 @@ async function main(): Promise<string> {
   out.push("| figure | value |");
   out.push("|---|---|");
   out.push(
-    `| shared store, as the gateways report it (\`gateway_shared_store_up\`) | A: ${sharedStoreUp[0]}, B: ${sharedStoreUp[1]} |`,
+    `| shared store, as the gateways report it (\`gateway_shared_store_up\`) | A: ${storeUp[0]}, B: ${storeUp[1]} |`,
   );
   const totalSent = [...sent.values()].reduce((a, b) => a + b, 0);
   out.push(
     `| operations (measured run) | ${measuredOps.toLocaleString("en")} answered in ${fmt(measuredMs / 1000)} s = ${fmt(measuredOps / (measuredMs / 1000))}/s (${KINDS.map((k) => `${k} ${sent.get(k)}`).join(", ")}); not sent (client at its in-flight cap): ${notSent}; sent ${totalSent} |`,
   );
   out.push(
-    `| **gateway-caused errors** | **${gatewayErrors}** (target 0: **${gatewayErrors === 0 ? "met" : "not met"}**)${gatewayErrors ? `: ${[...errors.entries()].map(([k, v]) => `${k} ${v}`).join(", ")}${subscriptionProblems.size ? `; subscriptions: ${[...subscriptionProblems.entries()].map(([k, v]) => `${k} ${v}`).join(", ")}` : ""}${lostSubscriptions ? `; subscriptions completed early ${lostSubscriptions}` : ""}` : ""} (warm-up included) |`,
+    `| **gateway-caused errors** | **${gatewayErrors}** (target 0: **${gatewayErrors === 0 ? "met" : "not met"}**)${gatewayErrors ? `: ${listCounts(errors)}${subscriptionProblems.size ? `; subscriptions: ${listCounts(subscriptionProblems)}` : ""}${lostSubscriptions ? `; subscriptions completed early ${lostSubscriptions}` : ""}` : ""} (warm-up included) |`,
   );
   out.push(
     `| latency p50 / p99 ms | ${KINDS.map((k) => {
@@ -698,23 +459,4 @@ async function main(): Promise<string> {
   return out.join("\n");
 }
 
-const overall = setTimeout(() => {
-  process.stderr.write("bench:soak: overall deadline passed; killing the children\n");
-  void killChildren().finally(() => process.exit(2));
-}, OVERALL_DEADLINE_MS);
-overall.unref();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void killChildren().finally(() => process.exit(130)));
-}
-
-let report: string;
-try {
-  report = await main();
-} catch (error) {
-  await killChildren();
-  throw error;
-}
-await killChildren();
-clearTimeout(overall);
-console.log(report);
-process.exit(0);
+await runBench("soak", OVERALL_DEADLINE_MS, main);

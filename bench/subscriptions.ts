@@ -4,18 +4,35 @@
 // Three processes on loopback: the simulator, the gateway (both bench/server.ts roles) and this client.
 // Traffic goes to loopback only; every phase has a deadline and the children are killed at the end.
 import "reflect-metadata";
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import * as x509 from "@peculiar/x509";
-import { type Client, createClient } from "graphql-ws";
-import WebSocket from "ws";
-import { DTM_IDS } from "../simulator/index.js";
-
-x509.cryptoProvider.set(crypto);
+import type { Client } from "graphql-ws";
+import {
+  JOB_GET_ROUTE,
+  type JobSubscriber,
+  approveJob,
+  createJobs,
+  deviceCsrs,
+  fmt,
+  gcStats,
+  jobGlobalId,
+  machineLine,
+  mib,
+  newJobSubscriber,
+  numberOption,
+  pct,
+  reached,
+  rssOf,
+  runBench,
+  simulatorCounters,
+  spawnRole,
+  spawnSimulator,
+  subscribeJobStatus,
+  until,
+  untilPendingApproval,
+  wsClient,
+} from "./harness.js";
 
 const { values } = parseArgs({
   options: {
@@ -31,12 +48,7 @@ const { values } = parseArgs({
     ids: { type: "string", default: "global" },
   },
 });
-function int(name: keyof typeof values, min: number, max: number): number {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-  return value;
-}
+const int = (name: keyof typeof values, min: number, max: number) => numberOption(values, name, min, max);
 const JOBS = int("jobs", 1, 5000);
 const PER_JOB = int("per-job", 1, 100);
 const SOCKETS = int("sockets", 1, 1000);
@@ -53,92 +65,6 @@ if (PER_SOCKET > 1000) throw new Error("more than 1000 subscriptions per socket:
 
 /** The whole run, whatever happens: children are killed and the process exits past it. */
 const OVERALL_DEADLINE_MS = 14 * 60_000;
-const BATCH_BASE = "/devicetrustmanager/certificate-batch-service/api/v1/jobs";
-const JOB_GET_ROUTE = `GET ${BATCH_BASE}/:id`;
-const SUBSCRIPTION = `subscription($id: ID!) { batchJobStatusChanged(id: $id) { jobId status } }`;
-
-const children: ChildProcess[] = [];
-
-interface Role {
-  child: ChildProcess;
-  info: { url: string; apiKey?: string; token?: string };
-  /** The child's next stdout line (after the first, which is `info`). */
-  nextLine(): Promise<string>;
-}
-
-/** Starts one bench/server.ts role in a child process and reads the JSON line it prints. */
-async function spawnRole(args: string[], nodeArgs: string[] = []): Promise<Role> {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, "--import", "tsx", new URL("./server.ts", import.meta.url).pathname, ...args],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  children.push(child);
-  const queue: string[] = [];
-  const waiters: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    const waiter = waiters.shift();
-    if (waiter) waiter(line);
-    else queue.push(line);
-  });
-  const nextLine = () =>
-    queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise<string>((r) => waiters.push(r));
-  const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code) => reject(new Error(`bench server ${args[0]} exited ${code}`))),
-  );
-  exited.catch(() => undefined);
-  const line = await withTimeout(
-    Promise.race([nextLine(), exited]),
-    120_000,
-    `starting bench server ${args[0]}`,
-  );
-  return { child, info: JSON.parse(line), nextLine };
-}
-
-/** The gateway's memory after a full GC (bench/server.ts --stats-on-sigusr2, node --expose-gc), and its VmRSS then. */
-async function gcStats(role: Role): Promise<{ rss: number; heapUsed: number; external: number }> {
-  role.child.kill("SIGUSR2");
-  const line = await withTimeout(role.nextLine(), 30_000, "gateway stats");
-  const { memory } = JSON.parse(line) as { memory: { rss: number; heapUsed: number; external: number } };
-  return { rss: rssOf(role.child.pid!), heapUsed: memory.heapUsed, external: memory.external };
-}
-
-async function killChildren(): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Polls `check` every `everyMs` until it returns true; throws after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 100) {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-/** A process's resident set size in bytes, from /proc (Linux). */
-function rssOf(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!match) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]) * 1024;
-}
 
 /** The median of a few RSS samples over `ms` (RSS moves with GC). */
 async function steadyRss(pid: number, ms = 1000, samples = 5): Promise<number> {
@@ -159,176 +85,18 @@ function cpuMsOf(pid: number): number {
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-function pct(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? Number.NaN;
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-const fmt = (n: number, digits = 1) => n.toFixed(digits);
-
-/** A few RSA-2048 CSRs, reused across jobs (a device's name comes from its CSV row, not its CSR). */
-async function csrs(count: number): Promise<string[]> {
-  const alg = {
-    name: "RSASSA-PKCS1-v1_5",
-    modulusLength: 2048,
-    publicExponent: new Uint8Array([1, 0, 1]),
-    hash: "SHA-256",
-  };
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-      name: `CN=bench-device-${i}.example.com, O=Example Devices, OU=Bench`,
-      keys,
-      signingAlgorithm: alg,
-    });
-    out.push(csr.toString("pem"));
-  }
-  return out;
-}
-
-interface Simulator {
-  url: string;
-  apiKey: string;
-}
-
-async function simulatorJson(
-  sim: Simulator,
-  method: string,
-  path: string,
-  body?: FormData,
-): Promise<unknown> {
-  const res = await fetch(new URL(path, sim.url), {
-    method,
-    headers: { "x-api-key": sim.apiKey },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function admin(sim: Simulator, method: string, path: string): Promise<unknown> {
-  const res = await fetch(`${sim.url}/_simulator${path}`, { method, signal: AbortSignal.timeout(10_000) });
-  return res.status === 204 ? null : res.json();
-}
-
-/** Creates one DTM batch job of one device on the approval policy: it will rest in PENDING_APPROVAL. */
-async function createJob(sim: Simulator, runId: string, index: number, csr: string): Promise<string> {
-  const device = `bench-${runId}-${String(index).padStart(5, "0")}`;
-  const csv =
-    "device_name,subject.common_name,subject.organization_name,subject.organization_unit,csr\r\n" +
-    `${device},${device}.example.com,Example Devices,Bench,"${csr.trim()}"\r\n`;
-  const form = new FormData();
-  form.set("job_type", "device_registration");
-  form.set("name", `bench subscriptions ${index}`);
-  form.set("device_group_id", DTM_IDS.deviceGroups.factoryLine);
-  form.set("certificate_policy_id", DTM_IDS.certificatePolicies.factoryApproval);
-  form.set("server_side_key_gen", "false");
-  form.set("data", new Blob([csv], { type: "text/csv" }), `${device}.csv`);
-  const answer = (await simulatorJson(sim, "POST", BATCH_BASE, form)) as { id: string };
-  return answer.id;
-}
-
-async function countJobs(sim: Simulator, statuses: string): Promise<number> {
-  const answer = (await simulatorJson(sim, "GET", `${BATCH_BASE}?status=${statuses}&limit=1`)) as {
-    total: number;
-  };
-  return answer.total;
-}
-
-/** Runs `fn` over `items` with at most `concurrency` at once, in order of start. */
-async function pool<T, R>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<R>) {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return out;
-}
-
-/** One subscriber's record: when it got its first event, and when the first different status arrived. */
-interface Subscriber {
-  job: number;
-  firstAt: number | null;
-  firstStatus: string | null;
-  changedAt: number | null;
-  changedStatus: string | null;
-  completedAt: number | null;
-  error: unknown;
-}
-
-function wsClient(url: string, token: string, unexpected: (why: string) => void): Client {
-  return createClient({
-    url,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-    lazy: true,
-    on: {
-      closed: (event) => {
-        const code = (event as { code?: number } | undefined)?.code;
-        if (code !== 1000) unexpected(`socket closed with ${code}`);
-      },
-      error: (error) => unexpected(`socket error: ${String(error)}`),
-    },
-  });
-}
-
-function subscribe(client: Client, globalId: string, sub: Subscriber): () => void {
-  return client.subscribe<{ batchJobStatusChanged: { jobId: string; status: string } }>(
-    { query: SUBSCRIPTION, variables: { id: globalId } },
-    {
-      next: (result) => {
-        const now = performance.now();
-        if (result.errors) {
-          sub.error ??= result.errors;
-          return;
-        }
-        const status = result.data?.batchJobStatusChanged.status ?? null;
-        if (sub.firstAt === null) {
-          sub.firstAt = now;
-          sub.firstStatus = status;
-        } else if (sub.changedAt === null && status !== sub.firstStatus) {
-          sub.changedAt = now;
-          sub.changedStatus = status;
-        }
-      },
-      error: (error) => {
-        sub.error ??= error;
-      },
-      complete: () => {
-        sub.completedAt = performance.now();
-      },
-    },
-  );
-}
-
 async function main(): Promise<string> {
   const out: string[] = [];
-  const pkg = (name: string) =>
-    (
-      JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")) as {
-        version: string;
-      }
-    ).version;
   const started = new Date();
 
-  const csrList = await csrs(4);
-  const simRole = await spawnRole(["simulator", "--dtm-step-ms", String(STEP_MS)]);
-  const sim: Simulator = { url: simRole.info.url, apiKey: simRole.info.apiKey! };
+  const csrList = await deviceCsrs(4, true);
+  const sim = await spawnSimulator(["--dtm-step-ms", String(STEP_MS)]);
   const gwRole = await spawnRole(
     [
       "gateway",
@@ -349,27 +117,16 @@ async function main(): Promise<string> {
   // 1. Jobs, straight on the simulator, until every one rests in PENDING_APPROVAL.
   const runId = Date.now().toString(36);
   let t0 = performance.now();
-  const jobIds = await withTimeout(
-    pool(
-      Array.from({ length: JOBS }, (_, i) => i),
-      8,
-      (i) => createJob(sim, runId, i, csrList[i % csrList.length]!),
-    ),
-    300_000,
-    "creating jobs",
+  const jobIds = await createJobs(
+    sim,
+    { device: `bench-${runId}`, job: "bench subscriptions" },
+    JOBS,
+    csrList,
   );
   const createMs = performance.now() - t0;
-  await until(
-    async () => {
-      if ((await countJobs(sim, "FAILED,COMPLETE,TERMINATED")) > 0) throw new Error("a bench job failed");
-      return (await countJobs(sim, "PENDING_APPROVAL")) >= JOBS;
-    },
-    JOBS * STEP_MS * 4 + 120_000,
-    "jobs reaching PENDING_APPROVAL",
-    250,
-  );
+  await untilPendingApproval(sim, JOBS, JOBS * STEP_MS * 4 + 120_000);
   const pendingMs = performance.now() - t0;
-  const globalIds = jobIds.map((id) => (BARE_IDS ? id : Buffer.from(`DtmBatchJob:${id}`).toString("base64")));
+  const globalIds = jobIds.map((id) => (BARE_IDS ? id : jobGlobalId(id)));
 
   // 2. Warm-up: one socket, a few subscriptions, then left (the gateway's code paths JIT-compiled).
   const problems: string[] = [];
@@ -378,20 +135,12 @@ async function main(): Promise<string> {
   };
   {
     const warm = wsClient(wsUrl, token, () => undefined);
-    const subs: Subscriber[] = [];
+    const subs: JobSubscriber[] = [];
     const leaves: (() => void)[] = [];
     for (let j = 0; j < Math.min(PER_SOCKET, JOBS); j++) {
-      const sub: Subscriber = {
-        job: j,
-        firstAt: null,
-        firstStatus: null,
-        changedAt: null,
-        changedStatus: null,
-        completedAt: null,
-        error: null,
-      };
+      const sub = newJobSubscriber(j);
       subs.push(sub);
-      leaves.push(subscribe(warm, globalIds[j]!, sub));
+      leaves.push(subscribeJobStatus(warm, globalIds[j]!, sub));
     }
     await until(() => subs.every((s) => s.firstAt !== null || s.error), 60_000, "warm-up events");
     const failed = subs.find((s) => s.error);
@@ -407,26 +156,18 @@ async function main(): Promise<string> {
   // 3. Subscribe: subscriber k watches job k % JOBS on socket floor(k / PER_SOCKET), so a job's
   // subscribers sit on different sockets. Each gets the current state (PENDING_APPROVAL) first.
   const clients: Client[] = [];
-  for (let s = 0; s < SOCKETS; s++) clients.push(wsClient(wsUrl, token, unexpected));
-  const subscribers: Subscriber[] = [];
-  await admin(sim, "DELETE", "/counters");
+  for (let s = 0; s < SOCKETS; s++) clients.push(wsClient(wsUrl, token, unexpected, true));
+  const subscribers: JobSubscriber[] = [];
+  await simulatorCounters(sim, "DELETE");
   t0 = performance.now();
   let peakRssSubscribing = 0;
   const peakTimer = setInterval(() => {
     peakRssSubscribing = Math.max(peakRssSubscribing, rssOf(gatewayPid));
   }, 50);
   for (let k = 0; k < SUBSCRIBERS; k++) {
-    const sub: Subscriber = {
-      job: k % JOBS,
-      firstAt: null,
-      firstStatus: null,
-      changedAt: null,
-      changedStatus: null,
-      completedAt: null,
-      error: null,
-    };
+    const sub = newJobSubscriber(k % JOBS);
     subscribers.push(sub);
-    subscribe(clients[Math.floor(k / PER_SOCKET)]!, globalIds[sub.job]!, sub);
+    subscribeJobStatus(clients[Math.floor(k / PER_SOCKET)]!, globalIds[sub.job]!, sub);
     if (k % 500 === 499) await sleep(0); // let the sockets flush
   }
   try {
@@ -447,7 +188,7 @@ async function main(): Promise<string> {
     );
   }
   const notPending = subscribers.filter((s) => s.firstStatus !== "PENDING_APPROVAL").length;
-  const subscribeCounts = (await admin(sim, "GET", "/counters")) as Record<string, number>;
+  const subscribeCounts = await simulatorCounters(sim, "GET");
   const subscribeGets = subscribeCounts[JOB_GET_ROUTE] ?? 0;
   const subscribeOther = Object.entries(subscribeCounts)
     .filter(([key]) => key !== JOB_GET_ROUTE)
@@ -460,11 +201,11 @@ async function main(): Promise<string> {
   await sleep(2 * POLL_MS);
 
   // 4. Upstream polls in a quiet window: nothing changes, every subscriber stays.
-  await admin(sim, "DELETE", "/counters");
+  await simulatorCounters(sim, "DELETE");
   const cpuStart = cpuMsOf(gatewayPid);
   t0 = performance.now();
   await sleep(WINDOW_S * 1000);
-  const counts = (await admin(sim, "GET", "/counters")) as Record<string, number>;
+  const counts = await simulatorCounters(sim, "GET");
   const windowMs = performance.now() - t0;
   const gatewayCpuMs = cpuMsOf(gatewayPid) - cpuStart;
   const polls = counts[JOB_GET_ROUTE] ?? 0;
@@ -481,30 +222,19 @@ async function main(): Promise<string> {
   t0 = performance.now();
   for (let j = 0; j < APPROVE; j++) {
     const sent = performance.now();
-    const res = await fetch(new URL(`${BATCH_BASE}/${jobIds[j]}/approve`, sim.url), {
-      method: "PUT",
-      headers: { "x-api-key": sim.apiKey },
-      signal: AbortSignal.timeout(30_000),
-    });
-    await res.arrayBuffer();
-    if (res.status !== 204) throw new Error(`approve ${jobIds[j]}: HTTP ${res.status}`);
+    await approveJob(sim, jobIds[j]!);
     approvedAt.set(j, { sent, acked: performance.now() });
     const wait = sent + APPROVE_GAP_MS - performance.now();
     if (wait > 0) await sleep(wait);
   }
   const approveMs = performance.now() - t0;
   const watched = subscribers.filter((s) => approvedAt.has(s.job));
-  let deliveryTimedOut = false;
-  try {
-    await until(
-      () => watched.every((s) => s.changedAt !== null || s.error !== null),
-      10 * POLL_MS + 30_000,
-      "COMPLETE events",
-      50,
-    );
-  } catch {
-    deliveryTimedOut = true;
-  }
+  const deliveryTimedOut = !(await reached(
+    () => watched.every((s) => s.changedAt !== null || s.error !== null),
+    10 * POLL_MS + 30_000,
+    "COMPLETE events",
+    50,
+  ));
   await sleep(500); // the completions that follow the terminal event
   const delivered = watched.filter((s) => s.changedAt !== null);
   const wrongStatus = delivered.filter((s) => s.changedStatus !== "COMPLETE").length;
@@ -534,9 +264,7 @@ async function main(): Promise<string> {
   out.push(
     `## Subscriptions: ${SUBSCRIBERS.toLocaleString("en")} graphql-ws subscribers over ${JOBS} jobs\n`,
   );
-  out.push(
-    `Run: ${started.toISOString()}. Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; graphql-yoga ${pkg("graphql-yoga")}, graphql-ws ${pkg("graphql-ws")}, ws ${pkg("ws")}, undici ${pkg("undici")}.`,
-  );
+  out.push(machineLine(started, ["graphql-yoga", "graphql-ws", "ws", "undici"]));
   out.push(
     `Layout: three processes on loopback: the simulator, ONE gateway, and the client (this one: ${SOCKETS} sockets × ${PER_SOCKET} subscriptions, \`maxOperationsPerSocket\` raised to ${PER_SOCKET}). ` +
       `Each job has ${PER_JOB} subscribers, on different sockets. Gateway \`jobPolling\` min = max = ${POLL_MS} ms; simulator DTM job step ${STEP_MS} ms. ` +
@@ -591,23 +319,4 @@ async function main(): Promise<string> {
   return out.join("\n");
 }
 
-const overall = setTimeout(() => {
-  process.stderr.write("bench:subscriptions: overall deadline passed; killing the children\n");
-  void killChildren().finally(() => process.exit(2));
-}, OVERALL_DEADLINE_MS);
-overall.unref();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void killChildren().finally(() => process.exit(130)));
-}
-
-let report: string;
-try {
-  report = await main();
-} catch (error) {
-  await killChildren();
-  throw error;
-}
-await killChildren();
-clearTimeout(overall);
-console.log(report);
-process.exit(0);
+await runBench("subscriptions", OVERALL_DEADLINE_MS, main);
