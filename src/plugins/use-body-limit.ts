@@ -1,3 +1,4 @@
+import { IncomingMessage } from "node:http";
 import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 
@@ -17,7 +18,8 @@ export const PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE";
  *
  * - A `Content-Length` over the limit is refused before any byte of the body is read.
  * - A body without one (chunked), or longer than it announced, is counted as it is read and
- *   refused at the first chunk that crosses the limit; the rest is not read.
+ *   refused at the first chunk that crosses the limit; the rest is not read. Over node:http a body
+ *   is never longer than its Content-Length (the parser frames it), so one within it is not re-streamed.
  * - A GET request's query string (which carries the operation) counts as its body.
  * - The 413 carries `Connection: close`, so Node's server closes the socket after answering
  *   instead of draining the unread rest of the body to keep the connection alive.
@@ -32,16 +34,18 @@ export function limitRequestBody(maxBytes: number, options: BodyLimitOptions = {
   }
   const { exemptMultipart = false } = options;
   return {
-    onRequestParse({ request, url, requestParser, setRequestParser, fetchAPI }) {
+    onRequestParse({ request, url, requestParser, setRequestParser, fetchAPI, serverContext }) {
       const contentType = request.headers.get("content-type")?.toLowerCase() ?? "";
       if (exemptMultipart && contentType.startsWith("multipart/form-data")) return;
       if (request.method === "GET" && url.search.length > maxBytes) throw requestBodyTooLarge();
       const contentLength = request.headers.get("content-length");
       // A malformed Content-Length is yoga's to refuse (400); the body is counted regardless.
-      if (contentLength !== null && /^\d+$/.test(contentLength) && Number(contentLength) > maxBytes) {
-        throw requestBodyTooLarge();
-      }
+      const announced = contentLength !== null && /^\d+$/.test(contentLength);
+      if (announced && Number(contentLength) > maxBytes) throw requestBodyTooLarge();
       if (!requestParser || !request.body) return;
+      // Counting costs a stream pipeline per request (an AbortController and a DOMException each): skip it where
+      // the transport already holds the body to its announced length.
+      if (announced && (serverContext as { req?: unknown } | undefined)?.req instanceof IncomingMessage) return;
       const parse = requestParser;
       setRequestParser(async (req) => {
         const limited = withLimitedBody(req, maxBytes, fetchAPI);
