@@ -45,7 +45,8 @@ export function limitRequestBody(maxBytes: number, options: BodyLimitOptions = {
       if (!requestParser || !request.body) return;
       // Counting costs a stream pipeline per request (an AbortController and a DOMException each): skip it where
       // the transport already holds the body to its announced length.
-      if (announced && (serverContext as { req?: unknown } | undefined)?.req instanceof IncomingMessage) return;
+      if (announced && (serverContext as { req?: unknown } | undefined)?.req instanceof IncomingMessage)
+        return;
       const parse = requestParser;
       setRequestParser(async (req) => {
         const limited = withLimitedBody(req, maxBytes, fetchAPI);
