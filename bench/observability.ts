@@ -1,7 +1,7 @@
-// What metrics, request ids and tracing (off) cost: certificate(serialNumber) at 16 connections on three gateways in
-// alternating rounds, in front of one simulator: metrics on, metrics off, and (with --baseline <dir>) the code before
-// observability existed, e.g. a `git worktree add /tmp/baseline 4da9553` (observability as no-ops) whose node_modules
-// links to this one's.
+// What metrics, request ids and tracing (off) cost: certificate(serialNumber) at 16 connections in alternating rounds,
+// in front of one simulator, on this code with metrics on, with metrics off, and (the reference) the same code with
+// src/observability/index.ts replaced by no-ops (bench/without-observability.mjs). With --baseline <dir>, also an
+// older checkout, e.g. `git worktree add /tmp/baseline 4da9553` whose node_modules links to this one's.
 // Usage: npm run bench:observability [-- --rounds 5 --duration 4 --baseline /tmp/baseline]. Loopback only, bounded.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -24,8 +24,9 @@ if (!(ROUNDS >= 1 && ROUNDS <= 20 && DURATION >= 1 && DURATION <= 30))
 async function role(
   serverTs: string,
   args: string[],
+  nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; info: Record<string, string> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", serverTs, ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", ...nodeArgs, serverTs, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const line = await new Promise<string>((resolve, reject) => {
@@ -49,14 +50,17 @@ try {
   const simulator = await role(here, ["simulator"]);
   children.push(simulator.child);
   const targets: { name: string; url: string; token: string; pid: number }[] = [];
-  for (const [name, serverTs, args] of [
-    ["metrics on, request ids, tracing off", here, ["--metrics", "on"]],
-    ["metrics off, request ids, tracing off", here, ["--metrics", "off"]],
+  const withoutObservability = new URL("./without-observability.mjs", import.meta.url).pathname;
+  for (const [name, serverTs, args, nodeArgs] of [
+    ["metrics on, request ids, tracing off", here, ["--metrics", "on"], []],
+    ["metrics off, request ids, tracing off", here, ["--metrics", "off"], []],
     ...(values.baseline
-      ? [["baseline: before observability", `${values.baseline}/bench/server.ts`, []]]
+      ? [["baseline: before observability", `${values.baseline}/bench/server.ts`, [], []]]
       : []),
-  ] as [string, string, string[]][]) {
-    const gateway = await role(serverTs, ["gateway", simulator.info.url!, ...args]);
+    // The reference (last): this same code with src/observability/index.ts replaced by no-ops.
+    ["none: same code, observability replaced by no-ops", here, [], ["--import", withoutObservability]],
+  ] as [string, string, string[], string[]][]) {
+    const gateway = await role(serverTs, ["gateway", simulator.info.url!, ...args], nodeArgs);
     children.push(gateway.child);
     targets.push({ name, url: gateway.info.url!, token: gateway.info.token!, pid: gateway.child.pid! });
   }
@@ -84,6 +88,20 @@ try {
       throw new Error(`${target.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
     return result;
   };
+  // Each target is what its name says: request ids exactly where observability is in.
+  for (const target of targets) {
+    const response = await fetch(target.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${target.token}` },
+      body,
+    });
+    await response.arrayBuffer();
+    const replaced = target.name.startsWith("none");
+    if (!response.ok || response.headers.has("x-request-id") === replaced)
+      throw new Error(
+        `${target.name}: status ${response.status}, x-request-id ${response.headers.get("x-request-id")}`,
+      );
+  }
   for (const target of targets) await run(target, 5); // warm-up: JIT and connection pools (2 s left round 1 at +60% CPU)
   const rps = new Map(targets.map((t) => [t.name, [] as number[]]));
   const cpu = new Map(targets.map((t) => [t.name, [] as number[]])); // gateway CPU µs per request
