@@ -49,21 +49,65 @@ const children: ChildProcess[] = [];
 try {
   const simulator = await role(here, ["simulator"]);
   children.push(simulator.child);
-  const targets: { name: string; url: string; token: string; pid: number }[] = [];
   const withoutObservability = new URL("./without-observability.mjs", import.meta.url).pathname;
-  for (const [name, serverTs, args, nodeArgs] of [
-    ["metrics on, request ids, tracing off", here, ["--metrics", "on"], []],
-    ["metrics off, request ids, tracing off", here, ["--metrics", "off"], []],
+  // `requestIds`: whether its answers carry x-request-id (checked before measuring); null for an older checkout.
+  const roles: {
+    name: string;
+    serverTs: string;
+    args: string[];
+    nodeArgs: string[];
+    requestIds: boolean | null;
+  }[] = [
+    {
+      name: "metrics on, request ids, tracing off",
+      serverTs: here,
+      args: ["--metrics", "on"],
+      nodeArgs: [],
+      requestIds: true,
+    },
+    {
+      name: "metrics off, request ids, tracing off",
+      serverTs: here,
+      args: ["--metrics", "off"],
+      nodeArgs: [],
+      requestIds: true,
+    },
     ...(values.baseline
-      ? [["baseline: before observability", `${values.baseline}/bench/server.ts`, [], []]]
+      ? [
+          {
+            name: "baseline: an older checkout",
+            serverTs: `${values.baseline}/bench/server.ts`,
+            args: [],
+            nodeArgs: [],
+            requestIds: null,
+          },
+        ]
       : []),
     // The reference (last): this same code with src/observability/index.ts replaced by no-ops.
-    ["none: same code, observability replaced by no-ops", here, [], ["--import", withoutObservability]],
-  ] as [string, string, string[], string[]][]) {
+    {
+      name: "none: same code, observability replaced by no-ops",
+      serverTs: here,
+      args: [],
+      nodeArgs: ["--import", withoutObservability],
+      requestIds: false,
+    },
+  ];
+  const targets: { name: string; url: string; token: string; pid: number; requestIds: boolean | null }[] = [];
+  for (const { name, serverTs, args, nodeArgs, requestIds } of roles) {
     const gateway = await role(serverTs, ["gateway", simulator.info.url!, ...args], nodeArgs);
     children.push(gateway.child);
-    targets.push({ name, url: gateway.info.url!, token: gateway.info.token!, pid: gateway.child.pid! });
+    targets.push({
+      name,
+      url: gateway.info.url!,
+      token: gateway.info.token!,
+      pid: gateway.child.pid!,
+      requestIds,
+    });
   }
+  const headersFor = (target: (typeof targets)[number]) => ({
+    "content-type": "application/json",
+    authorization: `Bearer ${target.token}`,
+  });
   const search = await fetch(
     new URL("/mpki/api/v1/certificate-search?offset=0&limit=1", simulator.info.url),
     {
@@ -79,7 +123,7 @@ try {
     const result = await autocannon({
       url: target.url,
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${target.token}` },
+      headers: headersFor(target),
       body,
       connections: 16,
       duration,
@@ -90,14 +134,10 @@ try {
   };
   // Each target is what its name says: request ids exactly where observability is in.
   for (const target of targets) {
-    const response = await fetch(target.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${target.token}` },
-      body,
-    });
+    const response = await fetch(target.url, { method: "POST", headers: headersFor(target), body });
     await response.arrayBuffer();
-    const replaced = target.name.startsWith("none");
-    if (!response.ok || response.headers.has("x-request-id") === replaced)
+    const wrong = target.requestIds !== null && response.headers.has("x-request-id") !== target.requestIds;
+    if (!response.ok || wrong)
       throw new Error(
         `${target.name}: status ${response.status}, x-request-id ${response.headers.get("x-request-id")}`,
       );
