@@ -10,6 +10,7 @@ export { NO_METRICS };
 export function createObservability(_options: ObservabilityOptions): Observability {
   return {
     plugins: [],
+    aroundWsOperation: (_context, run) => run(),
     metrics: NO_METRICS,
     upstream: NO_UPSTREAM_TELEMETRY,
     requestIdOf: () => "",

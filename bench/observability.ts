@@ -3,7 +3,11 @@
 // src/observability/index.ts replaced by no-ops (bench/without-observability.mjs). With --baseline <dir>, also an
 // older checkout, e.g. `git worktree add /tmp/baseline 4da9553` whose node_modules links to this one's.
 // Usage: npm run bench:observability [-- --rounds 5 --duration 4 --baseline /tmp/baseline]. Loopback only, bounded.
-import { type ChildProcess, spawn } from "node:child_process";
+// On 2+ CPUs the gateways run on the last CPU and this process and the simulator on the others (taskset; --no-pin to
+// share them all): unpinned, the load generator and the simulator preempt the gateway, and per-round CPU per request
+// varied by ±30% for the same target.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -14,8 +18,15 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "5" },
     duration: { type: "string", default: "4" },
     baseline: { type: "string" },
+    "no-pin": { type: "boolean", default: false },
   },
 });
+const CPUS = availableParallelism();
+const PIN = !values["no-pin"] && CPUS >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
+const GATEWAY_CPU = String(CPUS - 1);
+const OTHER_CPUS = `0-${CPUS - 2}`;
+// Every thread of this process (autocannon, the main loop) off the gateway's CPU.
+if (PIN) spawnSync("taskset", ["-a", "-p", "-c", OTHER_CPUS, String(process.pid)], { stdio: "ignore" });
 const ROUNDS = Number(values.rounds);
 const DURATION = Number(values.duration);
 if (!(ROUNDS >= 1 && ROUNDS <= 20 && DURATION >= 1 && DURATION <= 30))
@@ -26,9 +37,11 @@ async function role(
   args: string[],
   nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; info: Record<string, string> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...nodeArgs, serverTs, ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const command = [process.execPath, "--import", "tsx", ...nodeArgs, serverTs, ...args];
+  // taskset execs node: the child's pid is node's, as /proc reads need.
+  const cpus = args[0] === "gateway" ? GATEWAY_CPU : OTHER_CPUS;
+  const [file, ...argv] = PIN ? ["taskset", "-c", cpus, ...command] : command;
+  const child = spawn(file!, argv, { stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once("line", resolve);
     child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code}`)));
@@ -155,23 +168,25 @@ try {
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const reference = median(rps.get(targets.at(-1)!.name)!);
-  const cpuReference = median(cpu.get(targets.at(-1)!.name)!);
+  const reference = targets.at(-1)!.name;
+  // Paired by round: each target against the reference's figure of the same round, which ran next to it in time; the
+  // machine's drift (rounds got 2x faster over one run) then cancels, where medians of each target's own rounds mix it in.
+  const paired = (series: Map<string, number[]>, name: string) =>
+    median(series.get(name)!.map((x, round) => x / series.get(reference)![round]!));
   console.log(
-    `Run: ${new Date().toISOString()}; ${ROUNDS} alternating rounds of ${DURATION} s, 16 connections, medians.\n`,
+    `Run: ${new Date().toISOString()}; ${ROUNDS} alternating rounds of ${DURATION} s, 16 connections; ` +
+      (PIN ? `gateways on CPU ${GATEWAY_CPU}, simulator and load on CPU ${OTHER_CPUS}.\n` : "unpinned.\n"),
   );
-  const last = targets.at(-1)!.name;
   console.log(
-    `| gateway | req/s (median) | rounds | vs ${last} | gateway CPU µs/request (median) | rounds | vs ${last} |`,
+    `| gateway | req/s (median) | vs ${reference}, paired by round (median) | gateway CPU µs/request (median) | vs ${reference}, paired by round (median) | CPU µs/request by round |`,
   );
-  console.log("|---|---|---|---|---|---|---|");
-  const pct = (x: number, ref: number) => `${((x / ref - 1) * 100).toFixed(1)}%`;
+  console.log("|---|---|---|---|---|---|");
+  const pct = (ratio: number) => `${((ratio - 1) * 100).toFixed(1)}%`;
   for (const target of targets) {
-    const xs = rps.get(target.name)!;
     const cs = cpu.get(target.name)!;
     console.log(
-      `| ${target.name} | ${Math.round(median(xs))} | ${xs.map(Math.round).join(", ")} | ${pct(median(xs), reference)} | ` +
-        `${Math.round(median(cs))} | ${cs.map(Math.round).join(", ")} | ${pct(median(cs), cpuReference)} |`,
+      `| ${target.name} | ${Math.round(median(rps.get(target.name)!))} | ${pct(paired(rps, target.name))} | ` +
+        `${Math.round(median(cs))} | ${pct(paired(cpu, target.name))} | ${cs.map(Math.round).join(", ")} |`,
     );
   }
 } finally {

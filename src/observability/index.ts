@@ -10,7 +10,12 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace-node";
 import type { Plugin } from "graphql-yoga";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logger.js";
-import { type OperationObserver, RequestOperations, useObservability } from "../plugins/use-observability.js";
+import {
+  observeOperations,
+  type OperationObserver,
+  RequestOperations,
+  type WsOperationWrapper,
+} from "../plugins/use-observability.js";
 import { createMetrics, type MetricsRecorder } from "./metrics.js";
 import { OperationRecord } from "./request-context.js";
 import { createTracing, type Tracing } from "./tracing.js";
@@ -59,6 +64,8 @@ export interface ObservabilityOptions {
 export interface Observability {
   /** Yoga plugins, first in the list: request id, operation span, operation metrics, the info log line. */
   plugins: Plugin[];
+  /** Around each graphql-ws operation's execute/subscribe (graphql-ws.ts's `around`): ends its record. */
+  aroundWsOperation: WsOperationWrapper;
   metrics: GatewayMetrics;
   /** For the upstream clients (tenants.ts): per-call metrics and spans, children of the operation's span. */
   upstream: UpstreamTelemetry;
@@ -80,14 +87,14 @@ export function createObservability(options: ObservabilityOptions): Observabilit
   let listener: Server | null = null;
   let closing: Promise<void> | null = null;
   const requests = new RequestOperations();
+  const operations = observeOperations(operationObserver(metrics, tracing, logger), {
+    asyncContext: options.asyncContext ?? false,
+    requests,
+  });
 
   return {
-    plugins: [
-      useObservability(operationObserver(metrics, tracing, logger), {
-        asyncContext: options.asyncContext ?? false,
-        requests,
-      }),
-    ],
+    plugins: [operations.plugin],
+    aroundWsOperation: operations.aroundWs,
     requestIdOf: (request) => requests.of(request).requestId,
     metrics,
     upstream: upstreamTelemetry(metrics, tracing),

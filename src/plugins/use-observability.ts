@@ -98,6 +98,20 @@ export class RequestOperations {
   }
 }
 
+/** Runs one graphql-ws operation's execute or subscribe (`run`), whose execution context is `context`. */
+export type WsOperationWrapper = (context: unknown, run: () => unknown) => unknown;
+
+export interface ObservedOperations {
+  /** First among yoga's plugins. */
+  plugin: Plugin;
+  /**
+   * For src/subscriptions/graphql-ws.ts, around each execute/subscribe it runs: ends the operation when it settles.
+   * Yoga `instrumentation` hooks could do it, but they cost every HTTP request too
+   * (bench/RESULTS.md: most of what observability cost).
+   */
+  aroundWs: WsOperationWrapper;
+}
+
 export interface ObservabilityPluginOptions {
   /**
    * Also run each operation in an AsyncLocalStorage store (request-context.ts), so that every log line written while
@@ -127,10 +141,10 @@ export interface ObservabilityPluginOptions {
  *   rest (the 401 thrown while parsing the request, parse and validation errors).
  * - A subscription ends with its stream.
  */
-export function useObservability(
+export function observeOperations(
   observer: OperationObserver,
   options: ObservabilityPluginOptions = { asyncContext: false },
-): Plugin {
+): ObservedOperations {
   const { asyncContext, requests = new RequestOperations() } = options;
   const recordForRequest = (request: Request): OperationRecord => requests.of(request);
   /** Records by execution context (the object handed to getEnveloped, which yoga and graphql-ws execute with). */
@@ -143,15 +157,16 @@ export function useObservability(
     operation.ended = true;
     observer.ended(operation);
   };
-  /** graphql-ws: ends the operation once execute/subscribe settles, unless it streams on. */
+  /** graphql-ws: ends the operation once execute/subscribe settles, unless it streams on; returns what `run` does. */
   const settle = (operation: OperationRecord, run: () => unknown): unknown => {
     const fail = (error: unknown): never => {
       operation.outcome = "error";
       end(operation);
       throw error;
     };
-    const done = () => {
+    const done = <R>(value: R): R => {
       if (!operation.streaming) end(operation);
+      return value;
     };
     let result: unknown;
     try {
@@ -160,8 +175,7 @@ export function useObservability(
       fail(error);
     }
     if (result instanceof Promise) return result.then(done, fail);
-    done();
-    return result;
+    return done(result);
   };
   /** Over graphql-ws the pipeline returns straight to the socket: the last hook that sees a result ends it. */
   const endWs = <E>(operation: OperationRecord, errors: readonly E[], outcome: Outcome): E[] => {
@@ -219,35 +233,27 @@ export function useObservability(
     onSubscribe: () => subscribeTail,
   };
 
-  return {
+  /** graphql-ws: the operation ends when execute or subscribe settles (HTTP ones end with their response). */
+  const aroundWs: WsOperationWrapper = (context, run) => {
+    const operation = recordOf(context);
+    if (operation?.transport !== "ws") return run();
+    return asyncContext ? runInOperation(operation, settle, operation, run) : settle(operation, run);
+  };
+
+  const plugin: Plugin = {
     // Appended last, after yoga's own plugins: the envelop orchestrator initialises the array as it grows.
     onPluginInit({ plugins }) {
       (plugins as unknown[]).push(tail);
     },
-    instrumentation: {
-      ...(asyncContext
-        ? {
+    ...(asyncContext
+      ? {
+          instrumentation: {
             request({ request }: { request: Request }, wrapped: () => Promise<void> | void) {
               return runInOperation(recordForRequest(request), wrapped);
             },
-          }
-        : {}),
-      // graphql-ws: the operation ends when execute or subscribe settles (HTTP ones end with their response).
-      execute({ context }, wrapped) {
-        const operation = byContext.get(context);
-        if (operation?.transport !== "ws") return wrapped();
-        return (
-          asyncContext ? runInOperation(operation, settle, operation, wrapped) : settle(operation, wrapped)
-        ) as Promise<void>;
-      },
-      subscribe({ context }, wrapped) {
-        const operation = byContext.get(context);
-        if (operation?.transport !== "ws") return wrapped();
-        return (
-          asyncContext ? runInOperation(operation, settle, operation, wrapped) : settle(operation, wrapped)
-        ) as Promise<void>;
-      },
-    },
+          },
+        }
+      : {}),
     onRequestParse({ request }) {
       const operation = recordForRequest(request);
       if (operation.graphql) return;
@@ -311,6 +317,8 @@ export function useObservability(
       end(operation);
     },
   };
+
+  return { plugin, aroundWs };
 
   /** Execution starts: the caller is known, and the context is scoped to the operation. */
   function executing(operation: OperationRecord, context: unknown): void {

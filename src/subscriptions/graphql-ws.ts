@@ -26,6 +26,8 @@ export interface GraphqlWsOptions {
   /** Operations (queries, mutations, subscriptions) running at once on one socket. */
   maxOperationsPerSocket: number;
   logger: Logger;
+  /** Runs each operation's execute or subscribe (`run`), e.g. to observe when it settles; default: just runs it. */
+  around?: (contextValue: unknown, run: () => unknown) => unknown;
 }
 
 // setTimeout fires at once for delays over 2^31-1 ms (~24.8 days): long-lived tokens re-arm in steps.
@@ -37,6 +39,12 @@ function closeAtExpiry(state: SocketState, expiresAtMs: number, close: () => voi
     remaining > MAX_TIMER_MS
       ? setTimeout(() => closeAtExpiry(state, expiresAtMs, close), MAX_TIMER_MS)
       : setTimeout(close, Math.max(0, remaining));
+}
+
+/** The pipeline's own execute and subscribe, handed from onSubscribe in `rootValue`. */
+interface Enveloped {
+  execute(args: ExecutionArgs): unknown;
+  subscribe(args: ExecutionArgs): unknown;
 }
 
 interface SocketState {
@@ -56,6 +64,7 @@ export function attachGraphqlWs(
   yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>,
   options: GraphqlWsOptions,
 ): { close(waitMs?: number): Promise<void> } {
+  const around = options.around ?? ((_context: unknown, run: () => unknown) => run());
   const wss = new WebSocketServer({ server, path: options.path, maxPayload: options.maxPayloadBytes });
   const states = new WeakMap<object, SocketState>();
   /** Sockets open now, for shutdown. */
@@ -137,8 +146,9 @@ export function attachGraphqlWs(
           rootValue: { execute, subscribe },
         };
       },
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
+      execute: (args) => around(args.contextValue, () => (args.rootValue as Enveloped).execute(args)) as never,
+      subscribe: (args) =>
+        around(args.contextValue, () => (args.rootValue as Enveloped).subscribe(args)) as never,
       onComplete: (ctx, id) => finished(stateOf(ctx.extra), id),
       onError: (ctx, id) => finished(stateOf(ctx.extra), id),
     },
