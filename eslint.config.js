@@ -104,7 +104,16 @@ const LAYERS = [
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "bench/.out/", ".simulator-data/", "coverage/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "dist/",
+      "bench/.out/",
+      ".simulator-data/",
+      "coverage/",
+      "clients/typescript/src/generated/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

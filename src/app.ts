@@ -23,12 +23,14 @@ import { createHealth } from "./http/health.js";
 import { createObservability, type ObservabilityOptions } from "./observability/index.js";
 import { browserDefences } from "./plugins/browser.js";
 import { limitRequestBody } from "./plugins/use-body-limit.js";
+import { trustedDocumentsOverWebSocket, usePersistedOperations } from "./plugins/use-persisted-operations.js";
 import { useStreamedUploads } from "./plugins/use-streamed-uploads.js";
 import { useExposure } from "./plugins/use-exposure.js";
 import { useQueryLimits } from "./plugins/use-query-limits.js";
 import { useRateLimit } from "./plugins/use-rate-limit.js";
 import { schema } from "./schema/index.js";
 import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
+import { ApqStore } from "./stores/apq.js";
 import { SharedRedis } from "./stores/redis.js";
 import { createTenants } from "./tenants.js";
 
@@ -153,6 +155,16 @@ export function buildApp(config: AppConfig): App {
     timeoutMs: 2_000,
   });
   const graphiql = createGraphiql();
+  // Trusted documents and APQ (defences.persistedOperations); APQ shares its queries through Redis when there is one.
+  const { trustedDocuments = null, apq: apqConfig = null } = config.defences.persistedOperations ?? {};
+  const apq = apqConfig
+    ? new ApqStore({
+        maxEntries: apqConfig.maxEntries,
+        maxBytes: apqConfig.maxBytes,
+        redis,
+        ttlMs: apqConfig.ttlSeconds * 1_000,
+      })
+    : null;
   const verify = createTokenVerifier(config.auth);
 
   /** Every operation needs a valid token; a failure is one generic 401, its reason goes to the log. */
@@ -235,6 +247,8 @@ export function buildApp(config: AppConfig): App {
       // After authentication: an anonymous upload is never read. Memory stays bounded whatever the size.
       uploads,
       useNoStore,
+      // After authentication (an anonymous caller learns nothing about which ids exist), before any parsing.
+      ...usePersistedOperations({ trusted: trustedDocuments, apq }),
       useExposure({ introspection: defences.introspection }),
       useRateLimit<GatewayContext>({
         points: defences.rateLimitPerMinute,
@@ -246,6 +260,8 @@ export function buildApp(config: AppConfig): App {
       useQueryLimits(),
     ],
     graphqlEndpoint: GRAPHQL_PATH,
+    // A request may name a trusted document by `documentId` (the GraphQL-over-HTTP persisted documents convention).
+    ...(trustedDocuments ? { extraParamNames: ["documentId"] } : {}),
     // Off: yoga's limiter would hold a whole multipart body in memory; JSON has limitRequestBody.
     maxRequestBodySize: false,
     // Liveness and readiness are /healthz and /readyz (createHealth); yoga's own /health stays as an alias of /healthz.
@@ -309,12 +325,16 @@ export function buildApp(config: AppConfig): App {
       res.end();
     });
   });
-  const ws = attachGraphqlWs(server, yoga as never, {
+  // graphql-ws runs its payloads through yoga's envelop but past onParams: on that path the wrapper resolves trusted
+  // document ids and refuses what HTTP refuses (the onParse guard checks again).
+  const wsYoga = trustedDocuments ? trustedDocumentsOverWebSocket(yoga, trustedDocuments) : yoga;
+  const ws = attachGraphqlWs(server, wsYoga as never, {
     path: GRAPHQL_PATH,
     authenticate,
     maxPayloadBytes: config.defences.maxBodyBytes,
     maxOperationsPerSocket: config.defences.maxOperationsPerSocket,
     logger,
+    around: observability.aroundWsOperation,
   });
   let started = false;
   let metricsUrl: URL | null = null;
@@ -366,6 +386,16 @@ export function buildApp(config: AppConfig): App {
         logger.warn("started without the shared store: idempotent issuing is refused until it answers");
       }
       metricsUrl = await observability.start();
+      if (trustedDocuments || apq) {
+        logger.info(
+          {
+            trustedDocuments: trustedDocuments?.documents.size ?? 0,
+            arbitraryOperations: !trustedDocuments || trustedDocuments.allowArbitrary,
+            apq: apq ? (redis ? "memory+redis" : "memory") : "off",
+          },
+          "persisted operations",
+        );
+      }
       const { port } = server.address() as AddressInfo;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
       return new URL(`http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}${GRAPHQL_PATH}`);

@@ -3,6 +3,7 @@ import type { JSONWebKeySet, JWSAlgorithm } from "jose";
 import type { TokenVerifierOptions } from "./auth/verify.js";
 import type { MetricsOptions, TracingOptions } from "./observability/index.js";
 import type { UpstreamCredentials, UpstreamTransportOptions } from "./datasources/http.js";
+import { parseTrustedManifest, TrustedManifestError } from "./plugins/trusted-documents.js";
 
 /** A bad or missing setting; the message names the variable and never echoes a secret's value. */
 export class ConfigError extends Error {
@@ -35,6 +36,22 @@ export interface Defences {
   rateLimitPerMinute: number;
   /** Operations running at once on one WebSocket. */
   maxOperationsPerSocket: number;
+  /** Trusted documents and automatic persisted queries; absent: both off. */
+  persistedOperations?: PersistedOperationsConfig;
+}
+
+/** Persisted operations, on every transport (HTTP, SSE, graphql-ws). */
+export interface PersistedOperationsConfig {
+  /**
+   * TRUSTED_DOCUMENTS_FILE, read and checked at start: SHA-256 hex (lowercase, no prefix) -> document. null: off, any
+   * document is accepted.
+   */
+  trustedDocuments: { documents: ReadonlyMap<string, string>; allowArbitrary: boolean } | null;
+  /**
+   * APQ=true: automatic persisted queries, in memory (LRU by count and bytes) and, with REDIS_URL, in Redis for
+   * `ttlSeconds`. null: off. Never on while only trusted documents are accepted.
+   */
+  apq: { maxEntries: number; maxBytes: number; ttlSeconds: number } | null;
 }
 
 export interface Config {
@@ -103,6 +120,8 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const host = env.HOST?.trim() || "127.0.0.1";
+  const persistedOperations = persistedOperationsConfig(env);
+  const trustedOnly = persistedOperations.trustedDocuments?.allowArbitrary === false;
   const shutdown = {
     drainMs: int(env, "SHUTDOWN_DRAIN_MS", 5_000, 0, 600_000),
     timeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 15_000, 1_000, 3_600_000),
@@ -117,7 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, "PORT", 4000, 0, 65_535),
     host,
     logLevel: oneOf(env, "LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
-    graphiql: bool(env, "GRAPHIQL", true),
+    graphiql: graphiqlSetting(env, trustedOnly),
     upstream: upstreamConfig,
     upstreamTuning,
     auth,
@@ -129,6 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxUploadBytes: int(env, "MAX_UPLOAD_BYTES", 200 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
       maxOperationsPerSocket: int(env, "WS_MAX_OPERATIONS", 20, 1, 1000),
+      persistedOperations,
     },
     observability: {
       metrics: {
@@ -149,6 +169,65 @@ export function loadConfig(env: Env = process.env): Config {
       certificateEncoding: oneOf(env, "SIMULATOR_CERTIFICATE_ENCODING", ["pem", "base64"] as const, "pem"),
     },
   };
+}
+
+/**
+ * TRUSTED_DOCUMENTS_FILE (+ TRUSTED_DOCUMENTS_ALLOW_ARBITRARY) and APQ (+ APQ_CACHE_SIZE, APQ_CACHE_BYTES,
+ * APQ_TTL_SECONDS). APQ with trusted-only is refused: APQ registers whatever document a caller sends.
+ */
+function persistedOperationsConfig(env: Env): PersistedOperationsConfig {
+  const file = env.TRUSTED_DOCUMENTS_FILE?.trim();
+  const allowArbitrary = bool(env, "TRUSTED_DOCUMENTS_ALLOW_ARBITRARY", false);
+  if (!file && env.TRUSTED_DOCUMENTS_ALLOW_ARBITRARY?.trim()) {
+    throw new ConfigError("TRUSTED_DOCUMENTS_ALLOW_ARBITRARY", "applies only with TRUSTED_DOCUMENTS_FILE");
+  }
+  const trustedDocuments = file ? { documents: trustedDocumentsFile(file), allowArbitrary } : null;
+  const apqOn = bool(env, "APQ", false);
+  if (apqOn && trustedDocuments && !allowArbitrary) {
+    throw new ConfigError(
+      "APQ",
+      "cannot be on while only trusted documents are accepted (APQ would register any document a caller sends): set TRUSTED_DOCUMENTS_ALLOW_ARBITRARY=true or APQ=false",
+    );
+  }
+  return {
+    trustedDocuments,
+    apq: apqOn
+      ? {
+          maxEntries: int(env, "APQ_CACHE_SIZE", 1_000, 1, 1_000_000),
+          maxBytes: int(env, "APQ_CACHE_BYTES", 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+          ttlSeconds: int(env, "APQ_TTL_SECONDS", 3_600, 1, 30 * 24 * 3_600),
+        }
+      : null,
+  };
+}
+
+function trustedDocumentsFile(path: string): Map<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError("TRUSTED_DOCUMENTS_FILE", `cannot read the file ${path}`);
+  }
+  try {
+    return parseTrustedManifest(text);
+  } catch (error) {
+    if (error instanceof TrustedManifestError) {
+      throw new ConfigError("TRUSTED_DOCUMENTS_FILE", `${path} ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** GRAPHIQL; off by default with trusted-only, where it cannot work (every document it sends is refused). */
+function graphiqlSetting(env: Env, trustedOnly: boolean): boolean {
+  const on = bool(env, "GRAPHIQL", !trustedOnly);
+  if (on && trustedOnly) {
+    throw new ConfigError(
+      "GRAPHIQL",
+      "cannot work while only trusted documents are accepted: set GRAPHIQL=false, or TRUSTED_DOCUMENTS_ALLOW_ARBITRARY=true (staging)",
+    );
+  }
+  return on;
 }
 
 /** REDIS_URL (redis:// or rediss://) and its tuning; the URL's password is never echoed in an error. */

@@ -81,7 +81,9 @@ console.log(
     `GraphQL gateway ready: ${url}`,
     config.graphiql
       ? `GraphiQL:              ${url} (open in a browser${devToken ? "; the dev token is already in its headers" : ""})`
-      : "GraphiQL:              off (GRAPHIQL=false)",
+      : config.defences.persistedOperations?.trustedDocuments?.allowArbitrary === false
+        ? "GraphiQL:              off (trusted documents only: TRUSTED_DOCUMENTS_FILE)"
+        : "GraphiQL:              off (GRAPHIQL=false)",
     `Health:                ${new URL("/healthz", url)} (liveness), ${new URL("/readyz", url)} (readiness)`,
     app.metricsUrl
       ? `Metrics:               ${app.metricsUrl}`

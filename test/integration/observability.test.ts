@@ -12,6 +12,7 @@ import type { MetricsOptions } from "../../src/observability/index.js";
 import { JOB_SUBSCRIPTION, pendingIotJob } from "../helpers/jobs.js";
 import { generateCsr } from "../helpers/pki.js";
 import { TEST_DEFENCES, testApp } from "../helpers/stack.js";
+import { type HttpAnswer, postJson } from "../helpers/graphql-http.js";
 
 /*
  * Metrics, request ids, log lines and spans of the real app in front of the simulator, built as stack.ts builds it but
@@ -80,11 +81,7 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-interface Answer {
-  status: number;
-  requestId: string | null;
-  body: { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-}
+type Answer = HttpAnswer;
 
 async function post(
   on: Gateway,
@@ -93,21 +90,7 @@ async function post(
   headers: Record<string, string> = {},
   bearer: string | null = token,
 ): Promise<Answer> {
-  const res = await fetch(on.url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/graphql-response+json",
-      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-      ...headers,
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return {
-    status: res.status,
-    requestId: res.headers.get("x-request-id"),
-    body: (await res.json()) as never,
-  };
+  return postJson(on.url, { query, variables }, { bearer, headers });
 }
 
 async function scrape(url: URL): Promise<string> {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config.js";
+import { configErrorOf } from "../helpers/config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
 /** Token settings a real tenant needs. */
@@ -13,15 +14,7 @@ const AUTH = {
 };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function errorOf(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const errorOf = configErrorOf;
 
 describe("loadConfig", () => {
   it("defaults to port 4000 on loopback with the built-in simulator", () => {
