@@ -146,7 +146,8 @@ export function attachGraphqlWs(
           rootValue: { execute, subscribe },
         };
       },
-      execute: (args) => around(args.contextValue, () => (args.rootValue as Enveloped).execute(args)) as never,
+      execute: (args) =>
+        around(args.contextValue, () => (args.rootValue as Enveloped).execute(args)) as never,
       subscribe: (args) =>
         around(args.contextValue, () => (args.rootValue as Enveloped).subscribe(args)) as never,
       onComplete: (ctx, id) => finished(stateOf(ctx.extra), id),
