@@ -10,6 +10,7 @@ import {
   SchemaMetaFieldDef,
   TypeMetaFieldDef,
   valueFromAST,
+  type DocumentNode,
   type ExecutionArgs,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -95,6 +96,7 @@ export function useQueryLimits(options: Partial<QueryLimitsOptions> = {}): Plugi
     context?.reportError(new GraphQLError(withoutSyntaxPrefix(error.message), { extensions: { code } }));
   };
   const tokenErrors = new WeakSet<GraphQLError>();
+  const costs: CostCache = new WeakMap();
   const armor = new EnvelopArmor({
     blockFieldSuggestion: { enabled: false },
     costLimit: { enabled: false },
@@ -144,19 +146,23 @@ export function useQueryLimits(options: Partial<QueryLimitsOptions> = {}): Plugi
       addPlugin(codedTokenLimit);
     },
     onExecute({ args, setResultAndStopExecution }) {
-      const error = checkListSizesAndCost(args, limits);
+      const error = checkListSizesAndCost(args, limits, costs);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const error = checkListSizesAndCost(args, limits);
+      const error = checkListSizesAndCost(args, limits, costs);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
   };
 }
 
 /** What {@link operationCost} found: the cost, or the first page-size argument over the limit. */
-export type CostResult =
-  { cost: number } | { oversized: { argument: "first" | "last"; value: number; node: FieldNode } };
+export type CostResult = (
+  { cost: number } | { oversized: { argument: "first" | "last"; value: number; node: FieldNode } }
+) & {
+  /** Whether a page size came from a variable: otherwise the result holds for any variables sent with this document. */
+  readsVariables: boolean;
+};
 
 /**
  * The cost of the operation `args.operationName` in `args.document`, with `args.variableValues`:
@@ -188,6 +194,7 @@ export function operationCost(
   }
   const fragmentCosts = new Map<string, number>();
   let oversized: { argument: "first" | "last"; value: number; node: FieldNode } | undefined;
+  let readsVariables = false;
 
   const pageSize = (field: GraphQLField<unknown, unknown> | undefined, node: FieldNode): number => {
     let size: number | undefined;
@@ -195,6 +202,7 @@ export function operationCost(
       const definition = field?.args.find((a) => a.name === argument);
       if (!definition) continue;
       const literal = node.arguments?.find((a) => a.name.value === argument);
+      if (literal?.value.kind === Kind.VARIABLE) readsVariables = true;
       const value: unknown =
         (literal ? valueFromAST(literal.value, definition.type, variables) : undefined) ??
         definition.defaultValue;
@@ -242,12 +250,28 @@ export function operationCost(
   };
 
   const cost = selectionSetCost(rootType, operation.selectionSet);
-  return oversized ? { oversized } : { cost };
+  return oversized ? { oversized, readsVariables } : { cost, readsVariables };
 }
 
-function checkListSizesAndCost(args: ExecutionArgs, limits: QueryLimitsOptions): GraphQLError | undefined {
-  const result = operationCost(args, limits);
-  if (!result) return undefined;
+/** Costs that hold whatever the variables, by document (yoga's parse cache hands back the same DocumentNode) and operation. */
+type CostCache = WeakMap<DocumentNode, Map<string, CostResult>>;
+
+function checkListSizesAndCost(
+  args: ExecutionArgs,
+  limits: QueryLimitsOptions,
+  cache: CostCache,
+): GraphQLError | undefined {
+  const operationName = args.operationName ?? "";
+  let result = cache.get(args.document)?.get(operationName);
+  if (!result) {
+    result = operationCost(args, limits);
+    if (!result) return undefined;
+    if (!result.readsVariables) {
+      let byOperation = cache.get(args.document);
+      if (!byOperation) cache.set(args.document, (byOperation = new Map()));
+      byOperation.set(operationName, result);
+    }
+  }
   if ("oversized" in result) {
     const { argument, node } = result.oversized;
     return new GraphQLError(`${argument} must be at most ${limits.maxListSize}.`, {

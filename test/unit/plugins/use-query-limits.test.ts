@@ -95,6 +95,27 @@ describe("useQueryLimits", () => {
     ]);
   });
 
+  it("refuses a too costly document each time it is sent, and prices each operation of one document apart", async () => {
+    const document =
+      "query Big { items(first: 100) { id children(first: 100) { id } } } query Small { item { id } }";
+    const run = async (operationName: string) => {
+      const response = await yoga.fetch(ENDPOINT, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+        body: JSON.stringify({ query: document, operationName }),
+      });
+      return { status: response.status, body: (await response.json()) as { errors?: any[] } };
+    };
+    for (let i = 0; i < 2; i++) {
+      const big = await run("Big");
+      expect(big.status).toBe(400);
+      expect(big.body.errors?.[0]?.extensions?.code).toBe("QUERY_TOO_COSTLY");
+      const small = await run("Small");
+      expect(small.status).toBe(200);
+      expect(small.body.errors).toBeUndefined();
+    }
+  });
+
   it("prices first from variables: the same query is cheap with $n = 1 and rejected with $n = 100", async () => {
     const query = "query Q($n: Int) { items(first: $n) { id children(first: $n) { id } } }";
     const cheap = await post(yoga, query, { n: 1 });
@@ -113,12 +134,18 @@ describe("useQueryLimits", () => {
     const schema = makeYoga([]).getEnveloped().schema;
     const cost = (query: string, variableValues?: Record<string, unknown>) =>
       operationCost({ schema, document: parse(query), variableValues }, DEFAULT_QUERY_LIMITS);
-    expect(cost("{ items { id } }")).toEqual({ cost: 40 }); // 20 * (1 + 1)
-    expect(cost("{ item { id } }")).toEqual({ cost: 2 });
-    expect(cost("query Q($n: Int) { items(first: $n) { id } }", {})).toEqual({ cost: 40 });
-    expect(cost("{ items(first: 0) { id } }")).toEqual({ cost: 2 }); // still one call
-    expect(cost("{ items(first: 3, last: 5) { id } }")).toEqual({ cost: 10 });
-    expect(cost("{ ...F ...F } fragment F on Query { items(first: 5) { id } }")).toEqual({ cost: 20 });
+    expect(cost("{ items { id } }")).toEqual({ cost: 40, readsVariables: false }); // 20 * (1 + 1)
+    expect(cost("{ item { id } }")).toEqual({ cost: 2, readsVariables: false });
+    expect(cost("query Q($n: Int) { items(first: $n) { id } }", {})).toEqual({
+      cost: 40,
+      readsVariables: true,
+    });
+    expect(cost("{ items(first: 0) { id } }")).toEqual({ cost: 2, readsVariables: false }); // still one call
+    expect(cost("{ items(first: 3, last: 5) { id } }")).toEqual({ cost: 10, readsVariables: false });
+    expect(cost("{ ...F ...F } fragment F on Query { items(first: 5) { id } }")).toEqual({
+      cost: 20,
+      readsVariables: false,
+    });
   });
 
   it("walks fragment bombs in linear time and rejects their cost", async () => {
