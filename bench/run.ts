@@ -25,6 +25,7 @@ interface Targets {
   /** Bearer token the gateway accepts. */
   token: string;
   proxy: string;
+  bareYoga: string;
   apiKey: string;
 }
 
@@ -50,13 +51,15 @@ async function startTargets(): Promise<{ children: ChildProcess[]; targets: Targ
   const simulator = await spawnRole(["simulator"]);
   const gateway = await spawnRole(["gateway", simulator.info.url]);
   const proxy = await spawnRole(["proxy", simulator.info.url]);
+  const bareYoga = await spawnRole(["bare-yoga"]);
   return {
-    children: [gateway.child, proxy.child, simulator.child],
+    children: [gateway.child, proxy.child, bareYoga.child, simulator.child],
     targets: {
       simulator: simulator.info.url,
       gateway: gateway.info.url,
       token: gateway.info.token!,
       proxy: proxy.info.url,
+      bareYoga: bareYoga.info.url,
       apiKey: simulator.info.apiKey!,
     },
   };
@@ -80,6 +83,10 @@ interface Probe {
 }
 
 function probes(targets: Targets, serial: string): Probe[] {
+  const gatewayBody = JSON.stringify({
+    query: `query($s: SerialNumber!) { certificate(serialNumber: $s) { serialNumber status commonName validTo thumbprint pem } }`,
+    variables: { s: serial },
+  });
   return [
     {
       name: "direct GET /mpki/api/v1/certificate/{serial}",
@@ -92,16 +99,20 @@ function probes(targets: Targets, serial: string): Probe[] {
       url: new URL(targets.gateway),
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${targets.token}` },
-      body: JSON.stringify({
-        query: `query($s: SerialNumber!) { certificate(serialNumber: $s) { serialNumber status commonName validTo thumbprint pem } }`,
-        variables: { s: serial },
-      }),
+      body: gatewayBody,
     },
     {
       name: "control: bare undici proxy, same GET",
       url: new URL(`/mpki/api/v1/certificate/${serial}`, targets.proxy),
       method: "GET",
       headers: {},
+    },
+    {
+      name: "control: bare graphql-yoga, constant resolver, same query",
+      url: new URL(targets.bareYoga),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: gatewayBody,
     },
   ];
 }
@@ -268,10 +279,11 @@ async function main() {
     const added: string[] = [];
     for (const latency of [0, 20]) {
       await admin(targets, "PUT", "/latency", { ms: latency });
-      const [direct, gateway, proxy] = probes(targets, serial) as [Probe, Probe, Probe];
+      const [direct, gateway, proxy, bareYoga] = probes(targets, serial) as [Probe, Probe, Probe, Probe];
       for (const mode of ["sequential", "16 concurrent"] as const) {
         const stats: Record<string, Stat> = {};
-        for (const probe of [direct, gateway, proxy]) {
+        // The bare yoga control has no upstream: measured once, at 0 ms.
+        for (const probe of latency === 0 ? [direct, gateway, proxy, bareYoga] : [direct, gateway, proxy]) {
           const runs: Stat[] = [];
           for (let r = 0; r < RUNS; r++) {
             runs.push(mode === "sequential" ? await sequential(probe) : await concurrent(probe, 16));
@@ -287,6 +299,12 @@ async function main() {
         added.push(
           `- ${latency} ms upstream, ${mode}: gateway adds ${fmt(delta)} ms at p50; a bare proxy hop adds ${fmt(hop)} ms`,
         );
+        const floor = stats[bareYoga.name];
+        if (floor) {
+          added.push(
+            `- ${latency} ms upstream, ${mode}: gateway req/s = ${fmt((stats[gateway.name]!.rps / floor.rps) * 100, 1)}% of bare graphql-yoga's (P2: ≥ 70% at 16 concurrent)`,
+          );
+        }
       }
     }
     out.push("", ...added, "");

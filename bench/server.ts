@@ -3,6 +3,8 @@
 //   tsx bench/server.ts simulator
 //   tsx bench/server.ts gateway <simulator-url>
 //   tsx bench/server.ts proxy <simulator-url>   (control: a bare undici pass-through, no GraphQL)
+//   tsx bench/server.ts bare-yoga                (control: graphql-yoga alone, certificate(serialNumber) answered by a
+//                                                 constant: yoga's own floor, with none of the gateway's work)
 // Optional flags (absent: the defaults above and below, unchanged):
 //   simulator: --dtm-step-ms N (DTM batch job step)
 //   gateway:   --job-poll-ms N (jobPolling min = max), --max-ops-per-socket N, --max-upload-bytes N,
@@ -17,6 +19,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
+import { createSchema, createYoga } from "graphql-yoga";
 import { Pool } from "undici";
 import { DEFAULT_API_KEY, startSimulator } from "../simulator/index.js";
 import { buildApp } from "../src/app.js";
@@ -133,8 +136,44 @@ if (role === "simulator") {
   process.stdout.write(
     `${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`,
   );
+} else if (role === "bare-yoga") {
+  const certificate = {
+    serialNumber: "5A3C9F0E11D2",
+    status: "ISSUED",
+    commonName: "device-1.example.com",
+    validTo: "2027-12-02T00:00:00.000Z",
+    thumbprint: "0F".repeat(20),
+    pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+  };
+  const yoga = createYoga({
+    schema: createSchema({
+      typeDefs: /* GraphQL */ `
+        scalar SerialNumber
+        type Certificate {
+          serialNumber: String!
+          status: String!
+          commonName: String
+          validTo: String
+          thumbprint: String
+          pem: String
+        }
+        type Query {
+          certificate(serialNumber: SerialNumber!): Certificate
+        }
+      `,
+      resolvers: { Query: { certificate: () => certificate } },
+    }),
+    graphiql: false,
+    logging: false,
+  });
+  const server = createServer(yoga);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  stop = async () => void server.close();
+  process.stdout.write(
+    `${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql` })}\n`,
+  );
 } else {
-  throw new Error("usage: server.ts simulator | gateway <simulator-url> | proxy <simulator-url>");
+  throw new Error("usage: server.ts simulator | gateway <simulator-url> | proxy <simulator-url> | bare-yoga");
 }
 
 process.on("SIGTERM", async () => {
