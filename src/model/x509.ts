@@ -1,8 +1,10 @@
 // X.509 certificate, PKCS#7 bundle and PKCS#10 CSR parsing for the GraphQL layer.
 //
-// Pure module: no I/O, no logging, no clock. All ASN.1 decoding goes through @peculiar/x509
-// (with Node's WebCrypto as its provider); the only bytes inspected here are the outer DER
-// SEQUENCE header, to refuse trailing data that the library would silently ignore.
+// Pure module: no I/O, no logging, no clock. Certificates (alone, in chains, in PKCS#7 certs-only bundles)
+// are read by the DER fast path in x509-fast.ts when it can answer exactly as @peculiar/x509 would, else by
+// @peculiar/x509 itself (the reference, with Node's WebCrypto as its provider). CSRs go through
+// @peculiar/x509 only. The reference inspects only the outer DER SEQUENCE header itself, to refuse
+// trailing data the library would ignore.
 //
 // Errors: everything that goes wrong becomes an X509ParseError whose message is a fixed,
 // plain sentence. Messages never quote the input, and library errors are not attached as
@@ -11,104 +13,43 @@
 import "reflect-metadata";
 import { createHash } from "node:crypto";
 import * as x509 from "@peculiar/x509";
+import {
+  type BasicConstraints,
+  type DistinguishedName,
+  type DnAttribute,
+  EKU_NAMES,
+  EXTRA_SHORT_NAMES,
+  type ExtendedKeyUsage,
+  type KeyUsageFlag,
+  LIBRARY_SHORT_NAMES,
+  type ParsedCertificate,
+  type ParsedCsr,
+  type PublicKeyInfo,
+  type SubjectAltName,
+} from "./x509-common.js";
+import {
+  type FastCertificate,
+  readCertificate,
+  readPkcs7Certificates,
+  verifySelfSignature,
+} from "./x509-fast.js";
 
 const webcrypto = globalThis.crypto;
 x509.cryptoProvider.set(webcrypto);
 
-// ---------------------------------------------------------------------------------------------
-// Public types
-// ---------------------------------------------------------------------------------------------
-
-export type SanType = "DNS" | "IP" | "EMAIL" | "URI" | "UPN" | "OTHER";
-/** IPs are in canonical text form (IPv4 dotted, IPv6 compressed lowercase). */
-export interface SubjectAltName {
-  type: SanType;
-  value: string;
-}
-
-export interface DnAttribute {
-  /** Short name (CN, O, OU, L, ST, C, E, DC, SERIALNUMBER, ...) or the dotted OID when unknown. */
-  type: string;
-  oid: string;
-  value: string;
-}
-
-export interface DistinguishedName {
-  /** The name as @peculiar/x509 prints it (RDNs in encoded order, joined by ", "). */
-  dn: string;
-  /** Attributes in encoded order. */
-  attributes: DnAttribute[];
-  /** The last (most specific) CN, or null when there is none. */
-  commonName: string | null;
-}
-
-export type KeyAlgorithm = "RSA" | "EC" | "ED25519" | "ED448" | "UNKNOWN";
-
-export interface PublicKeyInfo {
-  algorithm: KeyAlgorithm;
-  /** RSA modulus bits, EC field bits (256/384/521); null otherwise or when unknown. */
-  size: number | null;
-  curve: "P-256" | "P-384" | "P-521" | null;
-}
-
-export type KeyUsageFlag =
-  | "DIGITAL_SIGNATURE"
-  | "NON_REPUDIATION"
-  | "KEY_ENCIPHERMENT"
-  | "DATA_ENCIPHERMENT"
-  | "KEY_AGREEMENT"
-  | "KEY_CERT_SIGN"
-  | "CRL_SIGN"
-  | "ENCIPHER_ONLY"
-  | "DECIPHER_ONLY";
-
-export interface ExtendedKeyUsage {
-  oid: string;
-  /** "serverAuth", "clientAuth", "codeSigning", "emailProtection", "timeStamping", "OCSPSigning", else null. */
-  name: string | null;
-}
-
-export interface BasicConstraints {
-  ca: boolean;
-  pathLength: number | null;
-  critical: boolean;
-}
-
-export interface ParsedCertificate {
-  /**
-   * Uppercase hex of the serial number's value bytes, as DigiCert and node:crypto print it:
-   * the DER sign-padding 0x00 (present when the first value byte is >= 0x80) is dropped.
-   */
-  serialNumber: string;
-  subject: DistinguishedName;
-  issuer: DistinguishedName;
-  notBefore: Date;
-  notAfter: Date;
-  subjectAltNames: SubjectAltName[];
-  publicKey: PublicKeyInfo;
-  /** "SHA256_WITH_RSA", "SHA384_WITH_ECDSA", "ED25519", "ED448", "RSASSA_PSS", ...; else the OID. */
-  signatureAlgorithm: string;
-  /** Uppercase hex, no separators, over the DER. */
-  sha1Fingerprint: string;
-  sha256Fingerprint: string;
-  /** null when the extension is absent. */
-  keyUsage: KeyUsageFlag[] | null;
-  extendedKeyUsage: ExtendedKeyUsage[] | null;
-  basicConstraints: BasicConstraints | null;
-  /** Subject equals issuer and the certificate's own key verifies its signature. */
-  selfSigned: boolean;
-  /** Normalised PEM of this one certificate: 64-column base64, "\n" line ends, trailing "\n". */
-  pem: string;
-}
-
-export interface ParsedCsr {
-  subject: DistinguishedName;
-  subjectAltNames: SubjectAltName[];
-  publicKey: PublicKeyInfo;
-  signatureValid: boolean;
-  /** Normalised PEM, always labelled "CERTIFICATE REQUEST". */
-  pem: string;
-}
+export type {
+  BasicConstraints,
+  DistinguishedName,
+  DnAttribute,
+  ExtendedKeyUsage,
+  KeyAlgorithm,
+  KeyUsageFlag,
+  ParsedCertificate,
+  ParsedCsr,
+  PublicKeyInfo,
+  SanType,
+  SubjectAltName,
+} from "./x509-common.js";
 
 export class X509ParseError extends Error {
   override readonly name = "X509ParseError";
@@ -234,6 +175,14 @@ function toPem(der: Bytes, label: string): string {
   return `${x509.PemConverter.encode(der, label)}\n`;
 }
 
+// What toPem(der, "CERTIFICATE") writes (PemConverter: 64-column base64, "\n"), without the library's detours.
+function certificatePem(der: Bytes): string {
+  const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("base64");
+  let body = "";
+  for (let i = 0; i < base64.length; i += 64) body += `${base64.slice(i, i + 64)}\n`;
+  return `-----BEGIN CERTIFICATE-----\n${body}-----END CERTIFICATE-----\n`;
+}
+
 /** Length of the outer DER SEQUENCE (header + content), or null when the header is malformed. */
 function outerSequenceLength(der: Bytes): number | null {
   if (der.length < 2 || der[0] !== 0x30) return null;
@@ -257,35 +206,6 @@ function toArrayBuffer(bytes: Bytes): ArrayBuffer {
 // ---------------------------------------------------------------------------------------------
 // Field mapping
 // ---------------------------------------------------------------------------------------------
-
-// The short names @peculiar/x509 itself prints (its private `names` table), by OID.
-const LIBRARY_SHORT_NAMES: Readonly<Record<string, string>> = {
-  "2.5.4.3": "CN",
-  "2.5.4.7": "L",
-  "2.5.4.8": "ST",
-  "2.5.4.10": "O",
-  "2.5.4.11": "OU",
-  "2.5.4.6": "C",
-  "0.9.2342.19200300.100.1.25": "DC",
-  "1.2.840.113549.1.9.1": "E",
-  "2.5.4.42": "G",
-  "2.5.4.43": "I",
-  "2.5.4.4": "SN",
-  "2.5.4.12": "T",
-};
-
-// Names the library prints as dotted OIDs but that DigiCert certificates (OV/EV) commonly carry.
-const EXTRA_SHORT_NAMES: Readonly<Record<string, string>> = {
-  "2.5.4.5": "SERIALNUMBER",
-  "2.5.4.9": "STREET",
-  "2.5.4.17": "POSTALCODE",
-  "2.5.4.15": "BUSINESSCATEGORY",
-  "2.5.4.97": "ORGANIZATIONIDENTIFIER",
-  "0.9.2342.19200300.100.1.1": "UID",
-  "1.3.6.1.4.1.311.60.2.1.1": "JURISDICTIONL",
-  "1.3.6.1.4.1.311.60.2.1.2": "JURISDICTIONST",
-  "1.3.6.1.4.1.311.60.2.1.3": "JURISDICTIONC",
-};
 
 const OID_BY_LIBRARY_NAME: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(LIBRARY_SHORT_NAMES).map(([oid, short]) => [short, oid]),
@@ -368,15 +288,6 @@ function describeKeyUsage(ext: x509.Extension | undefined): KeyUsageFlag[] | nul
   const usages = typed(ext, x509.KeyUsagesExtension).usages;
   return KEY_USAGE_BITS.filter(([bit]) => (usages & bit) !== 0).map(([, flag]) => flag);
 }
-
-const EKU_NAMES: Readonly<Record<string, string>> = {
-  "1.3.6.1.5.5.7.3.1": "serverAuth",
-  "1.3.6.1.5.5.7.3.2": "clientAuth",
-  "1.3.6.1.5.5.7.3.3": "codeSigning",
-  "1.3.6.1.5.5.7.3.4": "emailProtection",
-  "1.3.6.1.5.5.7.3.8": "timeStamping",
-  "1.3.6.1.5.5.7.3.9": "OCSPSigning",
-};
 
 function describeEku(ext: x509.Extension | undefined): ExtendedKeyUsage[] | null {
   if (!ext) return null;
@@ -549,7 +460,11 @@ async function describeCertificate(cert: x509.X509Certificate, der: Bytes): Prom
   };
 }
 
-async function parseCertificateDer(der: Bytes): Promise<ParsedCertificate> {
+/**
+ * The reference reading of one DER certificate, entirely through @peculiar/x509: what parseCertificateDer answers
+ * for every input (its fast path declines whatever it cannot answer identically). Exported for the differential test.
+ */
+export async function parseCertificateDerReference(der: Bytes): Promise<ParsedCertificate> {
   if (!isSingleDerSequence(der)) throw new X509ParseError(MSG.certInvalid);
   try {
     return await describeCertificate(new x509.X509Certificate(toArrayBuffer(der)), der);
@@ -557,6 +472,42 @@ async function parseCertificateDer(der: Bytes): Promise<ParsedCertificate> {
     if (error instanceof X509ParseError) throw error;
     throw new X509ParseError(MSG.certInvalid);
   }
+}
+
+/**
+ * The fast path alone (x509-fast.ts): the reference's answer for `der`, or undefined when it declines. Exported for
+ * the differential test; everything else calls parseCertificateDer.
+ */
+export async function parseCertificateDerFast(der: Bytes): Promise<ParsedCertificate | undefined> {
+  if (!isSingleDerSequence(der)) return undefined;
+  const fast = readCertificate(der);
+  return fast ? describeFastCertificate(fast, der) : undefined;
+}
+
+async function describeFastCertificate(fast: FastCertificate, der: Bytes): Promise<ParsedCertificate> {
+  return {
+    serialNumber: fast.serialNumber,
+    subject: fast.subject,
+    issuer: fast.issuer,
+    notBefore: new Date(fast.notBefore),
+    notAfter: new Date(fast.notAfter),
+    subjectAltNames: fast.subjectAltNames,
+    signatureAlgorithm: fast.signatureAlgorithm,
+    keyUsage: fast.keyUsage,
+    extendedKeyUsage: fast.extendedKeyUsage,
+    basicConstraints: fast.basicConstraints,
+    pem: certificatePem(der),
+    publicKey: fast.publicKey,
+    sha1Fingerprint: digestHex("sha1", der),
+    sha256Fingerprint: digestHex("sha256", der),
+    selfSigned: fast.selfIssued ? await verifySelfSignature(fast.selfIssued) : false,
+  };
+}
+
+/** One DER certificate: the fast path when it can answer, else the reference (same answer, same errors). */
+export async function parseCertificateDer(der: Bytes): Promise<ParsedCertificate> {
+  if (!isSingleDerSequence(der)) throw new X509ParseError(MSG.certInvalid);
+  return (await parseCertificateDerFast(der)) ?? parseCertificateDerReference(der);
 }
 
 function certificateBlocks(pem: string): PemSpan[] {
@@ -594,13 +545,33 @@ const PKCS7_LABELS: ReadonlySet<string> = new Set(["PKCS7", "CMS", "PKCS #7 SIGN
 
 /** A PKCS#7 certs-only bundle in PEM: its certificates in stored order. */
 export async function parsePkcs7Pem(pem: string): Promise<ParsedCertificate[]> {
+  const bundle = pkcs7Bundle(pem);
+  const fast = readPkcs7Certificates(bundle);
+  if (!fast) return parsePkcs7Reference(bundle);
+  const out: ParsedCertificate[] = [];
+  for (const { der, certificate } of fast) out.push(await describeFastCertificate(certificate, der));
+  return out;
+}
+
+/**
+ * parsePkcs7Pem with the bundle unpacked by @peculiar/x509 (each certificate then read by parseCertificateDer): what
+ * parsePkcs7Pem answers for every input. Exported for the differential test.
+ */
+export async function parsePkcs7PemReference(pem: string): Promise<ParsedCertificate[]> {
+  return parsePkcs7Reference(pkcs7Bundle(pem));
+}
+
+function pkcs7Bundle(pem: string): Bytes {
   const blocks = certificateBlocks(pem);
   const [block] = blocks;
   if (!block || blocks.length !== 1) throw new X509ParseError(MSG.pkcs7OneBlock);
   if (!PKCS7_LABELS.has(block.label)) throw new X509ParseError(MSG.pkcs7Label);
   const bundle = decodeBase64(block.base64);
   if (!isSingleDerSequence(bundle)) throw new X509ParseError(MSG.pkcs7Invalid);
+  return bundle;
+}
 
+async function parsePkcs7Reference(bundle: Bytes): Promise<ParsedCertificate[]> {
   let ders: Bytes[];
   try {
     const certs = new x509.X509Certificates(toArrayBuffer(bundle));
