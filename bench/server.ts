@@ -7,7 +7,8 @@
 //                                                 constant: yoga's own floor, with none of the gateway's work)
 // Optional flags (absent: the defaults above and below, unchanged):
 //   simulator: --dtm-step-ms N (DTM batch job step)
-//   gateway:   --job-poll-ms N (jobPolling min = max), --max-ops-per-socket N, --max-upload-bytes N,
+//   gateway:   --job-poll-ms N (jobPolling min = max), --job-poll-budget N|off (job polls per second per tenant; absent or
+//              off: no budget, as the bench's other limits), --max-ops-per-socket N, --max-upload-bytes N,
 //              --upstream-timeout-ms N (upstream headers and body timeouts),
 //              --metrics on|off (default on, served on the gateway's own port; tracing stays off as configured by default),
 //              --redis-url URL (sharedStore: { url }: idempotency, rate limits and job pollers shared through Redis;
@@ -30,6 +31,7 @@ const { positionals, values: flags } = parseArgs({
   options: {
     "dtm-step-ms": { type: "string" },
     "job-poll-ms": { type: "string" },
+    "job-poll-budget": { type: "string" },
     "max-ops-per-socket": { type: "string" },
     "max-upload-bytes": { type: "string" },
     "upstream-timeout-ms": { type: "string" },
@@ -84,14 +86,15 @@ if (role === "simulator") {
       rateLimitPerMinute: 10_000_000,
       maxOperationsPerSocket: intFlag("max-ops-per-socket", 20),
     },
-    ...(flags["job-poll-ms"]
-      ? {
-          jobPolling: {
-            minIntervalMs: intFlag("job-poll-ms", 1_000),
-            maxIntervalMs: intFlag("job-poll-ms", 1_000),
-          },
-        }
-      : {}),
+    jobPolling: {
+      ...(flags["job-poll-ms"]
+        ? { minIntervalMs: intFlag("job-poll-ms", 1_000), maxIntervalMs: intFlag("job-poll-ms", 1_000) }
+        : {}),
+      budgetPerSecond:
+        flags["job-poll-budget"] && flags["job-poll-budget"] !== "off"
+          ? intFlag("job-poll-budget", 1)
+          : Number.POSITIVE_INFINITY,
+    },
     ...(flags["redis-url"]
       ? {
           sharedStore: {

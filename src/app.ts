@@ -32,7 +32,7 @@ import { schema } from "./schema/index.js";
 import { attachGraphqlWs, type SocketAuth } from "./subscriptions/graphql-ws.js";
 import { ApqStore } from "./stores/apq.js";
 import { SharedRedis } from "./stores/redis.js";
-import { createTenants } from "./tenants.js";
+import { createTenants, type JobPollingOptions } from "./tenants.js";
 
 export interface AppConfig {
   port: number;
@@ -43,8 +43,8 @@ export interface AppConfig {
   /** Send each caller's `x-api-key` to DigiCert instead of its tenant's credentials. */
   passthroughApiKey?: boolean;
   defences: Defences;
-  /** How often batch jobs are polled for subscribers; defaults 1 s, backing off to 15 s. */
-  jobPolling?: { minIntervalMs: number; maxIntervalMs: number };
+  /** How batch jobs are polled for subscribers: moving 200 ms, waiting up to 15 s, 2 polls/s per tenant by default. */
+  jobPolling?: JobPollingOptions;
   /** Where uploads are spooled (each request in its own directory, removed after it). Default: the OS's. */
   uploadTmpDir?: string;
   /** Development: headers GraphiQL starts with (e.g. the printed dev token). */

@@ -77,6 +77,8 @@ export interface Config {
   };
   readinessCacheMs: number;
   compressionThresholdBytes: number;
+  /** Upstream batch job polls per second per tenant, and how many may go back to back (split between instances). */
+  jobPolling: { budgetPerSecond: number; budgetBurst: number };
   /** REDIS_URL: state shared by every instance; null: in this process's memory (one instance only). */
   sharedStore: {
     url: string;
@@ -162,6 +164,10 @@ export function loadConfig(env: Env = process.env): Config {
     shutdown,
     readinessCacheMs: int(env, "READINESS_CACHE_MS", 5_000, 0, 300_000),
     compressionThresholdBytes: int(env, "COMPRESSION_THRESHOLD_BYTES", 1024, 0, 64 * 1024 * 1024),
+    jobPolling: {
+      budgetPerSecond: int(env, "JOB_POLL_BUDGET_PER_SECOND", 2, 1, 100_000),
+      budgetBurst: int(env, "JOB_POLL_BURST", 10, 1, 10_000),
+    },
     sharedStore: sharedStoreConfig(env),
     simulator: {
       dataDir: env.SIMULATOR_DATA_DIR?.trim() || ".simulator-data",

@@ -68,6 +68,7 @@ const app = buildApp({
   readinessCacheMs: config.readinessCacheMs,
   compressionThresholdBytes: config.compressionThresholdBytes,
   sharedStore: config.sharedStore,
+  jobPolling: config.jobPolling,
 });
 const url = await app.start();
 

@@ -14,6 +14,7 @@ import {
   decodeBatchJob,
   encodeBatchJob,
   type BatchJobKind,
+  type BatchJobStatus,
   TERMINAL_BATCH_JOB_STATUSES,
 } from "./model/batch.js";
 import type { Observability } from "./observability/index.js";
@@ -34,7 +35,7 @@ import { JobWatcher } from "./subscriptions/job-watcher.js";
 export interface TenantsConfig {
   upstream: UpstreamConfig;
   passthroughApiKey?: boolean;
-  jobPolling?: { minIntervalMs: number; maxIntervalMs: number };
+  jobPolling?: JobPollingOptions;
   logger: Logger;
   observability: Observability;
   /** Redis shared by every instance; null: all state in this process. */
@@ -42,6 +43,39 @@ export interface TenantsConfig {
 }
 
 export type Tenants = ReturnType<typeof createTenants>;
+
+/** How batch jobs are polled for subscribers; each field absent: its `JOB_POLLING_DEFAULTS` value. */
+export interface JobPollingOptions {
+  /** A moving job's wait between polls (queued or processing at DigiCert), and the wait after any change. */
+  minIntervalMs?: number;
+  /** How slow a job waiting for a person (PENDING_APPROVAL) gets, x1.5 per unchanged poll; the backoff's cap. */
+  maxIntervalMs?: number;
+  /** Upstream job polls per second per tenant (first reads included); with Redis, split between the instances. */
+  budgetPerSecond?: number;
+  /** Polls a tenant may make back to back after a quiet spell. */
+  budgetBurst?: number;
+}
+
+/**
+ * DigiCert ONE's limits are per API key and unpublished; CertCentral's published ones are 1,000 requests per 5 minutes
+ * (3.3/s) and 100 per 5 s. 2 polls/s with bursts of 10 stays at 60% and 20% of those, leaving the rest for the tenant's
+ * other calls. 200 ms keeps a moving job's change p99 near 200 ms while the budget allows it.
+ */
+export const JOB_POLLING_DEFAULTS = {
+  minIntervalMs: 200,
+  maxIntervalMs: 15_000,
+  budgetPerSecond: 2,
+  budgetBurst: 10,
+} as const satisfies Required<JobPollingOptions>;
+
+/** DigiCert works on these by itself (queued, processing, rejecting): polled at the moving pace, changed or not. */
+const MOVING_BATCH_JOB_STATUSES: ReadonlySet<BatchJobStatus> = new Set([
+  "PENDING",
+  "APPROVED",
+  "IN_PROGRESS",
+  "PENDING_REJECTION",
+  "REJECTION_IN_PROGRESS",
+]);
 
 /**
  * Upstream clients per tenant. API-key tenants share one pool to the origin; each client-certificate
@@ -101,6 +135,13 @@ export function createTenants(config: TenantsConfig) {
   // One upstream poller per watched job, however many subscribers. A key is `${tenant}|${kind}|${jobId}`
   // (see jobKey), polled with that tenant's own credentials, so tenants never share a poller or a snapshot.
   // A poll serves every subscriber: it runs outside the first one's operation (its logs, counts and spans).
+  // Each tenant's jobs share one budget of polls per second (DigiCert's rate limits are per API key).
+  const polling: Required<JobPollingOptions> = {
+    minIntervalMs: config.jobPolling?.minIntervalMs ?? JOB_POLLING_DEFAULTS.minIntervalMs,
+    maxIntervalMs: config.jobPolling?.maxIntervalMs ?? JOB_POLLING_DEFAULTS.maxIntervalMs,
+    budgetPerSecond: config.jobPolling?.budgetPerSecond ?? JOB_POLLING_DEFAULTS.budgetPerSecond,
+    budgetBurst: config.jobPolling?.budgetBurst ?? JOB_POLLING_DEFAULTS.budgetBurst,
+  };
   const jobs = new JobWatcher<BatchJob>({
     fetch: async (key) => {
       try {
@@ -113,8 +154,11 @@ export function createTenants(config: TenantsConfig) {
       }
     },
     isTerminal: (job) => TERMINAL_BATCH_JOB_STATUSES.has(job.status),
-    minIntervalMs: config.jobPolling?.minIntervalMs ?? 1_000,
-    maxIntervalMs: config.jobPolling?.maxIntervalMs ?? 15_000,
+    isMoving: (job) => MOVING_BATCH_JOB_STATUSES.has(job.status),
+    minIntervalMs: polling.minIntervalMs,
+    maxIntervalMs: polling.maxIntervalMs,
+    budget: { pollsPerSecond: polling.budgetPerSecond, burst: polling.budgetBurst },
+    budgetKey: (key) => parseJobKey(key).tenant,
     maxConsecutiveErrors: 5,
     // With Redis, one instance polls each job (a lease) and every instance fans its snapshots out.
     ...(redis

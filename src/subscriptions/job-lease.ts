@@ -10,13 +10,20 @@
  *   leaves releases it by compare-and-delete and says so on the channel: a follower takes over at once.
  * - Redis unreachable (a command fails or times out): each instance polls its own jobs, as without Redis, and takes
  *   leases again by itself when Redis answers. No subscriber ever gets an error because of Redis.
- * Imports the watcher's types, the model's errors and SharedRedis.
+ * - Budgets (`shareBudgets`): DigiCert's limits are per API key, whichever instance polls. Per budget key (a tenant):
+ *   `key("budget", sha256(budgetKey)[0..40])`, a hash of instance id -> "<demand> <expiry>". Every leaseTtlMs/3 (and at
+ *   once when a budget's demand rises from zero) each instance writes its demand and takes demand / total of the
+ *   fresh entries as its share, so every instance stretches its jobs by the same factor and the instances together
+ *   stay within the budget. A dead instance's entry lapses within one lease TTL. Redis unreachable: each instance
+ *   keeps 1 / (instances seen last time) of the budget.
+ * Imports the watcher's and the scheduler's types, the model's errors and SharedRedis.
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "../logger.js";
 import { decodeDomainError, encodeDomainError, UpstreamUnavailableError } from "../model/errors.js";
 import type { SharedRedis } from "../stores/redis.js";
 import type { JobEvent, JobSnapshot, PollCoordinator, PollMembership, PollPeer } from "./job-watcher.js";
+import type { BudgetLedger } from "./poll-scheduler.js";
 
 export interface RedisPollCoordinatorOptions<T extends JobSnapshot> {
   /** How long a lease lives without renewal, ms: a dead holder's jobs move to another instance within it. */
@@ -57,6 +64,33 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1`;
+
+/**
+ * Writes this instance's demand under a budget (or removes it at 0), drops lapsed entries, and answers the total demand
+ * and the number of instances with a fresh entry. Redis TIME, so that the instances' clocks never matter. The total is
+ * a string: a Lua number would reach the client truncated to an integer.
+ */
+const SHARE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(ARGV[2]) > 0 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. string.format('%.0f', now + tonumber(ARGV[3])))
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+local total, count = 0, 0
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  local demand, expires = string.match(fields[i + 1], '^(%S+) (%d+)$')
+  if expires and tonumber(expires) >= now and tonumber(demand) then
+    total = total + tonumber(demand)
+    count = count + 1
+  else
+    redis.call('HDEL', KEYS[1], fields[i])
+  end
+end
+if count > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return {tostring(total), count}`;
 
 /** A message on a job's channel; `from` is the publishing instance's id (an instance ignores its own). */
 type Message =
@@ -361,6 +395,79 @@ export function createRedisPollCoordinator<T extends JobSnapshot>(
     );
   }
 
+  // Budgets: this instance's share of each, from the demands every instance writes (see SHARE).
+  let ledger: BudgetLedger | null = null;
+  let stopListening: (() => void) | null = null;
+  let shareTimer: NodeJS.Timeout | null = null;
+  let sharing = false;
+  let shareAgain = false;
+  /** Budget keys with an entry of this instance in Redis (written with a demand, not yet removed). */
+  const written = new Set<string>();
+  /** Instances with a fresh entry per budget key at the last answer: the split to keep while Redis is away. */
+  const instancesSeen = new Map<string, number>();
+  const budgetHash = (budgetKey: string) =>
+    redis.key("budget", createHash("sha256").update(budgetKey).digest("hex").slice(0, 40));
+
+  function shareSoon(ms: number): void {
+    if (closed || !ledger) return;
+    if (shareTimer) clearTimeout(shareTimer);
+    shareTimer = setTimeout(() => {
+      shareTimer = null;
+      void share();
+    }, ms);
+    shareTimer.unref();
+  }
+
+  /** One round: each budget key's demand written, each share set; then the next round in a third of a TTL. Never rejects. */
+  async function share(): Promise<void> {
+    if (closed || !ledger) return;
+    if (sharing) {
+      shareAgain = true;
+      return;
+    }
+    sharing = true;
+    const current = ledger;
+    try {
+      const demands = current.demands();
+      const keys = new Set([...demands.keys(), ...written]);
+      await Promise.all(
+        [...keys].map(async (budgetKey) => {
+          const mine = demands.get(budgetKey) ?? 0;
+          try {
+            const [total, count] = (await client.eval(
+              SHARE,
+              1,
+              budgetHash(budgetKey),
+              instance,
+              String(mine),
+              leaseTtlMs,
+            )) as [string, number];
+            if (mine > 0) written.add(budgetKey);
+            else written.delete(budgetKey);
+            instancesSeen.set(budgetKey, Math.max(1, count));
+            const sum = Number(total);
+            if (mine > 0 && sum > 0) current.setShare(budgetKey, Math.min(1, mine / sum));
+          } catch (error) {
+            // Redis is away: every instance may poll every job now, so each keeps an even part of the budget.
+            current.setShare(budgetKey, 1 / (instancesSeen.get(budgetKey) ?? 1));
+            logger?.debug(
+              { code: (error as Error)?.name },
+              "job poll budget not shared; keeping an even part",
+            );
+          }
+        }),
+      );
+    } finally {
+      sharing = false;
+    }
+    if (shareAgain) {
+      shareAgain = false;
+      void share();
+      return;
+    }
+    if (current.demands().size > 0 || written.size > 0) shareSoon(third);
+  }
+
   return {
     join(key: string, peer: PollPeer<T>): PollMembership<T> {
       const tag = createHash("sha256").update(key).digest("hex").slice(0, 40);
@@ -394,10 +501,24 @@ export function createRedisPollCoordinator<T extends JobSnapshot>(
       };
     },
 
+    shareBudgets(budgets: BudgetLedger): void {
+      if (closed || ledger) return;
+      ledger = budgets;
+      stopListening = budgets.onDemand(() => shareSoon(0));
+      shareSoon(0);
+    },
+
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await Promise.all([...members].map(leave));
+      stopListening?.();
+      if (shareTimer) clearTimeout(shareTimer);
+      // This instance's demand leaves with it, so the others take the whole budget at their next round.
+      const entries = [...written].map((budgetKey) =>
+        client.hdel(budgetHash(budgetKey), instance).catch(() => 0),
+      );
+      written.clear();
+      await Promise.all([...[...members].map(leave), ...entries]);
       subscriber.off("message", onMessage);
       subscriber.off("ready", onResubscribed);
       client.off("close", onConnectionChange);

@@ -6,13 +6,27 @@
  * - A poller starts with a job's first subscriber and stops (aborting its in-flight fetch) when the
  *   last one leaves, when the job reaches a terminal status, when the job is not found, or after too
  *   many consecutive fetch errors.
- * - It polls every `minIntervalMs`, slows down (x1.5 up to `maxIntervalMs`) while nothing changes,
- *   speeds up again on a change, and backs off (x2, never sooner than a `Retry-After`) on errors.
+ * - Its pace follows the job: every `minIntervalMs` while the job moves (`isMoving`, e.g. IN_PROGRESS)
+ *   and after any change; slower (x1.5 per unchanged poll, up to `maxIntervalMs`) while it waits
+ *   (e.g. for an approval); backing off (x2, never sooner than a `Retry-After`) on errors.
+ * - With a `budget`, every job polled under one budget key (the tenant) shares at most
+ *   `pollsPerSecond` upstream polls (see PollScheduler): when the jobs want more, every interval is
+ *   stretched by the same factor, and a token bucket caps what goes out; a `Retry-After` holds the
+ *   whole budget.
  * - Each subscriber holds at most one undelivered snapshot per job, the newest: a slow subscriber
  *   skips intermediate states but never the terminal one, which is always the last.
  * - With a `coordinator` (several instances), one instance polls each job and the others follow what
  *   it publishes (see PollCoordinator); subscribers see the same snapshots and ends either way.
  */
+
+import {
+  type BudgetLedger,
+  type BudgetState,
+  type PollBudgetOptions,
+  PollScheduler,
+  type PollSlot,
+  type SchedulerClock,
+} from "./poll-scheduler.js";
 
 /**
  * What `watch` and `watchMany` return: an async iterator whose `return()` and `throw()` always exist,
@@ -31,11 +45,8 @@ export interface JobSnapshot {
   readonly status: string;
 }
 
-/** Timers for the pollers; tests pass a fake one. */
-export interface WatcherClock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** Timers and a monotonic clock (ms) for the pollers and their budgets; tests pass a fake one. */
+export type WatcherClock = SchedulerClock;
 
 export interface JobWatcherOptions<T extends JobSnapshot> {
   /**
@@ -52,19 +63,33 @@ export interface JobWatcherOptions<T extends JobSnapshot> {
    * `success` or `failed` differs (`jobChanged`). A terminal snapshot is delivered regardless.
    */
   changed?(previous: T, next: T): boolean;
-  /** First wait between polls, and the wait again after each change. */
+  /** First wait between polls, the wait after each change, and a moving job's wait. */
   minIntervalMs: number;
   /**
    * Longest wait between polls: the x1.5 growth while unchanged and the x2 error backoff stop here
-   * (a longer `Retry-After` still wins).
+   * (a longer `Retry-After` still wins, and so does a budget's stretch).
    */
   maxIntervalMs: number;
+  /**
+   * True while the job moves on its own (DigiCert processes it: e.g. APPROVED, IN_PROGRESS): it is
+   * polled every `minIntervalMs`, changed or not. Any other job slows down while unchanged (e.g.
+   * PENDING_APPROVAL waits for a person). Default: none moves (every job slows down while unchanged).
+   */
+  isMoving?(job: T): boolean;
+  /**
+   * Upstream polls per second per budget key, across all its jobs (first reads included), and how
+   * many may go back to back after a quiet spell. Default: no limit.
+   */
+  budget?: PollBudgetOptions;
+  /** The budget a key polls under (its tenant: DigiCert's rate limits are per API key). Default: one for all. */
+  budgetKey?(key: string): string;
   /** Stop after this many consecutive fetch errors (at least 1); subscribers get the last error. */
   maxConsecutiveErrors: number;
   clock?: WatcherClock;
   /**
-   * Shares each job's poller with other instances (e.g. `createRedisPollCoordinator`). Absent: this
-   * instance polls every job it has subscribers for. `close()` closes it too.
+   * Shares each job's poller with other instances (e.g. `createRedisPollCoordinator`), and may split
+   * each budget between them. Absent: this instance polls every job it has subscribers for.
+   * `close()` closes it too.
    */
   coordinator?: PollCoordinator<T>;
 }
@@ -86,6 +111,11 @@ export type JobEvent<T> =
 export interface PollCoordinator<T extends JobSnapshot> {
   /** Starts sharing `key`; `peer`'s methods are called later, never during `join`. */
   join(key: string, peer: PollPeer<T>): PollMembership<T>;
+  /**
+   * Optional: splits each budget between the instances polling under it (the watcher calls it once,
+   * at construction, when it has a budget), through `ledger.setShare`, until `close()`.
+   */
+  shareBudgets?(ledger: BudgetLedger): void;
   /** Leaves every key still joined; resolves when their leases are released (never rejects). */
   close(): Promise<void>;
 }
@@ -138,10 +168,11 @@ const COUNT_FIELDS = ["total", "success", "failed"] as const;
 const realClock: WatcherClock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  now: () => performance.now(),
 };
 
-/** Node's setTimeout fires at once for delays above 2^31 - 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Without a `budget` option: no limit, so every wait is exactly the poller's own. */
+const UNLIMITED: PollBudgetOptions = { pollsPerSecond: Number.POSITIVE_INFINITY };
 
 /** How a poller talks to one subscriber (an iterator's slot for one key). */
 interface Sink<T> {
@@ -156,11 +187,11 @@ interface Poller<T> {
   readonly sinks: Set<Sink<T>>;
   /** The last snapshot fetched, handed at once to subscribers that join later. */
   last: T | null;
-  /** The current wait between polls, before any `Retry-After`. */
+  /** The wait this poller wants between polls now, before any budget stretch or `Retry-After`. */
   intervalMs: number;
   consecutiveErrors: number;
-  timer: unknown;
-  hasTimer: boolean;
+  /** Its place in its budget (timer, line, demand) while this instance polls the key; else null. */
+  slot: PollSlot | null;
   /** The in-flight fetch's controller, if one runs. */
   controller: AbortController | null;
   /** This instance polls the key now (always, without a coordinator; a follower does not). */
@@ -172,8 +203,10 @@ interface Poller<T> {
 
 export class JobWatcher<T extends JobSnapshot> {
   readonly #options: JobWatcherOptions<T>;
-  readonly #clock: WatcherClock;
   readonly #changed: (previous: T, next: T) => boolean;
+  readonly #isMoving: (job: T) => boolean;
+  readonly #budgetKey: (key: string) => string;
+  readonly #scheduler: PollScheduler;
   readonly #pollers = new Map<string, Poller<T>>();
   /** Polls in progress, so `close()` can wait for their fetches to settle. */
   readonly #polls = new Set<Promise<void>>();
@@ -193,8 +226,14 @@ export class JobWatcher<T extends JobSnapshot> {
       throw new RangeError("maxConsecutiveErrors must be an integer of at least 1.");
     }
     this.#options = options;
-    this.#clock = options.clock ?? realClock;
     this.#changed = options.changed ?? jobChanged;
+    this.#isMoving = options.isMoving ?? (() => false);
+    this.#budgetKey = options.budgetKey ?? (() => "");
+    this.#scheduler = new PollScheduler(options.budget ?? UNLIMITED, options.clock ?? realClock);
+    // An unlimited budget has nothing to split.
+    if (options.budget && Number.isFinite(options.budget.pollsPerSecond)) {
+      options.coordinator?.shareBudgets?.(this.#scheduler);
+    }
   }
 
   /**
@@ -236,6 +275,26 @@ export class JobWatcher<T extends JobSnapshot> {
   }
 
   /**
+   * The caller changed the job itself (e.g. approved it through this gateway): when this instance
+   * polls `key`, its next poll runs as soon as its budget allows (ahead of scheduled ones) and the
+   * fast pace resumes. Otherwise (no subscriber here, or another instance polls it) nothing happens.
+   */
+  refresh(key: string): void {
+    const poller = this.#pollers.get(key);
+    if (!poller?.polling || !poller.slot || poller.controller) return; // a fetch in flight reads it anyway
+    poller.intervalMs = this.#options.minIntervalMs;
+    poller.slot.want(poller.intervalMs);
+    poller.slot.now(() => {
+      if (!poller.stopped && poller.polling) this.#startPoll(poller);
+    });
+  }
+
+  /** A budget key's budget on this instance as it stands (for tests and metrics); null before its first poll. */
+  budget(budgetKey: string): BudgetState | null {
+    return this.#scheduler.state(budgetKey);
+  }
+
+  /**
    * Stops every poller (clearing its timer and aborting its fetch) and completes every subscriber:
    * each still gets the snapshot it had waiting, then `done`. Later `watch` iterators complete at
    * once. Resolves when the aborted fetches have settled and the coordinator (if any) has released
@@ -268,8 +327,7 @@ export class JobWatcher<T extends JobSnapshot> {
         last: null,
         intervalMs: this.#options.minIntervalMs,
         consecutiveErrors: 0,
-        timer: undefined,
-        hasTimer: false,
+        slot: null,
         controller: null,
         polling: false,
         membership: null,
@@ -295,7 +353,7 @@ export class JobWatcher<T extends JobSnapshot> {
     };
   }
 
-  /** Starts polling at once, or (already polling) publishes the last snapshot again. */
+  /** Starts polling (a first read, ahead of the budget's scheduled polls), or (polling) republishes the last snapshot. */
   #lead(poller: Poller<T>): void {
     if (poller.stopped) return;
     if (poller.polling) {
@@ -305,7 +363,12 @@ export class JobWatcher<T extends JobSnapshot> {
     poller.polling = true;
     poller.intervalMs = this.#options.minIntervalMs;
     poller.consecutiveErrors = 0;
-    this.#startPoll(poller);
+    const slot = this.#scheduler.slot(this.#budgetKey(poller.key));
+    poller.slot = slot;
+    slot.want(poller.intervalMs);
+    slot.now(() => {
+      if (!poller.stopped && poller.polling) this.#startPoll(poller);
+    });
   }
 
   /** Stops polling but keeps the subscribers and the last snapshot, which what is received is compared with. */
@@ -351,7 +414,6 @@ export class JobWatcher<T extends JobSnapshot> {
 
   /** One fetch and what follows from it. Never rejects. */
   async #poll(poller: Poller<T>): Promise<void> {
-    poller.hasTimer = false;
     const controller = new AbortController();
     poller.controller = controller;
     let job: T | null;
@@ -379,8 +441,10 @@ export class JobWatcher<T extends JobSnapshot> {
         return;
       }
       const { minIntervalMs, maxIntervalMs } = this.#options;
-      poller.intervalMs = changed ? minIntervalMs : Math.min(maxIntervalMs, poller.intervalMs * 1.5);
-      this.#schedule(poller, poller.intervalMs);
+      // A change is likely followed by another (an approval by processing): back to the fast pace.
+      poller.intervalMs =
+        changed || this.#isMoving(job) ? minIntervalMs : Math.min(maxIntervalMs, poller.intervalMs * 1.5);
+      this.#schedule(poller);
     } catch (error) {
       this.#end(poller, error); // isTerminal or changed threw: a bug, not an upstream hiccup
     }
@@ -394,16 +458,23 @@ export class JobWatcher<T extends JobSnapshot> {
       return;
     }
     poller.intervalMs = Math.min(this.#options.maxIntervalMs, poller.intervalMs * 2);
-    this.#schedule(poller, Math.max(poller.intervalMs, retryAfterMs(error)));
+    const retryAfter = retryAfterMs(error);
+    // DigiCert's limits are per API key: its Retry-After holds every job of the budget, not only this one.
+    poller.slot?.pause(retryAfter);
+    this.#schedule(poller, retryAfter);
   }
 
-  #schedule(poller: Poller<T>, ms: number): void {
-    poller.hasTimer = true;
-    poller.timer = this.#clock.setTimeout(
+  /** The next poll after the poller's interval (stretched by its budget's load), never sooner than `floorMs`. */
+  #schedule(poller: Poller<T>, floorMs = 0): void {
+    const slot = poller.slot;
+    if (!slot) return;
+    slot.want(poller.intervalMs);
+    slot.after(
+      poller.intervalMs,
       () => {
         if (!poller.stopped && poller.polling) this.#startPoll(poller);
       },
-      Math.min(ms, MAX_TIMER_MS),
+      floorMs,
     );
   }
 
@@ -429,12 +500,10 @@ export class JobWatcher<T extends JobSnapshot> {
     }
   }
 
-  /** Clears the poller's timer and aborts its fetch in flight. */
+  /** Leaves the budget (clearing the poller's timer or place in line) and aborts its fetch in flight. */
   #halt(poller: Poller<T>): void {
-    if (poller.hasTimer) {
-      poller.hasTimer = false;
-      this.#clock.clearTimeout(poller.timer);
-    }
+    poller.slot?.release();
+    poller.slot = null;
     poller.controller?.abort();
     poller.controller = null;
   }

@@ -138,7 +138,7 @@ export function testApp(simulatorUrl: string, issuer: DevIssuer, options: TestAp
     logger: pino({ level: "silent" }),
     auth: devVerifierOptions(issuer),
     passthroughApiKey: false,
-    jobPolling: { minIntervalMs: 50, maxIntervalMs: 200 },
+    jobPolling: { minIntervalMs: 50, maxIntervalMs: 200, budgetPerSecond: 1_000_000 },
     defences: TEST_DEFENCES,
     upstream: {
       transport: {

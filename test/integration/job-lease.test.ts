@@ -3,7 +3,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { UpstreamUnavailableError } from "../../src/model/errors.js";
 import type { SharedRedis } from "../../src/stores/redis.js";
 import { createRedisPollCoordinator } from "../../src/subscriptions/job-lease.js";
-import { type JobIterator, JobNotFoundError, JobWatcher } from "../../src/subscriptions/job-watcher.js";
+import {
+  type JobIterator,
+  JobNotFoundError,
+  JobWatcher,
+  type JobWatcherOptions,
+} from "../../src/subscriptions/job-watcher.js";
 import { connectShared, startRedis, type TestRedis } from "../helpers/redis.js";
 
 interface Job {
@@ -51,7 +56,7 @@ afterEach(async () => {
   if (server) await server.start(); // a test that killed it may have failed before starting it again
 });
 
-async function instance(name: string): Promise<Instance> {
+async function instance(name: string, options: Partial<JobWatcherOptions<Job>> = {}): Promise<Instance> {
   const redis = await connectShared(server, prefix);
   const coordinator = createRedisPollCoordinator<Job>(redis, {
     leaseTtlMs: LEASE_TTL_MS,
@@ -75,17 +80,18 @@ async function instance(name: string): Promise<Instance> {
       maxIntervalMs: 40,
       maxConsecutiveErrors: 3,
       coordinator,
+      ...options,
     }),
   };
   instances.push(self);
   return self;
 }
 
-async function pair() {
+async function pair(options: Partial<JobWatcherOptions<Job>> = {}) {
   prefix = `t${randomBytes(6).toString("hex")}:`;
   source.job = { id: "job-1", status: "PENDING_APPROVAL", total: null, success: null, failed: null };
   source.failure = null;
-  return [await instance("A"), await instance("B")] as const;
+  return [await instance("A", options), await instance("B", options)] as const;
 }
 
 async function waitFor(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
@@ -328,5 +334,40 @@ describe("one job poller across instances, with a lease on Redis", () => {
     await Promise.all([a1.done, b1.done]);
     for (const sub of [a1, b1])
       expect(sub).toMatchObject({ seen: ["PENDING_APPROVAL", "REJECTED"], error: null });
+  });
+
+  it("splits a tenant's poll budget between the instances that poll its jobs, and hands it all to the one left", async () => {
+    // Four moving jobs wanting 50 polls/s each, two led by each instance; the tenant's budget is 20/s in all.
+    const [a, b] = await pair({
+      isMoving: () => true,
+      budget: { pollsPerSecond: 20, burst: 1 },
+      budgetKey: () => "acme",
+    });
+    source.set({ status: "IN_PROGRESS" });
+    const keys = [1, 2, 3, 4].map((n) => `acme|iot|job-${n}`);
+    const subs = [
+      subscriber(a.watcher.watch(keys[0]!)),
+      subscriber(a.watcher.watch(keys[1]!)),
+      subscriber(b.watcher.watch(keys[2]!)),
+      subscriber(b.watcher.watch(keys[3]!)),
+    ];
+    await sawNow(subs, "IN_PROGRESS");
+    const share = (i: Instance) => i.watcher.budget("acme")?.share ?? Number.NaN;
+    await waitFor(() => Math.abs(share(a) - 0.5) < 0.01 && Math.abs(share(b) - 0.5) < 0.01, "an even split");
+    expect([a.watcher.activePollers, b.watcher.activePollers]).toEqual([2, 2]);
+
+    const before = a.fetches + b.fetches;
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const seconds = (performance.now() - started) / 1000;
+    const polls = a.fetches + b.fetches - before;
+    // Each instance alone would take the whole 20/s (40/s together); split, they make 20/s plus a token or two.
+    expect(polls).toBeLessThanOrEqual(20 * seconds + 4);
+    expect(polls).toBeGreaterThanOrEqual(20 * seconds * 0.6);
+    expect(a.watcher.budget("acme")?.stretch).toBeCloseTo(10, 0); // 200/s wanted in all, 20/s granted
+
+    await a.watcher.close();
+    await waitFor(() => share(b) === 1, "the whole budget for the instance left", 2_000);
+    await Promise.all(subs.map((sub) => sub.leave()));
   });
 });

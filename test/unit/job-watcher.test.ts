@@ -8,6 +8,7 @@ import {
   type PollCoordinator,
   type PollPeer,
 } from "../../src/subscriptions/job-watcher.js";
+import type { BudgetLedger } from "../../src/subscriptions/poll-scheduler.js";
 
 interface Job {
   id: string;
@@ -33,6 +34,7 @@ function fakeClock() {
     get pending() {
       return timers.size;
     },
+    now: () => now,
     setTimeout(fn: () => void, ms: number) {
       timers.set(++ids, { at: now + ms, fn });
       delays.push(ms);
@@ -875,5 +877,171 @@ describe("JobWatcher with a coordinator", () => {
     await closing;
     expect(fake.closed).toBe(true);
     await expect(watcher.watch(KEY).next()).resolves.toEqual(DONE);
+  });
+});
+
+describe("JobWatcher pacing and budgets", () => {
+  const MOVING = new Set(["APPROVED", "IN_PROGRESS"]);
+  const tenantOf = (key: string) => key.slice(0, key.indexOf(":"));
+
+  it("polls a moving job every minIntervalMs, changed or not, and slows down once it waits", async () => {
+    const { watcher, upstream, clock } = setup(
+      { [KEY]: { status: "IN_PROGRESS", total: 9, success: 1 } },
+      {
+        isMoving: (job) => MOVING.has(job.status),
+      },
+    );
+    const it = watcher.watch(KEY);
+    await it.next();
+    await clock.advance(2_500); // unchanged, but moving: no slowing down
+    expect(clock.delays).toEqual([1_000, 1_000, 1_000]);
+
+    upstream.set(KEY, { status: "PENDING_APPROVAL" });
+    const next = it.next();
+    await clock.advance(500 + 1_000 + 1_500 + 2_250);
+    await expect(next).resolves.toEqual(value("PENDING_APPROVAL"));
+    // The change itself, then waiting: x1.5 per unchanged poll.
+    expect(clock.delays.slice(3)).toEqual([1_000, 1_500, 2_250, 3_375]);
+    await it.return();
+  });
+
+  it("keeps a tenant's polls within its budget and stretches every job's interval evenly", async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => `acme:iot:${i}`);
+    const initial = Object.fromEntries(keys.map((key) => [key, { status: "IN_PROGRESS" }]));
+    const { watcher, upstream, clock } = setup(initial, {
+      isMoving: (job) => MOVING.has(job.status),
+      budget: { pollsPerSecond: 2, burst: 2 },
+      budgetKey: tenantOf,
+    });
+    const it = watcher.watchMany(keys);
+    const firsts: unknown[] = [];
+    for (let i = 0; i < 10; i++) {
+      const first = it.next();
+      await clock.advance(500);
+      firsts.push(await first);
+    }
+    expect(firsts).toHaveLength(10); // first reads go one per token, ahead of the scheduled polls
+    // 10 jobs want a poll a second each: 10/s against 2/s, so each is polled every 5 s.
+    expect(watcher.budget("acme")).toMatchObject({ demand: 10, ratePerSecond: 2, stretch: 5 });
+    const before = upstream.calls.length;
+    await clock.advance(60_000);
+    const calls = upstream.calls.slice(before);
+    expect(calls.length).toBeLessThanOrEqual(2 + 2 * 60);
+    expect(calls.length).toBeGreaterThanOrEqual(2 * 60 - 2);
+    const perJob = keys.map((key) => calls.filter((k) => k === key).length);
+    expect(Math.max(...perJob) - Math.min(...perJob)).toBeLessThanOrEqual(1);
+    await it.return();
+    expect(clock.pending).toBe(0);
+    expect(watcher.budget("acme")?.demand).toBe(0);
+  });
+
+  it("gives another tenant's jobs their own budget", async () => {
+    const busy = Array.from({ length: 20 }, (_, i) => `acme:iot:${i}`);
+    const initial = Object.fromEntries(
+      [...busy, "globex:iot:1"].map((key) => [key, { status: "IN_PROGRESS" }]),
+    );
+    const { watcher, upstream, clock } = setup(initial, {
+      isMoving: (job) => MOVING.has(job.status),
+      budget: { pollsPerSecond: 2, burst: 1 },
+      budgetKey: tenantOf,
+    });
+    const acme = watcher.watchMany(busy);
+    void acme.next();
+    const globex = watcher.watch("globex:iot:1");
+    await expect(globex.next()).resolves.toEqual(value("IN_PROGRESS"));
+    await clock.advance(10_000);
+    expect(upstream.calls.filter((k) => k === "globex:iot:1")).toHaveLength(11); // every 1 s, unstretched
+    expect(upstream.calls.filter((k) => k.startsWith("acme:")).length).toBeLessThanOrEqual(1 + 2 * 10);
+    expect(watcher.budget("globex")?.stretch).toBe(1);
+    await Promise.all([acme.return(), globex.return()]);
+  });
+
+  it("holds every job of the tenant after one poll's Retry-After, not only the job that got it", async () => {
+    const k1 = "acme:iot:1";
+    const k2 = "acme:iot:2";
+    const { watcher, upstream, clock } = setup(
+      { [k1]: { status: "IN_PROGRESS" }, [k2]: { status: "IN_PROGRESS" } },
+      { isMoving: () => true, budget: { pollsPerSecond: 100, burst: 10 }, budgetKey: tenantOf },
+    );
+    const a = watcher.watch(k1);
+    await a.next();
+    upstream.failures.push(Object.assign(new Error("HTTP 429"), { retryAfterSeconds: 10 }));
+    await clock.advance(1_000); // k1's poll gets the 429: the budget holds until 11 s
+    const b = watcher.watch(k2);
+    const firstOfB = b.next();
+    await clock.advance(9_999);
+    expect(upstream.calls).toEqual([k1, k1]); // k2's first read waits too
+    await clock.advance(1);
+    await expect(firstOfB).resolves.toEqual(value("IN_PROGRESS"));
+    expect(upstream.calls.slice(2).sort()).toEqual([k1, k2]);
+    await Promise.all([a.return(), b.return()]);
+  });
+
+  it("polls a waiting job at once when told it was changed here, then at the fast pace", async () => {
+    const { watcher, upstream, clock } = setup(undefined, { budget: { pollsPerSecond: 10, burst: 1 } });
+    const it = watcher.watch(KEY);
+    await it.next();
+    await clock.advance(1_000 + 1_500 + 2_250); // waiting: the next poll is 3.375 s away
+    upstream.set(KEY, { status: "APPROVED" });
+    const next = it.next();
+    watcher.refresh(KEY);
+    await clock.advance(100); // the last poll just spent the token: the next one comes at 10/s
+    await expect(next).resolves.toEqual(value("APPROVED"));
+    expect(upstream.calls).toHaveLength(5);
+    expect(clock.delays.at(-1)).toBe(1_000); // changed: the fast pace again
+    watcher.refresh("acme:iot:not-watched"); // nothing to poll: nothing happens
+    await clock.advance(0);
+    expect(upstream.calls).toHaveLength(5);
+    await it.return();
+    expect(clock.pending).toBe(0);
+  });
+
+  it("completes subscribers waiting in a budget's line on close(), leaving no timer", async () => {
+    const keys = ["acme:iot:1", "acme:iot:2", "acme:iot:3"];
+    const { watcher, upstream, clock } = setup(Object.fromEntries(keys.map((key) => [key, {}])), {
+      budget: { pollsPerSecond: 1, burst: 1 },
+      budgetKey: tenantOf,
+    });
+    const iterators = keys.map((key) => watcher.watch(key));
+    const firsts = iterators.map((it) => it.next());
+    await settle();
+    expect(upstream.calls).toEqual(["acme:iot:1"]);
+    expect(watcher.budget("acme")?.waiting).toBe(2);
+    await watcher.close();
+    expect(await Promise.all(firsts)).toEqual([value("PENDING_APPROVAL"), DONE, DONE]);
+    expect(clock.pending).toBe(0);
+    expect(watcher.budget("acme")).toMatchObject({ waiting: 0, demand: 0 });
+  });
+
+  it("splits its budget as the coordinator says, and stops polling under it while following", async () => {
+    let ledger: BudgetLedger | null = null;
+    const fake = fakeCoordinator();
+    const { watcher, clock } = setup(
+      { [KEY]: { status: "IN_PROGRESS" } },
+      {
+        isMoving: () => true,
+        budget: { pollsPerSecond: 4, burst: 1 },
+        budgetKey: tenantOf,
+        coordinator: { ...fake.coordinator, shareBudgets: (l) => void (ledger = l) },
+      },
+    );
+    expect(ledger).not.toBeNull();
+    const it = watcher.watch(KEY);
+    const first = it.next();
+    await settle();
+    expect(ledger!.demands()).toEqual(new Map());
+    fake.member().peer.lead();
+    await first;
+    expect(ledger!.demands()).toEqual(new Map([["acme", 1]]));
+    ledger!.setShare("acme", 0.125);
+    expect(watcher.budget("acme")).toMatchObject({ ratePerSecond: 0.5, stretch: 2 });
+    // 0.5 token/s from now: the next poll waits for its token until 2 s, then the next wait is stretched x2.
+    await clock.advance(2_000);
+    expect(clock.delays.slice(-2)).toEqual([1_000, 2_000]);
+
+    fake.member().peer.follow();
+    expect(ledger!.demands()).toEqual(new Map());
+    expect(clock.pending).toBe(0);
+    await it.return();
   });
 });
