@@ -13,6 +13,8 @@ COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY simulator ./simulator
 COPY src ./src
+COPY clients ./clients
+COPY portal ./portal
 RUN npm run build
 
 # Runtime: the two bundles and the production dependencies (for the packages the bundles load at run time, see

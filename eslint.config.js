@@ -101,6 +101,11 @@ const LAYERS = [
     from: "src",
     message: "simulator/ never imports src/: it stands in for DigiCert ONE.",
   },
+  {
+    target: ["clients", "portal"],
+    from: ["src", "simulator"],
+    message: "clients/ and portal/ talk GraphQL to the gateway; they never import src/ or simulator/.",
+  },
 ];
 
 export default tseslint.config(
@@ -112,6 +117,7 @@ export default tseslint.config(
       ".simulator-data/",
       "coverage/",
       "clients/typescript/src/generated/",
+      "portal/src/generated/",
     ],
   },
   js.configs.recommended,
@@ -125,7 +131,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/**", "simulator/**"],
+    files: ["src/**", "simulator/**", "clients/**", "portal/**"],
     plugins: { "import-x": importX },
     settings: {
       "import-x/resolver-next": [

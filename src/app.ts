@@ -20,6 +20,7 @@ import { createBootstrapDownloadHandler } from "./http/bootstrap-download.js";
 import { createDownloadHandler, DOWNLOADS_BASE_PATH } from "./http/downloads.js";
 import { createGraphiql } from "./http/graphiql.js";
 import { createHealth } from "./http/health.js";
+import { createPortal, type PortalSettings } from "./http/portal.js";
 import { createObservability, type ObservabilityOptions } from "./observability/index.js";
 import { browserDefences } from "./plugins/browser.js";
 import { limitRequestBody } from "./plugins/use-body-limit.js";
@@ -47,6 +48,8 @@ export interface AppConfig {
   jobPolling?: JobPollingOptions;
   /** Where uploads are spooled (each request in its own directory, removed after it). Default: the OS's. */
   uploadTmpDir?: string;
+  /** The portal page at /portal (src/http/portal.ts); absent or false: off. */
+  portal?: false | PortalSettings;
   /** Development: headers GraphiQL starts with (e.g. the printed dev token). */
   graphiqlHeaders?: Record<string, string>;
   logger: Logger;
@@ -155,6 +158,7 @@ export function buildApp(config: AppConfig): App {
     timeoutMs: 2_000,
   });
   const graphiql = createGraphiql();
+  const portal = config.portal ? createPortal({ endpoint: GRAPHQL_PATH, ...config.portal }) : null;
   // Trusted documents and APQ (defences.persistedOperations); APQ shares its queries through Redis when there is one.
   const { trustedDocuments = null, apq: apqConfig = null } = config.defences.persistedOperations ?? {};
   const apq = apqConfig
@@ -305,6 +309,8 @@ export function buildApp(config: AppConfig): App {
     (req, res) => health.handle(req, res),
     (req, res) => observability.handle(req, res),
     ...(config.graphiql ? [(req: IncomingMessage, res: ServerResponse) => graphiql.handler(req, res)] : []),
+    // The portal compresses its own assets; its HTML is never cached (it may carry the dev token).
+    ...(portal ? [(req: IncomingMessage, res: ServerResponse) => portal.handler(req, res)] : []),
     // Before the batch downloads, which answer every path under DOWNLOADS_BASE_PATH they do not serve.
     bootstrapDownloads,
     downloads,

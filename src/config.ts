@@ -59,6 +59,8 @@ export interface Config {
   host: string;
   logLevel: string;
   graphiql: boolean;
+  /** The portal page at /portal. */
+  portal: boolean;
   /** null: start the built-in simulator and use it as DigiCert ONE. */
   upstream: UpstreamConfig | null;
   /** Upstream settings that apply whichever upstream is used. */
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     logLevel: oneOf(env, "LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
     graphiql: graphiqlSetting(env, trustedOnly),
+    portal: portalSetting(env, upstreamConfig === null, trustedOnly),
     upstream: upstreamConfig,
     upstreamTuning,
     auth,
@@ -231,6 +234,18 @@ function graphiqlSetting(env: Env, trustedOnly: boolean): boolean {
     throw new ConfigError(
       "GRAPHIQL",
       "cannot work while only trusted documents are accepted: set GRAPHIQL=false, or TRUSTED_DOCUMENTS_ALLOW_ARBITRARY=true (staging)",
+    );
+  }
+  return on;
+}
+
+/** PORTAL; on by default with the built-in simulator only (a real tenant: off unless enabled); refused with trusted-only. */
+function portalSetting(env: Env, simulator: boolean, trustedOnly: boolean): boolean {
+  const on = bool(env, "PORTAL", simulator && !trustedOnly);
+  if (on && trustedOnly) {
+    throw new ConfigError(
+      "PORTAL",
+      "cannot work while only trusted documents are accepted: set PORTAL=false, or TRUSTED_DOCUMENTS_ALLOW_ARBITRARY=true (staging)",
     );
   }
   return on;

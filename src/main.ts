@@ -53,6 +53,7 @@ const app = buildApp({
   port: config.port,
   host: config.host,
   graphiql: config.graphiql,
+  ...(config.portal ? { portal: { devToken } } : {}),
   upstream,
   auth,
   passthroughApiKey: config.passthroughApiKey,
@@ -85,6 +86,9 @@ console.log(
       : config.defences.persistedOperations?.trustedDocuments?.allowArbitrary === false
         ? "GraphiQL:              off (trusted documents only: TRUSTED_DOCUMENTS_FILE)"
         : "GraphiQL:              off (GRAPHIQL=false)",
+    config.portal
+      ? `Portal:                ${new URL("/portal", url)}${devToken ? " (uses the dev token)" : " (asks for a bearer token)"}`
+      : "Portal:                off (PORTAL=false)",
     `Health:                ${new URL("/healthz", url)} (liveness), ${new URL("/readyz", url)} (readiness)`,
     app.metricsUrl
       ? `Metrics:               ${app.metricsUrl}`

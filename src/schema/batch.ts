@@ -11,7 +11,7 @@ import { decideBatchJob, type JobIdOf, type JobRef, loadBatchJob } from "../reso
 import { loadDeviceRegistrationReport } from "../resolvers/dtm.js";
 import type { UploadedFile } from "../resolvers/uploads.js";
 import { decodeGlobalId } from "./global-id.js";
-import { type BuilderTypes, builder } from "./builder.js";
+import { type BuilderTypes, builder, describedValues } from "./builder.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
 
 /*
@@ -54,6 +54,7 @@ const scalarType = builder.scalarType.bind(builder) as unknown as (
   name: "File",
   options: {
     description: string;
+    specifiedByURL: string;
     serialize: (value: unknown) => never;
     parseValue: (value: unknown) => UploadedFile;
     parseLiteral: () => never;
@@ -62,7 +63,8 @@ const scalarType = builder.scalarType.bind(builder) as unknown as (
 
 export const FileRef = scalarType("File", {
   description:
-    "An uploaded file (input only): a part of a multipart/form-data request, per the GraphQL multipart request spec.",
+    "An uploaded file (input only): a part of a multipart/form-data request, per the GraphQL multipart request spec; send it with the header x-graphql-csrf (or Authorization). Streamed to a temporary file, never held in memory.",
+  specifiedByURL: "https://github.com/jaydenseric/graphql-multipart-request-spec",
   serialize: () => {
     throw new GraphQLError("File is an input-only scalar.");
   },
@@ -90,7 +92,20 @@ export const BatchJobKindEnum = builder.enumType("BatchJobKind", {
 export const BatchJobStatusEnum = builder.enumType("BatchJobStatus", {
   description:
     "IoT jobs: PENDING_APPROVAL (the profile needs approval) or APPROVED at creation, then IN_PROGRESS, then COMPLETE (at least one certificate issued; failed rows counted) or FAILED; REJECTED after rejection. Device Trust Manager jobs: PENDING, IN_PROGRESS, then COMPLETE or FAILED, or PENDING_APPROVAL after processing (approval policies) until approved (COMPLETE) or rejected (PENDING_REJECTION, REJECTION_IN_PROGRESS, REJECTED); TERMINATED if stopped. Terminal: COMPLETE, FAILED, TERMINATED, REJECTED. UNKNOWN: a status this gateway does not know.",
-  values: BATCH_JOB_STATUSES,
+  values: describedValues(BATCH_JOB_STATUSES, {
+    PENDING: "Device Trust Manager: accepted, not yet processing.",
+    PENDING_APPROVAL:
+      "Waiting for approveIotBatchJob / approveDeviceRegistrationBatch (IoT: before processing; Device Trust Manager: after).",
+    APPROVED: "IoT: approved (or needing no approval), about to run.",
+    IN_PROGRESS: "Processing its rows.",
+    COMPLETE: "Done (IoT: at least one certificate issued; failed rows are counted). Terminal.",
+    FAILED: "The whole job failed (report.failureReason says why). Terminal.",
+    TERMINATED: "Device Trust Manager: stopped. Terminal.",
+    PENDING_REJECTION: "Device Trust Manager: a rejection is queued.",
+    REJECTION_IN_PROGRESS: "Device Trust Manager: the rejection is being carried out.",
+    REJECTED: "Rejected: nothing was issued or registered. Terminal.",
+    UNKNOWN: "A status DigiCert added since this gateway was written; the job's other fields stand.",
+  }),
 });
 
 interface RowError {
@@ -149,16 +164,46 @@ export const BatchJobInterface = builder.interfaceRef<AnyBatchJob>("BatchJob").i
   authScopes: auth,
   resolveType: (job) => (job.kind === "IOT_ENROLLMENT" ? "IotBatchJob" : "DtmBatchJob"),
   fields: (t) => ({
-    jobId: t.exposeString("id", { description: "DigiCert's id of the job (a UUID)." }),
-    kind: t.field({ type: BatchJobKindEnum, resolve: (job) => job.kind }),
-    name: t.exposeString("name", { nullable: true }),
-    status: t.field({ type: BatchJobStatusEnum, resolve: (job) => job.status }),
-    totalCount: t.exposeInt("total", { nullable: true, description: "Rows (or files) in the job." }),
-    successCount: t.exposeInt("success", { nullable: true, description: "Certificates issued so far." }),
-    failedCount: t.exposeInt("failed", { nullable: true, description: "Rows that failed so far." }),
-    createdAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.createdAt }),
-    updatedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.updatedAt }),
-    completedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.completedAt }),
+    jobId: t.exposeString("id", {
+      description: "DigiCert's id of the job (a UUID); what job id arguments take besides `id`.",
+    }),
+    kind: t.field({
+      type: BatchJobKindEnum,
+      description: "Which product runs it.",
+      resolve: (job) => job.kind,
+    }),
+    name: t.exposeString("name", { nullable: true, description: "The job's name; null when it has none." }),
+    status: t.field({ type: BatchJobStatusEnum, description: "Where it is.", resolve: (job) => job.status }),
+    totalCount: t.exposeInt("total", {
+      nullable: true,
+      description: "Rows (or files) in the job, as DigiCert counts them (`total`); null until DigiCert says.",
+    }),
+    successCount: t.exposeInt("success", {
+      nullable: true,
+      description: "Rows done so far (certificates issued, devices registered; DigiCert's `success`).",
+    }),
+    failedCount: t.exposeInt("failed", {
+      nullable: true,
+      description: "Rows that failed so far (DigiCert's `failed`).",
+    }),
+    createdAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it was created, as DigiCert reports it.",
+      resolve: (job) => job.createdAt,
+    }),
+    updatedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it last changed, as DigiCert reports it.",
+      resolve: (job) => job.updatedAt,
+    }),
+    completedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it reached a terminal status; null before then.",
+      resolve: (job) => job.completedAt,
+    }),
     report: t.field({
       type: BatchJobReportRef,
       description: "Why the job or its rows failed.",
@@ -213,7 +258,13 @@ builder.queryFields((t) => ({
     authScopes: auth,
     description:
       "A batch job of either product by its global id, or by DigiCert's job id (a UUID; both products are asked); null when DigiCert has none.",
-    args: { id: t.arg.id({ required: true }) },
+    args: {
+      id: t.arg.id({
+        required: true,
+        description:
+          "The job's global id (`BatchJob.id`), or DigiCert's job id (`jobId`, a UUID); checked before any upstream call.",
+      }),
+    },
     resolve: (_root, { id }, ctx) => loadBatchJob(ctx, parseJobRef(String(id))),
   }),
 }));
@@ -232,7 +283,7 @@ export function jobOutcomeType<T extends { kind: string; jobId: I }, I extends s
     description,
     authScopes: auth,
     fields: (t) => ({
-      jobId: t.string({ resolve: (r) => r.jobId }),
+      jobId: t.string({ description: "DigiCert's id of the job (a UUID).", resolve: (r) => r.jobId }),
       job: t.field({
         type: job,
         nullable: true,
@@ -300,7 +351,13 @@ export function decisionMutations<K extends BatchJob["kind"], J extends object>(
           authScopes: auth,
           type: result.ref,
           description: names.description,
-          args: { id: t.arg.id({ required: true, description: "Global id or job id." }) },
+          args: {
+            id: t.arg.id({
+              required: true,
+              description:
+                "The job's global id (`BatchJob.id`, of this product), or DigiCert's job id (`jobId`, a UUID); checked before any upstream call.",
+            }),
+          },
           resolve: (_root, { id }, ctx) =>
             result.run(() =>
               decideBatchJob(ctx, options.kind, parseJobIdOf(String(id), options.kind), decision),

@@ -52,10 +52,10 @@ import {
   decisionMutations,
   jobOutcomeType,
 } from "./batch.js";
-import { builder, nodeTypeNames } from "./builder.js";
-import { ownId } from "./global-id.js";
+import { builder, describedValues, nodeTypeNames } from "./builder.js";
+import { certificatePolicyIdOf, deviceGroupIdOf, deviceIdOf, idArgDescription } from "./global-id.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
-import { totalCountConnection, totalCountField } from "./pagination.js";
+import { connectionType, pageArgs, totalCountConnection } from "./pagination.js";
 
 /** Device Trust Manager listings answer at most this many a page. */
 const MAX_PAGE = 100;
@@ -72,14 +72,48 @@ const batchJobs = { scope: SCOPES.batchJobs } as const;
 
 const DtmKeyTypeEnum = builder.enumType("DtmKeyType", {
   description: "Device Trust Manager's key types, in its own (upper-case) spelling.",
-  values: DTM_KEY_TYPES,
+  values: describedValues(DTM_KEY_TYPES, {
+    RSA_2048: "RSA, 2048-bit modulus.",
+    RSA_3072: "RSA, 3072-bit modulus.",
+    RSA_4096: "RSA, 4096-bit modulus.",
+    P_256: "ECDSA on NIST P-256.",
+    P_384: "ECDSA on NIST P-384.",
+    P_521: "ECDSA on NIST P-521.",
+    ED25519: "Ed25519.",
+  }),
 });
-const DeviceStatusEnum = builder.enumType("DeviceStatus", { values: DEVICE_STATUSES });
-const DtmManagementMethodEnum = builder.enumType("DtmManagementMethod", { values: DTM_MANAGEMENT_METHODS });
+const DeviceStatusEnum = builder.enumType("DeviceStatus", {
+  description: "A device's status in Device Trust Manager (its `status`, any case).",
+  values: describedValues(DEVICE_STATUSES, {
+    REGISTERED: "Registered in Device Trust Manager, not yet provisioned.",
+    PROVISIONED: "Provisioned with its certificates, as DigiCert reports it.",
+    DISABLED: "Disabled (disableDevice); it can then be deleted.",
+    UNKNOWN: "A status DigiCert added since this gateway was written; the device's other fields stand.",
+  }),
+});
+const DtmManagementMethodEnum = builder.enumType("DtmManagementMethod", {
+  description: "How devices are registered under a certificate policy (its management methods).",
+  values: describedValues(DTM_MANAGEMENT_METHODS, {
+    API: "One device at a time: registerDevice.",
+    BATCH: "Many from a CSV file: createDeviceRegistrationBatch.",
+  }),
+});
 const DeviceRegistrationStatusEnum = builder.enumType("DeviceRegistrationStatus", {
-  description:
-    "What happened to one row of a batch: SUCCESS (registered), FAILED, or REJECTED (the job was).",
-  values: REGISTRATION_ROW_STATUSES,
+  description: "What happened to one row of a batch, from the job's report.",
+  values: describedValues(REGISTRATION_ROW_STATUSES, {
+    SUCCESS: "The device was registered.",
+    FAILED: "The row failed (errorCode and errorMessage say why).",
+    REJECTED: "The job was rejected: nothing was registered.",
+    UNKNOWN: "A status DigiCert added since this gateway was written; the row's other fields stand.",
+  }),
+});
+const CertificatePolicyStatusEnum = builder.enumType("CertificatePolicyStatus", {
+  description: "A certificate policy's status in Device Trust Manager (its `status`, any case).",
+  values: {
+    ACTIVE: { description: "In use: devices can be registered with it." },
+    INACTIVE: { description: "Not in use: DigiCert refuses registrations with it." },
+    UNKNOWN: { description: "A status DigiCert added since this gateway was written." },
+  } as const,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -90,37 +124,71 @@ const TemplateColumnRef = builder.objectRef<TemplateColumn>("CsvTemplateColumn")
   description: "A column of a certificate policy's batch CSV template.",
   fields: (t) => ({
     name: t.exposeString("name", {
-      description: "e.g. device_name, subject.common_name, san.dns_name, csr.",
+      description: "The column's header, e.g. device_name, subject.common_name, san.dns_name, csr.",
     }),
-    required: t.exposeBoolean("required"),
+    required: t.exposeBoolean("required", { description: "Every row must have a value in it." }),
     multiple: t.exposeBoolean("multiple", { description: "The column may appear more than once." }),
     clientSideOnly: t.exposeBoolean("clientSideOnly", { description: "Only with CSRs (the csr column)." }),
   }),
 });
 
-const CertificatePolicyRef = builder.objectRef<CertificatePolicy>("CertificatePolicy").implement({
-  description: "A Device Trust Manager certificate (management) policy.",
+const CertificatePolicyRef = builder.objectRef<CertificatePolicy>("CertificatePolicy");
+nodeTypeNames.add("CertificatePolicy");
+
+builder.node(CertificatePolicyRef, {
+  description:
+    "A Device Trust Manager certificate (management) policy (GET /devicetrustmanager/certificate-configuration-service/api/v2/certificate-policy/{id}): how devices under it get certificates. Needs scope devices.",
   authScopes: devices,
+  id: { resolve: (p) => p.id, parse: (id) => parseDtmCertificatePolicyId(id, "id") },
+  loadOne: (id, ctx) => {
+    requireScope(ctx, SCOPES.devices);
+    return ctx.loaders.certificatePolicy.load(id);
+  },
   fields: (t) => ({
-    id: t.exposeID("id", {
-      description: "DigiCert's id, IOT_<uuid>; what certificatePolicyId arguments take.",
+    policyId: t.exposeString("id", {
+      description: "DigiCert's id, IOT_<uuid>; what certificate policy id arguments take besides `id`.",
     }),
-    policyId: t.exposeString("id", { description: "DigiCert's id, IOT_<uuid>; the same as id." }),
-    name: t.string({ nullable: true, description: UNREADABLE_NAME, resolve: (p) => readField(p, "name") }),
-    status: t.exposeString("status"),
-    managementMethods: t.field({ type: [DtmManagementMethodEnum], resolve: (p) => p.managementMethods }),
+    name: t.string({
+      nullable: true,
+      description: `Its name. ${UNREADABLE_NAME}`,
+      resolve: (p) => readField(p, "name"),
+    }),
+    status: t.field({
+      type: CertificatePolicyStatusEnum,
+      description: "Whether it is in use.",
+      resolve: (p) => p.status,
+    }),
+    managementMethods: t.field({
+      type: [DtmManagementMethodEnum],
+      description: "How devices may be registered with it.",
+      resolve: (p) => p.managementMethods,
+    }),
     clientSideKeyGeneration: t.exposeBoolean("clientSideKeyGeneration", {
       description: "Batches may carry CSRs.",
     }),
     serverSideKeyGeneration: t.exposeBoolean("serverSideKeyGeneration", {
       description: "DigiCert may generate the keys.",
     }),
-    allowedKeyTypes: t.field({ type: [DtmKeyTypeEnum], resolve: (p) => p.allowedKeyTypes }),
-    defaultKeyType: t.field({ type: DtmKeyTypeEnum, nullable: true, resolve: (p) => p.defaultKeyType }),
+    allowedKeyTypes: t.field({
+      type: [DtmKeyTypeEnum],
+      description: "Key types for CSRs and server-side keys; empty when DigiCert lists none.",
+      resolve: (p) => p.allowedKeyTypes,
+    }),
+    defaultKeyType: t.field({
+      type: DtmKeyTypeEnum,
+      nullable: true,
+      description: "The server-side key type when a request names none.",
+      resolve: (p) => p.defaultKeyType,
+    }),
     approvalRequired: t.exposeBoolean("approvalRequired", {
       description: "Batch jobs wait in PENDING_APPROVAL after processing until approved.",
     }),
-    templateColumns: t.field({ type: [TemplateColumnRef], resolve: (p) => p.templateColumns }),
+    templateColumns: t.field({
+      type: [TemplateColumnRef],
+      description:
+        "The batch CSV template's columns: required, then optional, then client-side extras (csr).",
+      resolve: (p) => p.templateColumns,
+    }),
     csvTemplate: t.string({
       nullable: true,
       description:
@@ -135,15 +203,36 @@ const CertificatePolicyRef = builder.objectRef<CertificatePolicy>("CertificatePo
   }),
 });
 
-const DeviceGroupRef = builder.objectRef<DeviceGroup>("DeviceGroup").implement({
-  description: "A Device Trust Manager device group.",
+const DeviceGroupRef = builder.objectRef<DeviceGroup>("DeviceGroup");
+nodeTypeNames.add("DeviceGroup");
+
+builder.node(DeviceGroupRef, {
+  description:
+    "A Device Trust Manager device group (GET /devicetrustmanager/api/v4/device-group/{id}): devices registered together, under its certificate policies. Needs scope devices.",
   authScopes: devices,
+  id: { resolve: (g) => g.id, parse: (id) => parseDtmDeviceGroupId(id, "id") },
+  loadOne: (id, ctx) => {
+    requireScope(ctx, SCOPES.devices);
+    return ctx.loaders.deviceGroup.load(id);
+  },
   fields: (t) => ({
-    id: t.exposeID("id", { description: "DigiCert's id (a UUID); what deviceGroupId arguments take." }),
-    groupId: t.exposeString("id", { description: "DigiCert's id (a UUID); the same as id." }),
-    name: t.string({ nullable: true, description: UNREADABLE_NAME, resolve: (g) => readField(g, "name") }),
-    description: t.exposeString("description", { nullable: true }),
-    deviceCount: t.exposeInt("deviceCount", { nullable: true }),
+    groupId: t.exposeString("id", {
+      description: "DigiCert's id (a UUID); what device group id arguments take besides `id`.",
+    }),
+    name: t.string({
+      nullable: true,
+      description: `Its name. ${UNREADABLE_NAME}`,
+      resolve: (g) => readField(g, "name"),
+    }),
+    description: t.exposeString("description", {
+      nullable: true,
+      description: "Its description in DigiCert ONE; null when none.",
+    }),
+    deviceCount: t.exposeInt("deviceCount", {
+      nullable: true,
+      description:
+        "How many devices it holds, as DigiCert counts them (`device_count`); null when DigiCert does not say.",
+    }),
     certificatePolicies: t.field({
       type: [CertificatePolicyRef],
       description: "The policies assigned to the group (one upstream call).",
@@ -159,15 +248,28 @@ const DeviceGroupRef = builder.objectRef<DeviceGroup>("DeviceGroup").implement({
 const AttributeRef = builder
   .objectRef<{ name: string; value: string }>("DeviceBootstrapAttribute")
   .implement({
-    fields: (t) => ({ name: t.exposeString("name"), value: t.exposeString("value") }),
+    description: "A certificate attribute a device was registered with.",
+    fields: (t) => ({
+      name: t.exposeString("name", { description: "The template column, e.g. subject.common_name." }),
+      value: t.exposeString("value", { description: "Its value." }),
+    }),
   });
 
 const BootstrapRef = builder.objectRef<Device["bootstrap"][number]>("DeviceBootstrapPolicy").implement({
   description: "A certificate policy the device was registered with.",
   fields: (t) => ({
-    certificatePolicyId: t.exposeString("certificatePolicyId"),
-    serverSideKeyGeneration: t.exposeBoolean("serverSideKeyGeneration"),
-    keyType: t.field({ type: DtmKeyTypeEnum, nullable: true, resolve: (b) => b.keyType }),
+    certificatePolicyId: t.exposeString("certificatePolicyId", {
+      description: "DigiCert's id of the policy (IOT_<uuid>).",
+    }),
+    serverSideKeyGeneration: t.exposeBoolean("serverSideKeyGeneration", {
+      description: "Whether DigiCert generates the device's key under it.",
+    }),
+    keyType: t.field({
+      type: DtmKeyTypeEnum,
+      nullable: true,
+      description: "The key type; null when DigiCert does not say.",
+      resolve: (b) => b.keyType,
+    }),
     attributes: t.field({
       type: [AttributeRef],
       description: "Certificate attributes by template column, e.g. subject.common_name.",
@@ -186,7 +288,7 @@ const BootstrapConfigurationRef = builder
         description: "The gateway's download route, relative to the GraphQL endpoint's origin.",
       }),
       contentType: t.exposeString("contentType", { description: "application/zip." }),
-      fileName: t.exposeString("fileName"),
+      fileName: t.exposeString("fileName", { description: "The file name the download is served under." }),
     }),
   });
 
@@ -194,7 +296,8 @@ export const DeviceRef = builder.objectRef<Device>("Device");
 nodeTypeNames.add("Device");
 
 builder.node(DeviceRef, {
-  description: "A device registered in Device Trust Manager.",
+  description:
+    "A device registered in Device Trust Manager (GET /devicetrustmanager/api/v4/device/{id}). Needs scope devices.",
   authScopes: devices,
   id: { resolve: (d) => d.id, parse: (id) => parseDtmDeviceId(id, "id") },
   loadOne: (id, ctx) => {
@@ -202,29 +305,55 @@ builder.node(DeviceRef, {
     return ctx.loaders.device.load(id);
   },
   fields: (t) => ({
-    deviceId: t.exposeString("id", { description: "DigiCert's id (a UUID)." }),
-    name: t.exposeString("name", { nullable: true }),
-    description: t.exposeString("description", { nullable: true }),
-    status: t.field({ type: DeviceStatusEnum, resolve: (d) => d.status }),
-    deviceGroupId: t.exposeString("deviceGroupId", { nullable: true }),
+    deviceId: t.exposeString("id", {
+      description: "DigiCert's id (a UUID); what device id arguments take besides `id`.",
+    }),
+    name: t.exposeString("name", {
+      nullable: true,
+      description: "Its name, unique in its group; null when none.",
+    }),
+    description: t.exposeString("description", {
+      nullable: true,
+      description: "Its description; null when none.",
+    }),
+    status: t.field({ type: DeviceStatusEnum, description: "Its status.", resolve: (d) => d.status }),
+    deviceGroupId: t.exposeString("deviceGroupId", {
+      nullable: true,
+      description: "DigiCert's id of its group (a UUID); null when DigiCert does not say.",
+    }),
     deviceGroup: t.field({
       type: DeviceGroupRef,
       nullable: true,
-      description: "Read when selected (once per group per request).",
+      description: "Its group, read when selected (once per group per request).",
       resolve: (d, _args, ctx) => (d.deviceGroupId ? ctx.loaders.deviceGroup.load(d.deviceGroupId) : null),
     }),
     registrationMethod: t.field({
       type: DtmManagementMethodEnum,
       nullable: true,
+      description: "How it was registered; null when DigiCert does not say.",
       resolve: (d) => d.registrationMethod,
     }),
-    bootstrap: t.field({ type: [BootstrapRef], resolve: (d) => d.bootstrap }),
+    bootstrap: t.field({
+      type: [BootstrapRef],
+      description: "The certificate policies it was registered with.",
+      resolve: (d) => d.bootstrap,
+    }),
     batchJobId: t.exposeString("batchJobId", {
       nullable: true,
       description: "The batch job that registered it, if one did.",
     }),
-    createdAt: t.field({ type: "DateTime", nullable: true, resolve: (d) => d.createdAt }),
-    updatedAt: t.field({ type: "DateTime", nullable: true, resolve: (d) => d.updatedAt }),
+    createdAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it was registered, as DigiCert reports it.",
+      resolve: (d) => d.createdAt,
+    }),
+    updatedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it last changed, as DigiCert reports it.",
+      resolve: (d) => d.updatedAt,
+    }),
     bootstrapConfiguration: t.field({
       type: BootstrapConfigurationRef,
       description:
@@ -248,11 +377,18 @@ const DeviceRegistrationRef = builder.objectRef<DeviceRegistrationRow>("DeviceRe
         "The data row, from 1 (the first row after the CSV header). Null, with an UPSTREAM_INVALID_RESPONSE error, when DigiCert's row number could not be read: the rest of the row, and the report, stand.",
       resolve: (r) => readField(r, "row"),
     }),
-    deviceName: t.exposeString("deviceName", { nullable: true }),
-    status: t.field({ type: DeviceRegistrationStatusEnum, resolve: (r) => r.status }),
+    deviceName: t.exposeString("deviceName", {
+      nullable: true,
+      description: "The row's device name; null when the report does not say.",
+    }),
+    status: t.field({
+      type: DeviceRegistrationStatusEnum,
+      description: "What happened to the row.",
+      resolve: (r) => r.status,
+    }),
     deviceId: t.exposeString("deviceId", {
       nullable: true,
-      description: "Set when the row registered a device.",
+      description: "DigiCert's id of the device the row registered (a UUID); null otherwise.",
     }),
     device: t.field({
       type: DeviceRef,
@@ -279,7 +415,8 @@ export const DtmBatchJobRef = builder.objectRef<DtmBatchJob>("DtmBatchJob");
 nodeTypeNames.add("DtmBatchJob");
 
 builder.node(DtmBatchJobRef, {
-  description: "A Device Trust Manager batch device registration job.",
+  description:
+    "A Device Trust Manager batch device registration job (GET /devicetrustmanager/certificate-batch-service/api/v1/jobs/{id}). Needs scope batch-jobs.",
   interfaces: [BatchJobInterface],
   authScopes: batchJobs,
   isTypeOf: (value) => (value as Partial<DtmBatchJob> | null)?.kind === "DTM_DEVICE_REGISTRATION",
@@ -289,21 +426,58 @@ builder.node(DtmBatchJobRef, {
     return ctx.loaders.dtmBatchJob.load(id);
   },
   fields: (t) => ({
-    deviceGroupId: t.exposeString("deviceGroupId", { nullable: true }),
-    deviceGroupName: t.exposeString("deviceGroupName", { nullable: true }),
-    certificatePolicyId: t.exposeString("certificatePolicyId", { nullable: true }),
-    certificatePolicyName: t.exposeString("certificatePolicyName", { nullable: true }),
+    deviceGroupId: t.exposeString("deviceGroupId", {
+      nullable: true,
+      description: "DigiCert's id of the group the devices go to (a UUID).",
+    }),
+    deviceGroupName: t.exposeString("deviceGroupName", { nullable: true, description: "That group's name." }),
+    certificatePolicyId: t.exposeString("certificatePolicyId", {
+      nullable: true,
+      description: "DigiCert's id of the certificate policy (IOT_<uuid>).",
+    }),
+    certificatePolicyName: t.exposeString("certificatePolicyName", {
+      nullable: true,
+      description: "That policy's name.",
+    }),
     approvalRequired: t.exposeBoolean("approvalRequired", {
       description: "The job waits in PENDING_APPROVAL after processing.",
     }),
-    serverSideKeyGeneration: t.exposeBoolean("serverSideKeyGeneration", { nullable: true }),
-    keyType: t.field({ type: DtmKeyTypeEnum, nullable: true, resolve: (job) => job.keyType }),
+    serverSideKeyGeneration: t.exposeBoolean("serverSideKeyGeneration", {
+      nullable: true,
+      description: "Whether DigiCert generates the devices' keys; null when DigiCert does not say.",
+    }),
+    keyType: t.field({
+      type: DtmKeyTypeEnum,
+      nullable: true,
+      description: "The devices' key type.",
+      resolve: (job) => job.keyType,
+    }),
     fileName: t.exposeString("fileName", { nullable: true, description: "The uploaded file's name." }),
-    fileSize: t.exposeInt("fileSize", { nullable: true, description: "Bytes." }),
-    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.startedAt }),
-    processedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.processedAt }),
-    approvedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.approvedAt }),
-    rejectedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.rejectedAt }),
+    fileSize: t.exposeInt("fileSize", { nullable: true, description: "The uploaded file's size, bytes." }),
+    startedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When DigiCert started processing it.",
+      resolve: (job) => job.startedAt,
+    }),
+    processedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When DigiCert finished processing its rows.",
+      resolve: (job) => job.processedAt,
+    }),
+    approvedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it was approved; null unless it was.",
+      resolve: (job) => job.approvedAt,
+    }),
+    rejectedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it was rejected; null unless it was.",
+      resolve: (job) => job.rejectedAt,
+    }),
     registrations: t.field({
       type: [DeviceRegistrationRef],
       nullable: true,
@@ -318,123 +492,151 @@ builder.node(DtmBatchJobRef, {
 // Queries
 // ---------------------------------------------------------------------------------------------
 
+const DEVICE_GROUP_ID = idArgDescription("DeviceGroup", "`groupId`, a UUID");
+const CERTIFICATE_POLICY_ID = idArgDescription("CertificatePolicy", "`policyId`, IOT_<uuid>");
+const DEVICE_ID = idArgDescription("Device", "`deviceId`, a UUID");
+
 const DeviceFilterInput = builder.inputType("DeviceFilter", {
+  description: "All given fields must match; each is one of Device Trust Manager's device list filters.",
   fields: (t) => ({
-    name: t.string({ description: "Exact, case-insensitive." }),
-    deviceGroupId: t.string(),
-    statuses: t.field({ type: [DeviceStatusEnum] }),
+    name: t.string({ description: "The device's name: exact, case-insensitive." }),
+    deviceGroupId: t.id({ description: `Devices of this group. ${DEVICE_GROUP_ID}` }),
+    statuses: t.field({
+      type: [DeviceStatusEnum],
+      description: "Any of these statuses (not UNKNOWN, which DigiCert cannot filter by).",
+    }),
   }),
 });
 
 const BatchJobFilterInput = builder.inputType("BatchJobFilter", {
+  description: "All given fields must match; each is one of Device Trust Manager's job list filters.",
   fields: (t) => ({
     kind: t.field({
       type: BatchJobKindEnum,
       description:
         "Default DTM_DEVICE_REGISTRATION, the only kind DigiCert lists: IoT Trust Manager has no job listing (read IoT jobs by id).",
     }),
-    statuses: t.field({ type: [BatchJobStatusEnum] }),
-    deviceGroupId: t.string(),
+    statuses: t.field({
+      type: [BatchJobStatusEnum],
+      description:
+        "Any of these Device Trust Manager job statuses (not APPROVED or UNKNOWN, which it has not).",
+    }),
+    deviceGroupId: t.id({ description: `Jobs registering devices in this group. ${DEVICE_GROUP_ID}` }),
   }),
+});
+
+const DeviceConnection = connectionType(DeviceRef, {
+  name: "Device",
+  description: "A page of Device Trust Manager devices.",
+  totalCount: "whenSent",
+});
+
+const BatchJobConnection = connectionType(BatchJobInterface, {
+  name: "BatchJob",
+  description: "A page of batch jobs.",
+  totalCount: "whenSent",
 });
 
 builder.queryFields((t) => ({
   deviceGroups: t.field({
     type: [DeviceGroupRef],
     authScopes: devices,
-    description: "The device groups these credentials can use (the first 100).",
+    description:
+      "The device groups these credentials can use (GET /devicetrustmanager/api/v4/device-group; the first 100).",
     resolve: (_root, _args, ctx) => listDeviceGroups(ctx),
   }),
   deviceGroup: t.field({
     type: DeviceGroupRef,
     nullable: true,
     authScopes: devices,
-    args: { id: t.arg.string({ required: true, description: "The group's id (a UUID)." }) },
-    resolve: (_root, { id }, ctx) => ctx.loaders.deviceGroup.load(parseDtmDeviceGroupId(id, "id")),
+    description:
+      "A Device Trust Manager device group (GET /devicetrustmanager/api/v4/device-group/{id}); null when DigiCert has none for these credentials.",
+    args: { id: t.arg.id({ required: true, description: DEVICE_GROUP_ID }) },
+    resolve: (_root, { id }, ctx) => ctx.loaders.deviceGroup.load(deviceGroupIdOf(id, "id")),
   }),
   certificatePolicy: t.field({
     type: CertificatePolicyRef,
     nullable: true,
     authScopes: devices,
-    args: { id: t.arg.string({ required: true, description: "IOT_<uuid>." }) },
-    resolve: (_root, { id }, ctx) =>
-      ctx.loaders.certificatePolicy.load(parseDtmCertificatePolicyId(id, "id")),
+    description:
+      "A Device Trust Manager certificate policy (GET .../certificate-configuration-service/api/v2/certificate-policy/{id}); null when DigiCert has none for these credentials.",
+    args: { id: t.arg.id({ required: true, description: CERTIFICATE_POLICY_ID }) },
+    resolve: (_root, { id }, ctx) => ctx.loaders.certificatePolicy.load(certificatePolicyIdOf(id, "id")),
   }),
   device: t.field({
     type: DeviceRef,
     nullable: true,
     authScopes: devices,
-    args: {
-      id: t.arg.id({ required: true, description: "The device's global id, or DigiCert's id (a UUID)." }),
-    },
-    resolve: (_root, { id }, ctx) =>
-      ctx.loaders.device.load(parseDtmDeviceId(ownId(String(id), "Device"), "id")),
+    description:
+      "A Device Trust Manager device (GET /devicetrustmanager/api/v4/device/{id}); null when DigiCert has none for these credentials.",
+    args: { id: t.arg.id({ required: true, description: DEVICE_ID }) },
+    resolve: (_root, { id }, ctx) => ctx.loaders.device.load(deviceIdOf(id, "id")),
   }),
-  devices: t.connection(
-    {
-      type: DeviceRef,
-      authScopes: devices,
-      description: "Devices matching the filter, newest first; at most 100 a page.",
-      args: { filter: t.arg({ type: DeviceFilterInput }) },
-      resolve: async (_root, args, ctx) => {
-        const filter = args.filter ?? {};
-        return totalCountConnection(
-          args,
-          MAX_PAGE,
-          listDevices(ctx, {
-            name: filter.name ?? null,
-            deviceGroupId:
-              filter.deviceGroupId != null
-                ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
-                : null,
-            statuses: filter.statuses ?? null,
-          }),
-        );
-      },
+  devices: t.field({
+    type: DeviceConnection,
+    authScopes: devices,
+    description: `Devices matching the filter, newest first (GET /devicetrustmanager/api/v4/device): one upstream call a page, at most ${MAX_PAGE} a page.`,
+    args: {
+      ...pageArgs(t.arg, MAX_PAGE),
+      filter: t.arg({ type: DeviceFilterInput, description: "Absent: every device." }),
     },
-    totalCountField({ nullable: true }),
-  ),
-  batchJobs: t.connection(
-    {
-      type: BatchJobInterface,
-      authScopes: batchJobs,
-      description: "Device Trust Manager batch jobs matching the filter, newest first; at most 100 a page.",
-      args: { filter: t.arg({ type: BatchJobFilterInput }) },
-      resolve: async (_root, args, ctx) => {
-        const filter = (args.filter ?? {}) as {
-          kind?: string | null;
-          statuses?: string[] | null;
-          deviceGroupId?: string | null;
-        };
-        if (filter.kind === "IOT_ENROLLMENT") {
-          throw new ValidationError(
-            "filter.kind",
-            "IoT Trust Manager offers no batch job listing: read an IoT job with batchJob(id).",
-          );
-        }
-        const known = new Set<string>(DTM_JOB_STATUSES);
-        const statuses = filter.statuses ?? [];
-        if (statuses.some((status) => status === "UNKNOWN" || !known.has(status))) {
-          throw new ValidationError(
-            "filter.statuses",
-            "Filter by Device Trust Manager job statuses (UNKNOWN is not one DigiCert can filter by).",
-          );
-        }
-        return totalCountConnection(
-          args,
-          MAX_PAGE,
-          listDtmBatchJobs(ctx, {
-            statuses: statuses as DtmBatchJob["status"][],
-            deviceGroupId:
-              filter.deviceGroupId != null
-                ? parseDtmDeviceGroupId(filter.deviceGroupId, "filter.deviceGroupId")
-                : null,
-          }),
-        );
-      },
+    resolve: async (_root, args, ctx) => {
+      const filter = args.filter ?? {};
+      return totalCountConnection(
+        args,
+        MAX_PAGE,
+        listDevices(ctx, {
+          name: filter.name ?? null,
+          deviceGroupId:
+            filter.deviceGroupId != null
+              ? deviceGroupIdOf(filter.deviceGroupId, "filter.deviceGroupId")
+              : null,
+          statuses: filter.statuses ?? null,
+        }),
+      );
     },
-    totalCountField({ nullable: true }),
-  ),
+  }),
+  batchJobs: t.field({
+    type: BatchJobConnection,
+    authScopes: batchJobs,
+    description: `Device Trust Manager batch jobs matching the filter, newest first (GET /devicetrustmanager/certificate-batch-service/api/v1/jobs): one upstream call a page, at most ${MAX_PAGE} a page. IoT Trust Manager lists no jobs: read those with batchJob(id:).`,
+    args: {
+      ...pageArgs(t.arg, MAX_PAGE),
+      filter: t.arg({ type: BatchJobFilterInput, description: "Absent: every Device Trust Manager job." }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const filter = (args.filter ?? {}) as {
+        kind?: string | null;
+        statuses?: string[] | null;
+        deviceGroupId?: string | number | null;
+      };
+      if (filter.kind === "IOT_ENROLLMENT") {
+        throw new ValidationError(
+          "filter.kind",
+          "IoT Trust Manager offers no batch job listing: read an IoT job with batchJob(id).",
+        );
+      }
+      const known = new Set<string>(DTM_JOB_STATUSES);
+      const statuses = filter.statuses ?? [];
+      if (statuses.some((status) => status === "UNKNOWN" || !known.has(status))) {
+        throw new ValidationError(
+          "filter.statuses",
+          "Filter by Device Trust Manager job statuses (UNKNOWN is not one DigiCert can filter by).",
+        );
+      }
+      return totalCountConnection(
+        args,
+        MAX_PAGE,
+        listDtmBatchJobs(ctx, {
+          statuses: statuses as DtmBatchJob["status"][],
+          deviceGroupId:
+            filter.deviceGroupId != null
+              ? deviceGroupIdOf(filter.deviceGroupId, "filter.deviceGroupId")
+              : null,
+        }),
+      );
+    },
+  }),
 }));
 
 // ---------------------------------------------------------------------------------------------
@@ -442,16 +644,18 @@ builder.queryFields((t) => ({
 // ---------------------------------------------------------------------------------------------
 
 const AttributeInput = builder.inputType("DeviceAttributeInput", {
+  description: "One certificate attribute for a device, by template column.",
   fields: (t) => ({
     name: t.string({
       required: true,
       description: "A template column, e.g. subject.common_name or san.dns_name.",
     }),
-    value: t.string({ required: true }),
+    value: t.string({ required: true, description: "Its value." }),
   }),
 });
 
 const DeviceServerSideKeyGenerationInput = builder.inputType("DeviceServerSideKeyGenerationInput", {
+  description: "DigiCert generates the device's key (delivered in its bootstrap configuration).",
   fields: (t) => ({
     keyType: t.field({ type: DtmKeyTypeEnum, description: "Absent: the policy's default." }),
   }),
@@ -460,18 +664,26 @@ const DeviceServerSideKeyGenerationInput = builder.inputType("DeviceServerSideKe
 const DeviceBootstrapInput = builder.inputType("DeviceBootstrapInput", {
   description: "A certificate policy for the device: with its CSR, or with serverSideKeyGeneration.",
   fields: (t) => ({
-    certificatePolicyId: t.string({ required: true, description: "IOT_<uuid>." }),
+    certificatePolicyId: t.id({ required: true, description: CERTIFICATE_POLICY_ID }),
     csr: t.string({ description: "PEM PKCS#10; its signature is verified before anything is sent." }),
-    serverSideKeyGeneration: t.field({ type: DeviceServerSideKeyGenerationInput }),
-    attributes: t.field({ type: [AttributeInput] }),
+    serverSideKeyGeneration: t.field({
+      type: DeviceServerSideKeyGenerationInput,
+      description: "Instead of csr: DigiCert generates the key.",
+    }),
+    attributes: t.field({
+      type: [AttributeInput],
+      description: "Certificate attributes by the policy's template columns.",
+    }),
   }),
 });
 
 const RegisterDeviceInput = builder.inputType("RegisterDeviceInput", {
+  description:
+    "One device to register (DigiCert's POST /devicetrustmanager/api/v4/device/registration body).",
   fields: (t) => ({
     name: t.string({ required: true, description: "Unique in the group (case-insensitive)." }),
-    deviceGroupId: t.string({ required: true }),
-    description: t.string(),
+    deviceGroupId: t.id({ required: true, description: `The group it joins. ${DEVICE_GROUP_ID}` }),
+    description: t.string({ description: "A description DigiCert keeps with it." }),
     bootstrap: t.field({ type: [DeviceBootstrapInput], description: "At most 5 certificate policies." }),
   }),
 });
@@ -488,10 +700,14 @@ const DtmBatchServerSideKeyGenerationInput = builder.inputType("DtmBatchServerSi
 });
 
 const CreateDeviceRegistrationBatchInput = builder.inputType("CreateDeviceRegistrationBatchInput", {
+  description:
+    "A batch registration job (DigiCert's multipart POST .../certificate-batch-service/api/v1/jobs).",
   fields: (t) => ({
     name: t.string({ required: true, description: "The job's name." }),
-    deviceGroupId: t.string({ required: true }),
-    certificatePolicyId: t.string({ description: "IOT_<uuid>. Absent: the group's only BATCH policy." }),
+    deviceGroupId: t.id({ required: true, description: `The group the devices join. ${DEVICE_GROUP_ID}` }),
+    certificatePolicyId: t.id({
+      description: `Absent: the group's only BATCH policy. ${CERTIFICATE_POLICY_ID}`,
+    }),
     file: t.field({
       type: FileRef,
       required: true,
@@ -505,7 +721,9 @@ const CreateDeviceRegistrationBatchInput = builder.inputType("CreateDeviceRegist
     keyType: t.field({ type: DtmKeyTypeEnum, description: "Client-side keys: the CSRs' key type." }),
     emails: t.stringList({ description: "Who is told about the job (at most 50)." }),
     externalEmails: t.stringList({ description: "External recipients of the results (at most 50)." }),
-    passcodeGenerationOption: t.boolean(),
+    passcodeGenerationOption: t.boolean({
+      description: "Have DigiCert generate the passcode that protects the results (instead of `passcode`).",
+    }),
     passcode: t.string({ description: "4 to 64 printable characters; never echoed or logged." }),
   }),
 });
@@ -514,13 +732,14 @@ type Registered = { kind: "registered"; deviceId: DtmDeviceId };
 type Created = { kind: "created"; jobId: DtmBatchJobId };
 
 const DeviceRegisteredRef = builder.objectRef<Registered>("DeviceRegistered").implement({
+  description: "DigiCert registered the device.",
   authScopes: devices,
   fields: (t) => ({
-    deviceId: t.exposeString("deviceId"),
+    deviceId: t.exposeString("deviceId", { description: "DigiCert's id of the new device (a UUID)." }),
     device: t.field({
       type: DeviceRef,
       nullable: true,
-      description: "Read when selected.",
+      description: "The new device, read when selected.",
       resolve: (r, _args, ctx) => ctx.loaders.device.load(r.deviceId),
     }),
   }),
@@ -570,16 +789,16 @@ builder.mutationFields((t) => ({
     authScopes: devices,
     description:
       "Registers one device in Device Trust Manager. Checked before anything is sent; never resent.",
-    args: { input: t.arg({ type: RegisterDeviceInput, required: true }) },
+    args: { input: t.arg({ type: RegisterDeviceInput, required: true, description: "The device." }) },
     resolve: (_root, { input }, ctx) =>
       RegisterResult.run(async () => ({
         kind: "registered" as const,
         deviceId: await registerDevice(ctx, {
           name: input.name,
-          deviceGroupId: parseDtmDeviceGroupId(input.deviceGroupId, "input.deviceGroupId"),
+          deviceGroupId: deviceGroupIdOf(input.deviceGroupId, "input.deviceGroupId"),
           description: input.description ?? null,
           bootstrap: (input.bootstrap ?? []).map((entry, i) => ({
-            certificatePolicyId: parseDtmCertificatePolicyId(
+            certificatePolicyId: certificatePolicyIdOf(
               entry.certificatePolicyId,
               `input.bootstrap[${i}].certificatePolicyId`,
             ),
@@ -597,17 +816,23 @@ builder.mutationFields((t) => ({
     authScopes: batchJobs,
     description:
       "Creates a Device Trust Manager batch registration job from a data file sent as a multipart upload (with the header x-graphql-csrf or Authorization), streamed to disk whatever its size. Checked before anything is sent: every field, the group and policy, and the whole file (header against the policy's template, every row, every CSR's signature, ZIP entries and sizes). Needs scopes batch-jobs and devices. Never resent.",
-    args: { input: t.arg({ type: CreateDeviceRegistrationBatchInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: CreateDeviceRegistrationBatchInput,
+        required: true,
+        description: "The job and its file.",
+      }),
+    },
     resolve: (_root, { input }, ctx) => {
       requireScope(ctx, SCOPES.devices);
       return CreateResult.run(async () => ({
         kind: "created" as const,
         jobId: await createDeviceRegistrationBatch(ctx, {
           name: input.name,
-          deviceGroupId: parseDtmDeviceGroupId(input.deviceGroupId, "input.deviceGroupId"),
+          deviceGroupId: deviceGroupIdOf(input.deviceGroupId, "input.deviceGroupId"),
           certificatePolicyId:
             input.certificatePolicyId != null
-              ? parseDtmCertificatePolicyId(input.certificatePolicyId, "input.certificatePolicyId")
+              ? certificatePolicyIdOf(input.certificatePolicyId, "input.certificatePolicyId")
               : null,
           file: input.file,
           serverSideKeyGeneration: input.serverSideKeyGeneration
@@ -638,7 +863,7 @@ const DeviceDisabledRef = builder.objectRef<Disabled>("DeviceDisabled").implemen
   description: "DigiCert disabled the device.",
   authScopes: devices,
   fields: (t) => ({
-    deviceId: t.exposeString("deviceId"),
+    deviceId: t.exposeString("deviceId", { description: "DigiCert's id of the device (a UUID)." }),
     device: t.field({
       type: DeviceRef,
       nullable: true,
@@ -651,13 +876,15 @@ const DeviceDisabledRef = builder.objectRef<Disabled>("DeviceDisabled").implemen
 const DeviceDeletedRef = builder.objectRef<Deleted>("DeviceDeleted").implement({
   description: "DigiCert deleted the device.",
   authScopes: devices,
-  fields: (t) => ({ deviceId: t.exposeString("deviceId") }),
+  fields: (t) => ({
+    deviceId: t.exposeString("deviceId", { description: "DigiCert's id of the deleted device (a UUID)." }),
+  }),
 });
 
-const DEVICE_ID_ARG =
-  "The device's global id, or DigiCert's id (a UUID). One DigiCert does not show these credentials is a DeviceNotFoundError.";
+const DEVICE_ID_ARG = `${DEVICE_ID} One DigiCert does not show these credentials is a DeviceNotFoundError.`;
 
 const DisableDeviceInput = builder.inputType("DisableDeviceInput", {
+  description: "A device to disable, and why.",
   fields: (t) => ({
     id: t.id({ required: true, description: DEVICE_ID_ARG }),
     reason: t.string({
@@ -668,6 +895,7 @@ const DisableDeviceInput = builder.inputType("DisableDeviceInput", {
 });
 
 const DeleteDeviceInput = builder.inputType("DeleteDeviceInput", {
+  description: "A disabled device to delete.",
   fields: (t) => ({ id: t.id({ required: true, description: DEVICE_ID_ARG }) }),
 });
 
@@ -693,7 +921,7 @@ const DeleteResult = resultUnion<Deleted>(
 
 /** A device id argument: a Device global id or DigiCert's UUID, checked before anything is sent. */
 function deviceIdInput(id: string | number): DtmDeviceId {
-  return parseDtmDeviceId(ownId(String(id), "Device"), "input.id");
+  return deviceIdOf(id, "input.id");
 }
 
 builder.mutationFields((t) => ({
@@ -702,7 +930,7 @@ builder.mutationFields((t) => ({
     authScopes: devices,
     description:
       "Disables a device (it can then be deleted). The id and reason are checked before anything is sent; never resent.",
-    args: { input: t.arg({ type: DisableDeviceInput, required: true }) },
+    args: { input: t.arg({ type: DisableDeviceInput, required: true, description: "The device and why." }) },
     resolve: (_root, { input }, ctx) =>
       DisableResult.run(async () => ({
         kind: "disabled" as const,
@@ -714,7 +942,7 @@ builder.mutationFields((t) => ({
     authScopes: devices,
     description:
       "Deletes a device; DigiCert wants it disabled first (disableDevice). The id is checked before anything is sent; never resent.",
-    args: { input: t.arg({ type: DeleteDeviceInput, required: true }) },
+    args: { input: t.arg({ type: DeleteDeviceInput, required: true, description: "The device." }) },
     resolve: (_root, { input }, ctx) =>
       DeleteResult.run(async () => ({
         kind: "deleted" as const,

@@ -21,9 +21,10 @@ import {
   resumeCertificate,
   revokeCertificate,
 } from "../resolvers/enrollment.js";
-import { builder } from "./builder.js";
+import { builder, describedValues } from "./builder.js";
 import { CertificateRef, RevocationReasonEnum } from "./certificate.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
+import { idArgDescription, profileIdOf } from "./global-id.js";
 import { ProfileRef } from "./profile.js";
 
 type Issued = Extract<EnrollmentOutcome, { kind: "issued" }>;
@@ -33,14 +34,20 @@ type Resumed = { kind: "resumed"; serialNumber: SerialNumber };
 
 export const DeliveryFormatEnum = builder.enumType("DeliveryFormat", {
   description: "How DigiCert delivers an issued certificate: X.509 PEM, or a PKCS#7 bundle.",
-  values: DELIVERY_FORMATS,
+  values: describedValues(DELIVERY_FORMATS, {
+    X509: "X.509 PEM: CertificateIssued.pem (DigiCert's `x509`).",
+    PKCS7: "A PKCS#7 bundle, PEM: CertificateIssued.pkcs7 (DigiCert's `PKCS7`).",
+  }),
 });
 
 const CertificateIssuedRef = builder.objectRef<Issued>("CertificateIssued").implement({
   description:
     "DigiCert issued the certificate. Returned whenever DigiCert's answer carries a serial number, whatever else in it could not be read: the certificate exists.",
   fields: (t) => ({
-    serialNumber: t.exposeString("serialNumber"),
+    serialNumber: t.expose("serialNumber", {
+      type: "SerialNumber",
+      description: "The new certificate's serial number, from DigiCert's answer.",
+    }),
     deliveryFormat: t.field({
       type: DeliveryFormatEnum,
       description: "As DigiCert delivered it (or, when its answer does not say, as requested).",
@@ -81,11 +88,16 @@ const CertificateIssuedRef = builder.objectRef<Issued>("CertificateIssued").impl
 const CertificatePendingRef = builder.objectRef<Pending>("CertificatePending").implement({
   description: "The request awaits approval; call pickupCertificate with requestId and profileId later.",
   fields: (t) => ({
-    requestId: t.exposeString("requestId"),
-    profileId: t.exposeString("profileId"),
+    requestId: t.exposeString("requestId", {
+      description: "DigiCert's id of the pending request; what pickupCertificate's requestId takes.",
+    }),
+    profileId: t.exposeString("profileId", {
+      description: "DigiCert's id of the profile (a UUID); what pickupCertificate's profileId takes.",
+    }),
     profile: t.field({
       type: ProfileRef,
       nullable: true,
+      description: "The profile (one upstream read, when selected); null when it no longer exists.",
       resolve: (r, _args, ctx) => ctx.loaders.profile.load(r.profileId),
     }),
   }),
@@ -94,7 +106,10 @@ const CertificatePendingRef = builder.objectRef<Pending>("CertificatePending").i
 const CertificateRevokedRef = builder.objectRef<Revoked>("CertificateRevoked").implement({
   description: "DigiCert accepted the revocation.",
   fields: (t) => ({
-    serialNumber: t.exposeString("serialNumber"),
+    serialNumber: t.expose("serialNumber", {
+      type: "SerialNumber",
+      description: "The revoked certificate's serial number.",
+    }),
     certificate: t.field({
       type: CertificateRef,
       nullable: true,
@@ -107,7 +122,10 @@ const CertificateRevokedRef = builder.objectRef<Revoked>("CertificateRevoked").i
 const CertificateResumedRef = builder.objectRef<Resumed>("CertificateResumed").implement({
   description: "DigiCert took the certificate off hold.",
   fields: (t) => ({
-    serialNumber: t.exposeString("serialNumber"),
+    serialNumber: t.expose("serialNumber", {
+      type: "SerialNumber",
+      description: "The resumed certificate's serial number.",
+    }),
     certificate: t.field({
       type: CertificateRef,
       nullable: true,
@@ -174,14 +192,22 @@ const IDEMPOTENCY_KEY =
   "Optional, 1-128 of [A-Za-z0-9_.:-], e.g. a UUID. Repeating the mutation with the same key and input returns the first result instead of issuing again (kept 24 h); the same key with other input is a ValidationError.";
 
 const ValidityUnitEnum = builder.enumType("ValidityUnit", {
-  values: ["YEARS", "MONTHS", "DAYS", "HOURS", "MINUTES"] as const,
+  description: "The unit of a requested validity (DigiCert's `validity.unit`).",
+  values: {
+    YEARS: { description: "Years." },
+    MONTHS: { description: "Months." },
+    DAYS: { description: "Days." },
+    HOURS: { description: "Hours." },
+    MINUTES: { description: "Minutes." },
+  } as const,
 });
 
 const ValidityInput = builder.inputType("ValidityInput", {
-  description: "Honoured only by profiles that allow overriding validity; others use the profile's.",
+  description:
+    "A requested validity (DigiCert's `validity`). Honoured only by profiles that allow overriding validity (Profile.validityOverrideAllowed); others use the profile's.",
   fields: (t) => ({
-    unit: t.field({ type: ValidityUnitEnum, required: true }),
-    duration: t.int({ required: true }),
+    unit: t.field({ type: ValidityUnitEnum, required: true, description: "The unit of `duration`." }),
+    duration: t.int({ required: true, description: "How many units, at least 1." }),
   }),
 });
 
@@ -222,8 +248,11 @@ const SubjectInput = builder.inputType("SubjectInput", {
 const OtherNameValueInput = builder.inputType("OtherNameValueInput", {
   description: "One labelled value of a raw other name, as DigiCert's API takes it.",
   fields: (t) => ({
-    label: t.string({ required: true }),
-    value: t.string({ required: true }),
+    label: t.string({
+      required: true,
+      description: "The value's label, as the other name's type defines it.",
+    }),
+    value: t.string({ required: true, description: "The value." }),
   }),
 });
 
@@ -249,24 +278,24 @@ const SubjectAltNamesInput = builder.inputType("SubjectAltNamesInput", {
   description:
     "Subject alternative names (TLM's attributes.extensions.san); the profile decides which it uses.",
   fields: (t) => ({
-    dnsNames: t.stringList(),
-    ipAddresses: t.stringList(),
-    emails: t.stringList(),
-    uris: t.stringList(),
+    dnsNames: t.stringList({ description: "dNSName SANs: host names (`dns_names`)." }),
+    ipAddresses: t.stringList({ description: "iPAddress SANs: IPv4 or IPv6 addresses (`ip_addresses`)." }),
+    emails: t.stringList({ description: "rfc822Name SANs: email addresses (`emails`)." }),
+    uris: t.stringList({ description: "uniformResourceIdentifier SANs (`uris`)." }),
     userPrincipalNames: t.stringList({
       description: "Microsoft UPNs (user@domain); DigiCert takes them for USER seats only.",
     }),
     registeredIds: t.stringList({ description: "registeredID names: dotted-decimal OIDs." }),
-    otherNames: t.field({ type: OtherNamesInput }),
+    otherNames: t.field({ type: OtherNamesInput, description: "otherName SANs." }),
   }),
 });
 
 const RequestCertificateInput = builder.inputType("RequestCertificateInput", {
+  description: "A certificate request to a TLM profile (DigiCert's POST /mpki/api/v1/certificate body).",
   fields: (t) => ({
-    profileId: t.field({
-      type: "UUID",
+    profileId: t.id({
       required: true,
-      description: "A profile with enrollment method rest_api.",
+      description: `A profile with enrollment method rest_api. ${idArgDescription("Profile", "`profileId`, a UUID")}`,
     }),
     seatId: t.string({
       required: true,
@@ -276,9 +305,9 @@ const RequestCertificateInput = builder.inputType("RequestCertificateInput", {
       required: true,
       description: "One PEM PKCS#10 request; its signature is verified first.",
     }),
-    subject: t.field({ type: SubjectInput }),
-    subjectAltNames: t.field({ type: SubjectAltNamesInput }),
-    validity: t.field({ type: ValidityInput }),
+    subject: t.field({ type: SubjectInput, description: "Subject attributes; absent: the CSR's." }),
+    subjectAltNames: t.field({ type: SubjectAltNamesInput, description: "Subject alternative names." }),
+    validity: t.field({ type: ValidityInput, description: "Absent: the profile's validity." }),
     includeCaChain: t.boolean({ description: "Append the chain to the returned PEM (or PKCS#7)." }),
     deliveryFormat: t.field({
       type: DeliveryFormatEnum,
@@ -292,11 +321,20 @@ const RequestCertificateInput = builder.inputType("RequestCertificateInput", {
 });
 
 const RenewCertificateInput = builder.inputType("RenewCertificateInput", {
+  description:
+    "A renewal of a TLM certificate (DigiCert's POST /mpki/api/v1/certificate/{serial}/renew body).",
   fields: (t) => ({
-    serialNumber: t.field({ type: "SerialNumber", required: true }),
-    csr: t.string({ required: true }),
-    validity: t.field({ type: ValidityInput }),
-    includeCaChain: t.boolean(),
+    serialNumber: t.field({
+      type: "SerialNumber",
+      required: true,
+      description: "The certificate to renew; it must be within its profile's renewal window.",
+    }),
+    csr: t.string({
+      required: true,
+      description: "One PEM PKCS#10 request for the new certificate; its signature is verified first.",
+    }),
+    validity: t.field({ type: ValidityInput, description: "Absent: the profile's validity." }),
+    includeCaChain: t.boolean({ description: "Append the chain to the returned PEM (or PKCS#7)." }),
     deliveryFormat: t.field({
       type: DeliveryFormatEnum,
       description: "X509 (default): CertificateIssued.pem; PKCS7: CertificateIssued.pkcs7.",
@@ -306,21 +344,34 @@ const RenewCertificateInput = builder.inputType("RenewCertificateInput", {
 });
 
 const PickupCertificateInput = builder.inputType("PickupCertificateInput", {
+  description: "A pending request to collect (CertificatePending's requestId and profileId).",
   fields: (t) => ({
-    requestId: t.string({ required: true }),
-    profileId: t.field({ type: "UUID", required: true }),
+    requestId: t.string({
+      required: true,
+      description: "DigiCert's request id (CertificatePending.requestId): 1 to 64 letters, digits or dashes.",
+    }),
+    profileId: t.id({
+      required: true,
+      description: `The request's profile. ${idArgDescription("Profile", "`profileId`, a UUID")}`,
+    }),
   }),
 });
 
 const RevokeCertificateInput = builder.inputType("RevokeCertificateInput", {
+  description: "A revocation (DigiCert's PUT /mpki/api/v1/certificate/{serial}/revoke body).",
   fields: (t) => ({
-    serialNumber: t.field({ type: "SerialNumber", required: true }),
+    serialNumber: t.field({
+      type: "SerialNumber",
+      required: true,
+      description: "The certificate to revoke.",
+    }),
     reason: t.field({
       type: RevocationReasonEnum,
       required: true,
       description: "CERTIFICATE_HOLD suspends (resumeCertificate takes it off hold).",
     }),
     comments: t.string({
+      description: "Ignored: at most 512 printable characters, checked, and not sent to DigiCert.",
       deprecationReason:
         "DigiCert ONE's revoke request takes only the reason: the gateway checks this value (at most 512 printable characters) and does not send it.",
     }),
@@ -328,8 +379,13 @@ const RevokeCertificateInput = builder.inputType("RevokeCertificateInput", {
 });
 
 const ResumeCertificateInput = builder.inputType("ResumeCertificateInput", {
+  description: "A suspended certificate to take off hold.",
   fields: (t) => ({
-    serialNumber: t.field({ type: "SerialNumber", required: true }),
+    serialNumber: t.field({
+      type: "SerialNumber",
+      required: true,
+      description: "The certificate, revoked with CERTIFICATE_HOLD.",
+    }),
   }),
 });
 
@@ -339,32 +395,44 @@ builder.mutationFields((t) => ({
     type: RequestResult.ref,
     description:
       "Submit a CSR to a TLM profile (POST /mpki/api/v1/certificate). Never retried by the gateway.",
-    args: { input: t.arg({ type: RequestCertificateInput, required: true }) },
-    resolve: (_root, { input }, ctx) => RequestResult.run(() => requestCertificate(ctx, input)),
+    args: { input: t.arg({ type: RequestCertificateInput, required: true, description: "The request." }) },
+    resolve: (_root, { input }, ctx) => {
+      // Checked outside the result: a malformed id is a VALIDATION_FAILED error, as from a scalar.
+      const profileId = profileIdOf(input.profileId, "input.profileId");
+      return RequestResult.run(() => requestCertificate(ctx, { ...input, profileId }));
+    },
   }),
   renewCertificate: t.field({
     authScopes: { scope: SCOPES.writeCertificates },
     type: RenewResult.ref,
-    description: "Renew within the profile's renewal window, with a new CSR. Never retried by the gateway.",
-    args: { input: t.arg({ type: RenewCertificateInput, required: true }) },
+    description:
+      "Renew a TLM certificate within its profile's renewal window, with a new CSR (POST /mpki/api/v1/certificate/{serial}/renew). Never retried by the gateway.",
+    args: { input: t.arg({ type: RenewCertificateInput, required: true, description: "The renewal." }) },
     resolve: (_root, { input }, ctx) =>
       RenewResult.run(() => renewCertificate(ctx, input.serialNumber, input)),
   }),
   pickupCertificate: t.field({
     authScopes: { scope: SCOPES.writeCertificates },
     type: PickupResult.ref,
-    description: "Collect a certificate whose request was pending approval.",
-    args: { input: t.arg({ type: PickupCertificateInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      PickupResult.run(async () =>
-        pickupCertificate(ctx, parseRequestId(input.requestId, "input.requestId"), input.profileId),
-      ),
+    description:
+      "Collect a certificate whose request was pending approval (POST /mpki/api/v1/certificate-pickup/{request_id}, which only reads); safe to repeat.",
+    args: {
+      input: t.arg({ type: PickupCertificateInput, required: true, description: "The pending request." }),
+    },
+    resolve: (_root, { input }, ctx) => {
+      // Checked outside the result: a malformed id is a VALIDATION_FAILED error, as from a scalar.
+      const profileId = profileIdOf(input.profileId, "input.profileId");
+      return PickupResult.run(async () =>
+        pickupCertificate(ctx, parseRequestId(input.requestId, "input.requestId"), profileId),
+      );
+    },
   }),
   revokeCertificate: t.field({
     authScopes: { scope: SCOPES.writeCertificates },
     type: RevokeResult.ref,
-    description: "Revoke (or, with CERTIFICATE_HOLD, suspend) a certificate.",
-    args: { input: t.arg({ type: RevokeCertificateInput, required: true }) },
+    description:
+      "Revoke (or, with CERTIFICATE_HOLD, suspend) a TLM certificate (PUT /mpki/api/v1/certificate/{serial}/revoke).",
+    args: { input: t.arg({ type: RevokeCertificateInput, required: true, description: "The revocation." }) },
     resolve: (_root, { input }, ctx) =>
       RevokeResult.run(() => revokeCertificate(ctx, input.serialNumber, input.reason, input.comments)),
   }),
@@ -373,7 +441,7 @@ builder.mutationFields((t) => ({
     type: ResumeResult.ref,
     description:
       "Take a suspended (CERTIFICATE_HOLD) certificate off hold (DELETE /mpki/api/v1/certificate/{serial}/revoke). DigiCert suspends and resumes only its private CA's certificates. Never retried by the gateway.",
-    args: { input: t.arg({ type: ResumeCertificateInput, required: true }) },
+    args: { input: t.arg({ type: ResumeCertificateInput, required: true, description: "The certificate." }) },
     resolve: (_root, { input }, ctx) => ResumeResult.run(() => resumeCertificate(ctx, input.serialNumber)),
   }),
 }));

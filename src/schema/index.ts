@@ -16,9 +16,17 @@ import "./batch.js";
 import "./iot-batch-job.js";
 import "./dtm.js";
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+builder.queryType({
+  description:
+    "Reads from DigiCert ONE: Trust Lifecycle Manager (TLM), IoT Trust Manager and Device Trust Manager. Each field needs its scope; a field the token lacks the scope for fails alone (FORBIDDEN).",
+});
+builder.mutationType({
+  description:
+    "Changes in DigiCert ONE. Everything that can be checked is checked before anything is sent; an issuing call is never resent by the gateway. Expected failures are typed results (members of each result union that implement Error), not GraphQL errors.",
+});
+builder.subscriptionType({
+  description: "Live batch job status, over graphql-ws (WebSocket) or server-sent events.",
+});
 
 /** The executable schema. Built once, at import; importing opens nothing. */
 export const schema = builder.toSchema();

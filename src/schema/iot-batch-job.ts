@@ -20,9 +20,10 @@ import {
 } from "../resolvers/iot-batch.js";
 import { requireScope } from "./access.js";
 import { BatchJobInterface, decisionMutations, FileRef } from "./batch.js";
-import { builder, nodeTypeNames } from "./builder.js";
+import { builder, describedValues, nodeTypeNames } from "./builder.js";
 import { ChainCertificateRef } from "./certificate.js";
 import { resultUnion, UPSTREAM_ERRORS } from "./errors.js";
+import { enrollmentProfileIdOf, idArgDescription } from "./global-id.js";
 import { IotKeyTypeEnum, PrivateKeySyntaxEnum } from "./iot.js";
 import { X509Ref } from "./x509.js";
 
@@ -36,10 +37,15 @@ const auth = { scope: SCOPES.batchJobs } as const;
 const BatchCertificateFormatEnum = builder.enumType("BatchCertificateFormat", {
   description:
     "JSON: read `certificates` and `chain` here (or the file). PEM / DER: a ZIP of files, or for server-side keys a P7M (CMS EnvelopedData for the encryption certificate) holding that ZIP and the keys.",
-  values: BATCH_CERTIFICATE_FORMATS,
+  values: describedValues(BATCH_CERTIFICATE_FORMATS, {
+    JSON: "One JSON file: read `certificates` and `chain` on the job, or download it.",
+    PEM: "A ZIP of PEM files (server-side keys: a P7M holding that ZIP and the keys); download it.",
+    DER: "A ZIP of DER files (server-side keys: a P7M holding that ZIP and the keys); download it.",
+  }),
 });
 
 const IotBatchKeyGenerationEnum = builder.enumType("IotBatchKeyGeneration", {
+  description: "Who generates the keys of a batch job.",
   values: {
     CLIENT_SIDE: { description: "The data file carries CSRs (a csr column, or a ZIP of CSR files)." },
     SERVER_SIDE: { description: "DigiCert generates the keys and returns them encrypted." },
@@ -48,7 +54,10 @@ const IotBatchKeyGenerationEnum = builder.enumType("IotBatchKeyGeneration", {
 
 const IotBatchPrivateKeyFormatEnum = builder.enumType("IotBatchPrivateKeyFormat", {
   description: "The key files inside a server-side PEM or DER download.",
-  values: ["PEM", "DER"] as const,
+  values: {
+    PEM: { description: "PEM key files." },
+    DER: { description: "DER key files." },
+  } as const,
 });
 
 const UNREADABLE =
@@ -110,7 +119,7 @@ const BatchJobDownloadRef = builder.objectRef<BatchDownloadLink>("BatchJobDownlo
     contentType: t.exposeString("contentType", {
       description: "application/json, application/zip, or application/pkcs7-mime (server-side PEM/DER).",
     }),
-    fileName: t.exposeString("fileName"),
+    fileName: t.exposeString("fileName", { description: "The file name the download is served under." }),
   }),
 });
 
@@ -118,7 +127,8 @@ export const IotBatchJobRef = builder.objectRef<IotBatchJob>("IotBatchJob");
 nodeTypeNames.add("IotBatchJob");
 
 builder.node(IotBatchJobRef, {
-  description: "An IoT Trust Manager batch enrollment job.",
+  description:
+    "An IoT Trust Manager batch enrollment job (GET /iot/api/v1/batch-enroll/{id}). Needs scope batch-jobs.",
   interfaces: [BatchJobInterface],
   authScopes: auth,
   isTypeOf: (value) => (value as Partial<BatchJob> | null)?.kind === "IOT_ENROLLMENT",
@@ -130,17 +140,22 @@ builder.node(IotBatchJobRef, {
   fields: (t) => ({
     enrollmentProfileId: t.exposeString("enrollmentProfileId", {
       nullable: true,
-      description: "The IoT enrollment profile (IOT_<uuid>).",
+      description: "DigiCert's id of the IoT enrollment profile (IOT_<uuid>).",
     }),
-    enrollmentProfileName: t.exposeString("enrollmentProfileName", { nullable: true }),
+    enrollmentProfileName: t.exposeString("enrollmentProfileName", {
+      nullable: true,
+      description: "That profile's name.",
+    }),
     keyGeneration: t.field({
       type: IotBatchKeyGenerationEnum,
       nullable: true,
+      description: "Who generates the keys; null when DigiCert does not say.",
       resolve: (job) => job.keyGeneration,
     }),
     certificateFormat: t.field({
       type: BatchCertificateFormatEnum,
       nullable: true,
+      description: "The format of the job's download; null when DigiCert does not say.",
       resolve: (job) => job.certificateFormat,
     }),
     includeFullChain: t.exposeBoolean("includeFullChain", {
@@ -149,19 +164,34 @@ builder.node(IotBatchJobRef, {
     keyType: t.field({
       type: IotKeyTypeEnum,
       nullable: true,
-      description: "Server-side jobs.",
+      description: "The generated keys' type (server-side jobs); null otherwise.",
       resolve: (job) => job.keyType,
     }),
     privateKeyFormat: t.field({
       type: IotBatchPrivateKeyFormatEnum,
       nullable: true,
-      description: "Server-side jobs.",
+      description: "The key files' format in the download (server-side jobs); null otherwise.",
       resolve: (job) => job.privateKeyFormat,
     }),
     fileName: t.exposeString("fileName", { nullable: true, description: "The uploaded file's name." }),
-    approvedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.approvedAt }),
-    rejectedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.rejectedAt }),
-    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (job) => job.startedAt }),
+    approvedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it was approved; null unless it was.",
+      resolve: (job) => job.approvedAt,
+    }),
+    rejectedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it was rejected; null unless it was.",
+      resolve: (job) => job.rejectedAt,
+    }),
+    startedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When DigiCert started processing it.",
+      resolve: (job) => job.startedAt,
+    }),
     certificates: t.field({
       type: [IotBatchCertificateRef],
       nullable: true,
@@ -205,13 +235,22 @@ const IotBatchServerSideKeyGenerationInput = builder.inputType("IotBatchServerSi
 });
 
 const CreateIotBatchEnrollmentInput = builder.inputType("CreateIotBatchEnrollmentInput", {
+  description: "An IoT batch enrollment job (DigiCert's multipart POST /iot/api/v1/batch-enroll).",
   fields: (t) => ({
-    enrollmentProfileId: t.string({
+    enrollmentProfileId: t.id({
       required: true,
-      description: "An IoT enrollment profile that allows BATCH: IOT_ and a UUID.",
+      description: `An IoT enrollment profile that allows BATCH. ${idArgDescription("EnrollmentProfile", "`profileId`, IOT_<uuid>")}`,
     }),
-    keyGeneration: t.field({ type: IotBatchKeyGenerationEnum, required: true }),
-    certificateFormat: t.field({ type: BatchCertificateFormatEnum, required: true }),
+    keyGeneration: t.field({
+      type: IotBatchKeyGenerationEnum,
+      required: true,
+      description: "Who generates the keys.",
+    }),
+    certificateFormat: t.field({
+      type: BatchCertificateFormatEnum,
+      required: true,
+      description: "The format of the job's download.",
+    }),
     includeFullChain: t.boolean({ description: "Put the chain with each certificate (default false)." }),
     file: t.field({
       type: FileRef,
@@ -231,7 +270,13 @@ type Created = { kind: "created"; job: IotBatchJob };
 const IotBatchEnrollmentCreatedRef = builder.objectRef<Created>("IotBatchEnrollmentCreated").implement({
   description: "DigiCert accepted the file; the job runs in the background (poll `batchJob`).",
   authScopes: auth,
-  fields: (t) => ({ job: t.field({ type: IotBatchJobRef, resolve: (r) => r.job }) }),
+  fields: (t) => ({
+    job: t.field({
+      type: IotBatchJobRef,
+      description: "The new job, as DigiCert created it.",
+      resolve: (r) => r.job,
+    }),
+  }),
 });
 
 const CreateResult = resultUnion<Created>(
@@ -253,12 +298,18 @@ builder.mutationFields((t) => ({
     type: CreateResult.ref,
     description:
       "Creates an IoT batch enrollment job from a data file sent as a multipart upload (with the header x-graphql-csrf or Authorization). Checked before anything is sent: the profile id, the key generation fields, the encryption certificate, the profile's rules, and the file (InvalidBatchFileError names its rows, columns or ZIP entries). Never resent.",
-    args: { input: t.arg({ type: CreateIotBatchEnrollmentInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: CreateIotBatchEnrollmentInput,
+        required: true,
+        description: "The job and its file.",
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       CreateResult.run(async () => ({
         kind: "created" as const,
         job: await createIotBatchEnrollment(ctx, {
-          enrollmentProfileId: input.enrollmentProfileId,
+          enrollmentProfileId: enrollmentProfileIdOf(input.enrollmentProfileId, "input.enrollmentProfileId"),
           keyGeneration: input.keyGeneration,
           certificateFormat: input.certificateFormat,
           includeFullChain: input.includeFullChain ?? null,

@@ -64,8 +64,14 @@ builder.subscriptionFields((t) => ({
   batchJobStatusChanged: t.field({
     type: BatchJobInterface,
     authScopes: { scope: SCOPES.batchJobs },
-    description: "One batch job's state now, then on every change until it completes, fails or is rejected.",
-    args: { id: t.arg.id({ required: true, description: "The job's global id, or DigiCert's job id." }) },
+    description:
+      "One batch job's state now, then on every change until a terminal status (COMPLETE, FAILED, TERMINATED, REJECTED). One poller of DigiCert per job however many listen.",
+    args: {
+      id: t.arg.id({
+        required: true,
+        description: "The job's global id (`BatchJob.id`), or DigiCert's job id (`jobId`, a UUID).",
+      }),
+    },
     subscribe: async (_root, { id }, ctx) => {
       const { keys, byKey } = await watchKeys(ctx, [String(id)]);
       return stream(ctx.services.jobs.watch(keys[0]!), byKey);
@@ -77,7 +83,12 @@ builder.subscriptionFields((t) => ({
     authScopes: { scope: SCOPES.batchJobs },
     description:
       "Several batch jobs (1 to 50): each one's state now, then its changes; completes when all have.",
-    args: { ids: t.arg.idList({ required: true }) },
+    args: {
+      ids: t.arg.idList({
+        required: true,
+        description: "1 to 50 jobs: each a global id (`BatchJob.id`) or DigiCert's job id (`jobId`, a UUID).",
+      }),
+    },
     subscribe: async (_root, { ids }, ctx) => {
       const { keys, byKey } = await watchKeys(ctx, ids.map(String));
       return stream(ctx.services.jobs.watchMany(keys), byKey);

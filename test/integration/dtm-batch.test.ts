@@ -278,7 +278,7 @@ describe("client-side batch registration, watched live", () => {
     expect(job.report.rowErrors).toEqual([]);
 
     const devices = await stack.gql<any>(
-      `query($g: String!) { devices(first: 5, filter: { deviceGroupId: $g, name: "line-c-3" }) {
+      `query($g: ID!) { devices(first: 5, filter: { deviceGroupId: $g, name: "line-c-3" }) {
         totalCount edges { node { name deviceGroup { name } } } } }`,
       { g: G.factoryLine },
     );
@@ -300,7 +300,7 @@ describe("client-side batch registration, watched live", () => {
     });
     expect(node.data.node.jobId).toBe(created.jobId);
     const list = await stack.gql<any>(
-      `query($g: String!) { batchJobs(first: 50, filter: { deviceGroupId: $g }) { totalCount edges { node { jobId kind } } } }`,
+      `query($g: ID!) { batchJobs(first: 50, filter: { deviceGroupId: $g }) { totalCount edges { node { jobId kind } } } }`,
       { g: G.factoryLine },
     );
     expect(list.data.batchJobs.edges.map((e: any) => e.node.jobId)).toContain(created.jobId);

@@ -155,7 +155,7 @@ describe("approval: pending, then pickup", () => {
       subject: { commonName: "wait.example.com" },
     });
     expect(pending).toMatchObject({ __typename: "CertificatePending", profileId: PROFILE_IDS.approval });
-    const pickup = `mutation($r: String!, $p: UUID!) {
+    const pickup = `mutation($r: String!, $p: ID!) {
       pickupCertificate(input: { requestId: $r, profileId: $p }) {
         __typename
         ... on CertificatePending { requestId }

@@ -327,14 +327,14 @@ describe("IoT Trust Manager through GraphQL", () => {
     );
 
     const renewed = await stack.gql<{ renewDeviceCertificate: Enrolled }>(
-      `mutation($id: String!) { renewDeviceCertificate(input: { id: $id, serverSideKeyGeneration: { privateKeyFormat: PEM, keyType: P_256 } }) {
+      `mutation($id: ID!) { renewDeviceCertificate(input: { id: $id, serverSideKeyGeneration: { privateKeyFormat: PEM, keyType: P_256 } }) {
         __typename ... on DeviceCertificateEnrolled { certificateId privateKey { __typename } } ... on Error { code } } }`,
       { id: issued.certificateId },
     );
     expect(renewed.data!.renewDeviceCertificate.__typename).toBe("DeviceCertificateEnrolled");
     expect(renewed.data!.renewDeviceCertificate.certificateId).not.toBe(issued.certificateId);
 
-    const revoke = `mutation($id: String!) { revokeDeviceCertificate(input: { id: $id, reason: KEY_COMPROMISE }) {
+    const revoke = `mutation($id: ID!) { revokeDeviceCertificate(input: { id: $id, reason: KEY_COMPROMISE }) {
       __typename ... on DeviceCertificateRevoked { certificate { status revocationReason } } ... on Error { code } } }`;
     const revoked = await stack.gql<{ revokeDeviceCertificate: any }>(revoke, { id: issued.certificateId });
     expect(revoked.data!.revokeDeviceCertificate).toMatchObject({
@@ -345,7 +345,7 @@ describe("IoT Trust Manager through GraphQL", () => {
     expect(again.data!.revokeDeviceCertificate.__typename).toBe("AlreadyRevokedError");
     // Named by its serial, the refusal names the serial the caller sent, not DigiCert's certificate id.
     const { data } = await stack.gql<{ deviceCertificate: { serialNumber: string } }>(
-      `query($id: String!) { deviceCertificate(id: $id) { serialNumber } }`,
+      `query($id: ID!) { deviceCertificate(id: $id) { serialNumber } }`,
       { id: issued.certificateId },
     );
     const serial = data!.deviceCertificate.serialNumber;

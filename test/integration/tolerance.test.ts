@@ -113,7 +113,7 @@ describe.each(["pem", "base64"] as const)("certificate details in %s", (encoding
         on("POST", /^\/mpki\/api\/v1\/certificate-pickup\//, (json) => ({ ...json, certificate: 17 })),
       );
       const res = await gql(
-        `mutation($r: String!, $p: UUID!) { pickupCertificate(input: { requestId: $r, profileId: $p }) {
+        `mutation($r: String!, $p: ID!) { pickupCertificate(input: { requestId: $r, profileId: $p }) {
           __typename ... on CertificateIssued { serialNumber certificate { commonName } } ... on Error { code }
         } }`,
         { r: requestId, p: PROFILE_IDS.approval },

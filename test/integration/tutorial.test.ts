@@ -9,7 +9,7 @@ import { type Stack, startStack } from "../helpers/stack.js";
 // details' `certificate`: PEM (the tutorial) and bare base64 DER (the published spec's example).
 
 const CERTIFICATE_FIELDS = `
-  id serialNumber status commonName validFrom validTo thumbprint pem seat { id }
+  id serialNumber status commonName validFrom validTo thumbprint pem seat { seatId }
   profile { profileId name }
   revocation { reason revokedAt }
   x509 {
@@ -90,7 +90,7 @@ describe.each(["pem", "base64"] as const)("the TLM tutorial through GraphQL, det
     expect(c.serialNumber).toBe(serialNumber);
     expect(c.status).toBe("ISSUED");
     expect(c.commonName).toBe("api.example.com");
-    expect(c.seat).toEqual({ id: "ops@example.com" });
+    expect(c.seat).toEqual({ seatId: "ops@example.com" });
     expect(c.profile.profileId).toBe(PROFILE_IDS.webServer);
     const x = c.x509;
     expect(x.serialNumber).toBe(serialNumber);
@@ -194,7 +194,7 @@ describe.each(["pem", "base64"] as const)("the TLM tutorial through GraphQL, det
   it("reads what DigiCert reports beyond the tutorial's basics: notes, template, issuing CA, account", async () => {
     const res = await stack.gql<{ certificates: { edges: { node: Record<string, any> }[] } }>(
       `{ certificates(first: 3, filter: { commonName: "host-000.example.com" }) { edges { node {
-        serialNumber notes templateName issuingCaName issuingCaId accountId securityRating businessUnit { id name }
+        serialNumber notes templateName issuingCaName issuingCaId accountId securityRating businessUnit { businessUnitId name }
       } } } }`,
     );
     expect(res.errors).toBeUndefined();
@@ -209,7 +209,7 @@ describe.each(["pem", "base64"] as const)("the TLM tutorial through GraphQL, det
         ).serialNumber.toUpperCase(),
         accountId: expect.stringMatching(/^[0-9a-f-]{36}$/),
         securityRating: null,
-        businessUnit: { id: expect.any(String), name: expect.any(String) },
+        businessUnit: { businessUnitId: expect.any(String), name: expect.any(String) },
       });
     }
   });

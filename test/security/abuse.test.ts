@@ -40,7 +40,7 @@ function deepIntrospection(levels: number) {
 
 // One certificate, with most of what a page can select (about 43 per item).
 const NODE_FIELDS = `serialNumber status commonName validFrom validTo thumbprint pem
-  seat { id } revocation { reason revokedAt } profile { profileId name }
+  seat { seatId } revocation { reason revokedAt } profile { profileId name }
   x509 { serialNumber selfSigned daysUntilExpiry sha1Fingerprint sha256Fingerprint signatureAlgorithm notBefore notAfter
     subject { dn commonName } issuer { dn commonName } publicKey { algorithm size curve } subjectAltNames { type value } keyUsage }`;
 

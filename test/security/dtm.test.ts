@@ -66,10 +66,10 @@ describe("hostile ids never reach an upstream URL", () => {
     async (id) => {
       for (const query of [
         `query($id: ID!) { device(id: $id) { name } }`,
-        `query($id: String!) { deviceGroup(id: $id) { name } }`,
-        `query($id: String!) { certificatePolicy(id: $id) { name } }`,
-        `query($id: String!) { devices(first: 1, filter: { deviceGroupId: $id }) { totalCount } }`,
-        `query($id: String!) { batchJobs(first: 1, filter: { deviceGroupId: $id }) { totalCount } }`,
+        `query($id: ID!) { deviceGroup(id: $id) { name } }`,
+        `query($id: ID!) { certificatePolicy(id: $id) { name } }`,
+        `query($id: ID!) { devices(first: 1, filter: { deviceGroupId: $id }) { totalCount } }`,
+        `query($id: ID!) { batchJobs(first: 1, filter: { deviceGroupId: $id }) { totalCount } }`,
         `query($id: ID!) { batchJob(id: $id) { status } }`,
         `mutation($id: ID!) { approveDeviceRegistrationBatch(id: $id) { __typename ... on Error { code } } }`,
       ]) {

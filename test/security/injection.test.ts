@@ -101,13 +101,13 @@ const HOSTILE_UUIDS: [string, string][] = [
 
 describe("profile UUIDs: every hostile form is VALIDATION_FAILED before any upstream call", () => {
   it.each(HOSTILE_UUIDS)("profile(id) refuses %s", async (_name, value) => {
-    const res = await stack.gql(`query($id: UUID!) { profile(id: $id) { name } }`, { id: value });
+    const res = await stack.gql(`query($id: ID!) { profile(id: $id) { name } }`, { id: value });
     expectRefused(res, "VALIDATION_FAILED");
   });
 
   it("requestCertificate(input.profileId) refuses a traversal; nothing is issued", async () => {
     const res = await stack.gql(
-      `mutation($p: UUID!, $csr: String!) { requestCertificate(input: { profileId: $p, seatId: "ops@example.com", csr: $csr }) { __typename } }`,
+      `mutation($p: ID!, $csr: String!) { requestCertificate(input: { profileId: $p, seatId: "ops@example.com", csr: $csr }) { __typename } }`,
       { p: `${PROFILE_IDS.webServer}/../x`, csr },
     );
     expectRefused(res, "VALIDATION_FAILED");
@@ -115,19 +115,16 @@ describe("profile UUIDs: every hostile form is VALIDATION_FAILED before any upst
 
   it("pickupCertificate(input.profileId) refuses a host", async () => {
     const res = await stack.gql(
-      `mutation($p: UUID!) { pickupCertificate(input: { requestId: "abc", profileId: $p }) { __typename } }`,
+      `mutation($p: ID!) { pickupCertificate(input: { requestId: "abc", profileId: $p }) { __typename } }`,
       { p: "//evil.example/x" },
     );
     expectRefused(res, "VALIDATION_FAILED");
   });
 
   it("certificates(filter.profileId) refuses a traversal", async () => {
-    const res = await stack.gql(
-      `query($p: UUID!) { certificates(filter: { profileId: $p }) { totalCount } }`,
-      {
-        p: "../../../etc/passwd",
-      },
-    );
+    const res = await stack.gql(`query($p: ID!) { certificates(filter: { profileId: $p }) { totalCount } }`, {
+      p: "../../../etc/passwd",
+    });
     expectRefused(res, "VALIDATION_FAILED");
   });
 });

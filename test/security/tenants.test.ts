@@ -166,7 +166,7 @@ describe("a tenant never reaches another tenant's certificates", () => {
     );
     const requestId = pending.data!.requestCertificate.requestId as string;
     expect(requestId).toBeTruthy();
-    const pickup = `mutation($r: String!, $p: UUID!) { pickupCertificate(input: { requestId: $r, profileId: $p }) {
+    const pickup = `mutation($r: String!, $p: ID!) { pickupCertificate(input: { requestId: $r, profileId: $p }) {
       __typename ... on Error { code }
     } }`;
     const sameProfile = await stack.gql<{ pickupCertificate: Row }>(

@@ -83,6 +83,22 @@ describe("loadConfig: persisted operations", () => {
     );
   });
 
+  it("serves the portal by default only on the simulator, and refuses it with trusted-only", () => {
+    expect(loadConfig({}).portal).toBe(true);
+    const tenant = {
+      DIGICERT_BASE_URL: "https://one.digicert.com",
+      DIGICERT_API_KEY: "k",
+      AUTH_JWKS_URL: "https://login.example.com/.well-known/jwks.json",
+      AUTH_ISSUER: "https://login.example.com/",
+      AUTH_AUDIENCE: "digicert-gateway",
+    };
+    expect(loadConfig(tenant).portal).toBe(false);
+    expect(loadConfig({ ...tenant, PORTAL: "true" }).portal).toBe(true);
+    const path = manifestFile({ [sha256(DOCUMENT)]: DOCUMENT });
+    expect(loadConfig({ TRUSTED_DOCUMENTS_FILE: path }).portal).toBe(false);
+    expect(errorOf({ TRUSTED_DOCUMENTS_FILE: path, PORTAL: "true" }).variable).toBe("PORTAL");
+  });
+
   it("refuses APQ and GraphiQL with trusted-only, and the allow switch without a manifest", () => {
     const path = manifestFile({ [sha256(DOCUMENT)]: DOCUMENT });
     expect(errorOf({ TRUSTED_DOCUMENTS_FILE: path, APQ: "true" }).variable).toBe("APQ");
