@@ -168,7 +168,8 @@ export type CostResult = (
  * The cost of the operation `args.operationName` in `args.document`, with `args.variableValues`:
  * the sum over its fields of `(1 + cost of the field's selections) * size`, where `size` is 1 for a
  * field without a `first`/`last` argument in the schema, else the larger of the two values given
- * (literal, variable, or the argument's schema default), `defaultListSize` when neither is given,
+ * (literal, variable, or the argument's schema default), the length of its `ids` list if it takes one (`nodes`),
+ * `defaultListSize` when neither is given,
  * and at least 1 (a `first: 0` page is still a call). Fragments are expanded; every branch of a
  * type condition and every field under `@skip`/`@include` counts (an upper bound).
  *
@@ -209,6 +210,14 @@ export function operationCost(
       if (typeof value !== "number") continue;
       if (value > limits.maxListSize) oversized ??= { argument, value, node };
       size = Math.max(size ?? value, value);
+    }
+    // A field that takes a list of ids (`nodes(ids:)`) answers one item per id.
+    const ids = field?.args.find((a) => a.name === "ids");
+    const idsNode = ids && node.arguments?.find((a) => a.name.value === "ids");
+    if (ids && idsNode) {
+      if (idsNode.value.kind === Kind.VARIABLE) readsVariables = true;
+      const value = valueFromAST(idsNode.value, ids.type, variables);
+      if (Array.isArray(value)) size = Math.max(size ?? 0, value.length);
     }
     if (size === undefined) {
       return field?.args.some((a) => a.name === "first" || a.name === "last") ? limits.defaultListSize : 1;

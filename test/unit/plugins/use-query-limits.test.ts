@@ -221,6 +221,23 @@ describe("useQueryLimits", () => {
     expect(await run("{ hello }")).toBeUndefined();
   });
 
+  it("prices nodes(ids:) by the number of ids asked for, literal or variable", () => {
+    const schema = buildSchema(readFileSync(new URL("../../../schema.graphql", import.meta.url), "utf8"));
+    const ids = Array.from({ length: 50 }, (_, i) => `id-${i}`);
+    const literal = parse(`{ nodes(ids: [${ids.map((id) => JSON.stringify(id)).join(", ")}]) { id } }`);
+    expect(operationCost({ schema, document: literal }, DEFAULT_QUERY_LIMITS)).toEqual({
+      cost: 100, // 50 * (1 + id)
+      readsVariables: false,
+    });
+    const variable = parse("query Q($ids: [ID!]!) { nodes(ids: $ids) { id } }");
+    expect(
+      operationCost(
+        { schema, document: variable, variableValues: { ids: ids.slice(0, 3) } },
+        DEFAULT_QUERY_LIMITS,
+      ),
+    ).toEqual({ cost: 6, readsVariables: true });
+  });
+
   it("lets the gateway's dashboard query through with the defaults", () => {
     const schema = buildSchema(readFileSync(new URL("../../../schema.graphql", import.meta.url), "utf8"));
     const dashboard = parse(/* GraphQL */ `
