@@ -35,37 +35,40 @@ function withManifestAt(file: string): Types.OutputPreset {
   };
 }
 
-const config: CodegenConfig = {
-  schema: "schema.graphql",
-  documents: [`${ROOT}/documents/**/*.graphql`],
-  ignoreNoDocuments: false,
-  emitLegacyCommonJSImports: false,
-  silent: true,
-  generates: {
-    [GENERATED_DIR]: {
-      preset: withManifestAt(MANIFEST_FILE),
-      presetConfig: {
-        // SHA-256, as the gateway's trusted documents take it (client-preset's default is SHA-1).
-        persistedDocuments: { hashAlgorithm: "sha256" },
-        // Operations only, no named fragments: nothing to unmask.
-        fragmentMasking: false,
-      },
-      config: {
-        useTypeImports: true,
-        documentMode: "string",
-        // String unions, no runtime enum objects: a value the schema adds later is still a string.
-        enumsAsTypes: true,
-        // A scalar added to the schema later is `unknown` until mapped here, never `any`.
-        defaultScalarType: "unknown",
-        scalars: {
-          DateTime: "string",
-          UUID: "string",
-          SerialNumber: "string",
-          File: { input: "File | Blob", output: "never" },
+/** These settings for the documents in `<root>/documents/`, into `<root>/src/generated/` (the portal uses them too). */
+export function codegenConfig(root: string): CodegenConfig {
+  return {
+    schema: "schema.graphql",
+    documents: [`${root}/documents/**/*.graphql`],
+    ignoreNoDocuments: false,
+    emitLegacyCommonJSImports: false,
+    silent: true,
+    generates: {
+      [`${root}/src/generated/`]: {
+        preset: withManifestAt(`${root}/persisted-documents.json`),
+        presetConfig: {
+          // SHA-256, as the gateway's trusted documents take it (client-preset's default is SHA-1).
+          persistedDocuments: { hashAlgorithm: "sha256" },
+          // Operations only, no named fragments: nothing to unmask.
+          fragmentMasking: false,
+        },
+        config: {
+          useTypeImports: true,
+          documentMode: "string",
+          // String unions, no runtime enum objects: a value the schema adds later is still a string.
+          enumsAsTypes: true,
+          // A scalar added to the schema later is `unknown` until mapped here, never `any`.
+          defaultScalarType: "unknown",
+          scalars: {
+            DateTime: "string",
+            UUID: "string",
+            SerialNumber: "string",
+            File: { input: "File | Blob", output: "never" },
+          },
         },
       },
     },
-  },
-};
+  };
+}
 
-export default config;
+export default codegenConfig(ROOT);
