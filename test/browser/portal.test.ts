@@ -22,7 +22,7 @@ import { buildPortal, type PortalBuild } from "../../scripts/build-portal.js";
 import { DTM_IDS } from "../../simulator/index.js";
 import { createPortal, portalCsp } from "../../src/http/portal.js";
 import { generateCsr } from "../helpers/pki.js";
-import { type Stack, startStack } from "../helpers/stack.js";
+import { type Stack, startStack, testApp } from "../helpers/stack.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -120,6 +120,27 @@ interface CertificatesAnswer {
 }
 
 describe("the portal over plain HTTP", () => {
+  it("is served by the gateway itself at /portal when the portal is on, and not at all when it is off", async () => {
+    const on = testApp(stack.simulator.url, stack.issuer, { portal: { assetsDir: build.outDir } });
+    const off = testApp(stack.simulator.url, stack.issuer);
+    try {
+      const [onUrl, offUrl] = await Promise.all([on.start(), off.start()]);
+      const page = await fetch(new URL("/portal", onUrl));
+      const html = await page.text();
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-security-policy")).toBe(portalCsp(onUrl.host));
+      expect(html).toContain(`<script src="/portal/${build.manifest.js}">`);
+      const script = await fetch(new URL(`/portal/${build.manifest.js}`, onUrl));
+      expect(script.status).toBe(200);
+      await script.arrayBuffer();
+      const none = await fetch(new URL("/portal", offUrl));
+      await none.arrayBuffer();
+      expect(none.status).toBe(404);
+    } finally {
+      await Promise.all([on.stop({ graceMs: 100 }), off.stop({ graceMs: 100 })]);
+    }
+  });
+
   it("is a small page with a strict policy, never cached, carrying the dev token as data only", async () => {
     const res = await fetch(new URL("/portal", origin));
     const html = await res.text();
