@@ -1,7 +1,10 @@
-// Benchmark (issue 4): a ~200 MiB device CSV through the gateway (createDeviceRegistrationBatch, GraphQL
+// Benchmark (issues 4 and 14, P5): a ~200 MiB device CSV through the gateway (createDeviceRegistrationBatch, GraphQL
 // multipart request) against the same file straight to the simulator. Reports throughput (median of
-// the runs) and the gateway's peak RSS growth during the upload (target: at most 64 MiB).
-// Usage: npm run bench:upload [-- --runs 3 --mib 200]
+// the runs; target: at least 80% of direct) and the gateway's peak RSS growth during the upload (target: at most
+// 64 MiB). The gateway checks the file as it arrives and sends it once all of it has passed.
+// Usage: npm run bench:upload [-- --runs 3 --mib 200] [--cpu-prof] [--csr-rows N]
+//   --cpu-prof: the gateway runs under node --cpu-prof; its self time per function (last run) is reported.
+//   --csr-rows N: also a client-side CSV of N rows, each with a CSR (signatures checked on worker threads), both ways.
 // Three processes on loopback: the simulator, the gateway (bench/server.ts roles) and this client,
 // fresh ones for each run. The file is generated once on disk, streamed from disk, removed at the end.
 import "reflect-metadata";
@@ -9,6 +12,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createReadStream, createWriteStream, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
@@ -24,8 +28,14 @@ const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "3" },
     mib: { type: "string", default: "200" },
+    "cpu-prof": { type: "boolean", default: false },
+    "csr-rows": { type: "string", default: "0" },
   },
 });
+const CPU_PROF = values["cpu-prof"] ?? false;
+const CSR_ROWS = Number(values["csr-rows"]);
+if (!Number.isInteger(CSR_ROWS) || CSR_ROWS < 0 || CSR_ROWS > 1_000_000)
+  throw new Error("--csr-rows must be 0 to 1000000");
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 7) throw new Error("--runs must be 1 to 7");
 const MIB = Number(values.mib);
@@ -51,10 +61,11 @@ function removeTempDir(): void {
 /** Starts one bench/server.ts role in a child process and reads the JSON line it prints. */
 async function spawnRole(
   args: string[],
+  nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; info: { url: string; apiKey?: string; token?: string } }> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", new URL("./server.ts", import.meta.url).pathname, ...args],
+    [...nodeArgs, "--import", "tsx", new URL("./server.ts", import.meta.url).pathname, ...args],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   children.push(child);
@@ -283,11 +294,12 @@ interface Upload {
   jobId: string;
 }
 
+/** `cert`: server-side keys (policy bootstrapServer) encrypted for it; null: client-side, a CSR per row (bootstrapClient). */
 async function uploadDirect(
   sim: { url: string; apiKey: string },
   file: string,
   size: number,
-  cert: string,
+  cert: string | null,
   name: string,
 ): Promise<Upload> {
   const start = performance.now();
@@ -297,9 +309,14 @@ async function uploadDirect(
       { name: "job_type", value: "device_registration" },
       { name: "name", value: name },
       { name: "device_group_id", value: DTM_IDS.deviceGroups.factoryLine },
-      { name: "certificate_policy_id", value: DTM_IDS.certificatePolicies.bootstrapServer },
-      { name: "server_side_key_gen", value: "true" },
-      { name: "encryption_certificate", value: cert },
+      {
+        name: "certificate_policy_id",
+        value: cert
+          ? DTM_IDS.certificatePolicies.bootstrapServer
+          : DTM_IDS.certificatePolicies.bootstrapClient,
+      },
+      { name: "server_side_key_gen", value: cert ? "true" : "false" },
+      ...(cert ? [{ name: "encryption_certificate", value: cert }] : []),
     ],
     "data",
     file,
@@ -323,7 +340,7 @@ async function uploadGateway(
   gw: { url: string; token: string },
   file: string,
   size: number,
-  cert: string,
+  cert: string | null,
   name: string,
 ): Promise<Upload> {
   const start = performance.now();
@@ -334,8 +351,10 @@ async function uploadGateway(
       input: {
         name,
         deviceGroupId: DTM_IDS.deviceGroups.factoryLine,
-        certificatePolicyId: DTM_IDS.certificatePolicies.bootstrapServer,
-        serverSideKeyGeneration: { encryptionCertificate: cert },
+        certificatePolicyId: cert
+          ? DTM_IDS.certificatePolicies.bootstrapServer
+          : DTM_IDS.certificatePolicies.bootstrapClient,
+        ...(cert ? { serverSideKeyGeneration: { encryptionCertificate: cert } } : {}),
         file: null,
       },
     },
@@ -386,6 +405,23 @@ interface RunResult {
   directSim: Sample;
   gatewayGw: Sample;
   gatewaySim: Sample;
+  /** The client-side CSV of CSR rows (--csr-rows), both ways. */
+  csr: { direct: Upload; gateway: Upload; gatewayGw: Sample } | null;
+  /** The gateway's CPU profile (--cpu-prof), written when it exited. */
+  profileDir: string | null;
+  /** The gateway upload of the main file, in CLOCK_MONOTONIC microseconds (the clock of V8's profile timestamps). */
+  window: [number, number];
+}
+
+/** Now on CLOCK_MONOTONIC, in microseconds: the clock V8 stamps --cpu-prof samples with, in every process. */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+interface CsrFile {
+  path: string;
+  size: number;
+  rows: number;
 }
 
 async function oneRun(
@@ -394,18 +430,23 @@ async function oneRun(
   size: number,
   rows: number,
   cert: string,
+  csrFile: CsrFile | null,
 ): Promise<RunResult> {
   // Jobs stay PENDING (an hour-long step): the simulator never processes the rows in the background.
   const simRole = await spawnRole(["simulator", "--dtm-step-ms", "3600000"]);
   const sim = { url: simRole.info.url, apiKey: simRole.info.apiKey! };
-  const gwRole = await spawnRole([
-    "gateway",
-    sim.url,
-    "--max-upload-bytes",
-    String(MAX_UPLOAD_BYTES),
-    "--upstream-timeout-ms",
-    String(UPLOAD_TIMEOUT_MS),
-  ]);
+  const profileDir = CPU_PROF ? join(file, "..", `profile-${run}`) : null;
+  const gwRole = await spawnRole(
+    [
+      "gateway",
+      sim.url,
+      "--max-upload-bytes",
+      String(MAX_UPLOAD_BYTES),
+      "--upstream-timeout-ms",
+      String(UPLOAD_TIMEOUT_MS),
+    ],
+    profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+  );
   const gw = { url: gwRole.info.url, token: gwRole.info.token! };
   const simPid = simRole.child.pid!;
   const gwPid = gwRole.child.pid!;
@@ -419,9 +460,11 @@ async function oneRun(
     const direct = await sampled([simPid], simPid, size, () =>
       uploadDirect(sim, file, size, cert, `bench upload direct ${run}`),
     );
+    const windowStart = monotonicUs();
     const gateway = await sampled([gwPid, simPid], simPid, size, () =>
       uploadGateway(gw, file, size, cert, `bench upload gateway ${run}`),
     );
+    const window: [number, number] = [windowStart, monotonicUs()];
     for (const [path, upload] of [
       ["direct", direct.result],
       ["gateway", gateway.result],
@@ -429,6 +472,18 @@ async function oneRun(
       const job = await simulatorJob(sim, upload.jobId);
       if (job.total !== rows)
         throw new Error(`${path} job ${upload.jobId}: total ${job.total}, expected ${rows}`);
+    }
+    let csr: RunResult["csr"] = null;
+    if (csrFile) {
+      const csrDirect = await uploadDirect(sim, csrFile.path, csrFile.size, null, `bench csr direct ${run}`);
+      const csrGateway = await sampled([gwPid], simPid, csrFile.size, () =>
+        uploadGateway(gw, csrFile.path, csrFile.size, null, `bench csr gateway ${run}`),
+      );
+      for (const upload of [csrDirect, csrGateway.result]) {
+        const job = await simulatorJob(sim, upload.jobId);
+        if (job.total !== csrFile.rows) throw new Error(`CSR job ${upload.jobId}: total ${job.total}`);
+      }
+      csr = { direct: csrDirect, gateway: csrGateway.result, gatewayGw: csrGateway.samples[0]! };
     }
     return {
       direct: direct.result,
@@ -438,11 +493,116 @@ async function oneRun(
       directSim: direct.samples[0]!,
       gatewayGw: gateway.samples[0]!,
       gatewaySim: gateway.samples[1]!,
+      csr,
+      profileDir,
+      window,
     };
   } finally {
     await killChildren();
   }
 }
+
+/** A client-side CSV of `rows` devices, each row with one of `pems` (quoted, its line breaks kept). */
+async function writeCsrCsv(path: string, rows: number, pems: readonly string[]): Promise<CsrFile> {
+  const out = createWriteStream(path, { mode: 0o600 });
+  let size = 0;
+  let chunk = "device_name,subject.common_name,csr\r\n";
+  const flush = async () => {
+    size += Buffer.byteLength(chunk);
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", resolve));
+    chunk = "";
+  };
+  for (let row = 1; row <= rows; row++) {
+    const name = `csr-device-${String(row).padStart(7, "0")}`;
+    chunk += `${name},${name}.devices.example.com,"${pems[row % pems.length]!.trim()}"\r\n`;
+    if (chunk.length > 1 << 20) await flush();
+  }
+  await flush();
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+  return { path, size, rows };
+}
+
+/** EC P-256 CSRs, as a device would make them. */
+async function csrPems(count: number): Promise<string[]> {
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  return Promise.all(
+    Array.from({ length: count }, async (_, n) => {
+      const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+      const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+        name: `CN=bench-${n}.devices.example.com`,
+        keys,
+        signingAlgorithm: alg,
+      });
+      return csr.toString("pem");
+    }),
+  );
+}
+
+/**
+ * The gateway's main-thread self time by function in the profile it wrote at exit, for the samples within `window`
+ * (the upload): the `top` largest, idle time left out.
+ */
+async function profileSummary(
+  dir: string,
+  top: number,
+  window: [number, number],
+): Promise<{ totalMs: number; idleMs: number; rows: [string, number][]; areas: [string, number][] }> {
+  const name = (await readdir(dir)).find((entry) => entry.endsWith(".cpuprofile"));
+  if (!name) throw new Error(`no CPU profile in ${dir}`);
+  const profile = JSON.parse(readFileSync(join(dir, name), "utf8")) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    startTime: number;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  const areas = new Map<string, number>();
+  let total = 0;
+  let idle = 0;
+  let at = profile.startTime;
+  profile.samples.forEach((id, index) => {
+    const us = profile.timeDeltas[index] ?? 0;
+    at += us;
+    if (at < window[0] || at > window[1]) return;
+    const frame = nodes.get(id)!.callFrame;
+    if (frame.functionName === "(idle)") {
+      idle += us;
+      return;
+    }
+    const where = frame.url ? ` ${frame.url.replace(/^.*\/(node_modules|src)\//, "$1/")}` : "";
+    const key = `${frame.functionName || "(anonymous)"}${where}`;
+    self.set(key, (self.get(key) ?? 0) + us);
+    const area =
+      AREAS.find(([, pattern]) => pattern.test(`${frame.functionName} ${frame.url}`))?.[0] ?? "other";
+    areas.set(area, (areas.get(area) ?? 0) + us);
+    total += us;
+  });
+  if (total + idle === 0) throw new Error("the CPU profile holds no sample of the upload");
+  const rows = [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([key, us]) => [key, us / 1000] as [string, number]);
+  const byArea = [...areas]
+    .sort((a, b) => b[1] - a[1])
+    .map(([area, us]) => [area, us / 1000] as [string, number]);
+  return { totalMs: total / 1000, idleMs: idle / 1000, rows, areas: byArea };
+}
+
+/** Where a profiled function belongs, by its name and file (first match). */
+const AREAS: readonly [string, RegExp][] = [
+  ["the check (src/batch-file, csv-parse)", /src\/batch-file\/|csv-parse/],
+  [
+    "spooling, following and sending the file from disk (fs, blob)",
+    /use-streamed-uploads|node:internal\/(fs|blob)|writeBuffer|\bread\b/,
+  ],
+  ["multipart parsing (busboy)", /busboy|streamsearch/],
+  ["the upstream send (undici, datasources)", /undici|src\/datasources\//],
+  ["garbage collection", /\(garbage collector\)/],
+  ["web streams and Node streams", /webstreams|internal\/streams/],
+];
 
 async function main(): Promise<string> {
   const started = new Date();
@@ -455,11 +615,13 @@ async function main(): Promise<string> {
     const { size, rows } = await writeCsv(file, TARGET_BYTES);
     const genMs = performance.now() - t0;
     if ((await stat(file)).size !== size) throw new Error("generated file size mismatch");
+    const csrFile =
+      CSR_ROWS > 0 ? await writeCsrCsv(join(dir, "csr-devices.csv"), CSR_ROWS, await csrPems(20)) : null;
 
     const runs: RunResult[] = [];
     for (let run = 1; run <= RUNS; run++) {
       t0 = performance.now();
-      runs.push(await oneRun(run, file, size, rows, cert));
+      runs.push(await oneRun(run, file, size, rows, cert, csrFile));
       process.stderr.write(
         `bench:upload run ${run}/${RUNS} done in ${fmt((performance.now() - t0) / 1000)} s\n`,
       );
@@ -480,7 +642,7 @@ async function main(): Promise<string> {
     );
     out.push(
       `File: ${size.toLocaleString("en")} bytes (${mib(size)} MiB), ${rows.toLocaleString("en")} rows of ${Math.round(size / rows)} bytes (\`dev-000001.line-07.plant-3.eu-west.devices.example.com,${ORGANIZATION},plant-3-eu-west-factory-line-07-sensor-cluster-alpha-temperature-and-humidity-device-000001\`: the gateway and the simulator both cap a job at ${MAX_ROWS.toLocaleString("en")} rows, so 200 MiB needs rows of 210 bytes or more) under the header \`subject.common_name,subject.organization_name,device_name\` (policy bootstrapServer, server-side keys, generated in ${fmt(genMs / 1000)} s, streamed from disk by the client). ` +
-        `Gateway: \`createDeviceRegistrationBatch\` as a GraphQL multipart request; it spools the upload to disk, checks every row, then streams it to the simulator, which answers once it has stored and parsed the whole file. Direct: the same multipart fields and file to \`POST ${BATCH_BASE}\`. Each run checks that the simulator's job counts every row.\n`,
+        `Gateway: \`createDeviceRegistrationBatch\` as a GraphQL multipart request; it spools the upload to disk and checks every row as it arrives, then, once all of it has arrived and passed, streams it to the simulator, which answers once it has stored and parsed the whole file. Direct: the same multipart fields and file to \`POST ${BATCH_BASE}\`. Each run checks that the simulator's job counts every row.\n`,
     );
     out.push(
       "| run | path | wall s | MB/s (10^6 B) | client body sent at s | simulator storing from → to s | gateway RSS baseline → peak (growth) MiB | gateway VmHWM growth MiB | simulator RSS baseline → peak (growth) MiB |",
@@ -505,11 +667,47 @@ async function main(): Promise<string> {
     const phase = (f: (r: RunResult) => number) => fmt(median(runs.map(f)) / 1000, 2);
     out.push(
       `- Where the time goes (medians; 50 ms resolution): direct: the upload arrives in ${phase((r) => r.directStored.endMs)} s, the simulator's parse of the stored file ${phase((r) => r.direct.ms - r.directStored.endMs)} s. ` +
-        `Gateway: the upload arrives and is spooled in ${phase((r) => r.gateway.sentMs)} s, the gateway checks the file for ${phase((r) => r.gatewayStored.startMs - r.gateway.sentMs)} s before the simulator starts receiving it, the upstream upload takes ${phase((r) => r.gatewayStored.endMs - r.gatewayStored.startMs)} s, the simulator's parse ${phase((r) => r.gateway.ms - r.gatewayStored.endMs)} s.`,
+        `Gateway: the upload arrives, is spooled and checked as it comes in ${phase((r) => r.gateway.sentMs)} s, the simulator starts receiving it ${phase((r) => r.gatewayStored.startMs - r.gateway.sentMs)} s after the client's last byte (what is left of the check, then the send's start), the upstream upload takes ${phase((r) => r.gatewayStored.endMs - r.gatewayStored.startMs)} s, the simulator's parse ${phase((r) => r.gateway.ms - r.gatewayStored.endMs)} s.`,
     );
     out.push(
       `- "client body sent at" is when this client had handed its last byte to the socket; "simulator storing" is when the simulator process had written 1 MiB of the upload, and all of it (its \`wchar\` in /proc/<pid>/io: it writes the data file to disk as it arrives).`,
     );
+    if (csrFile) {
+      const csrRuns = runs.map((r) => r.csr!);
+      const rowsPerSecond = (u: Upload) => csrFile.rows / (u.ms / 1000);
+      out.push(
+        `\n### Client-side CSV: ${csrFile.rows.toLocaleString("en")} rows, each with a CSR (${mib(csrFile.size)} MiB; 20 distinct EC P-256 CSRs, policy bootstrapClient)\n`,
+      );
+      out.push(
+        "| run | direct wall s | gateway wall s | gateway rows/s (signatures checked) | gateway RSS growth MiB |",
+      );
+      out.push("|---|---|---|---|---|");
+      csrRuns.forEach((r, i) => {
+        out.push(
+          `| ${i + 1} | ${fmt(r.direct.ms / 1000, 2)} | ${fmt(r.gateway.ms / 1000, 2)} | ${Math.round(rowsPerSecond(r.gateway)).toLocaleString("en")} | ${mib(growth(r.gatewayGw))} |`,
+        );
+      });
+      out.push(
+        `\n- The gateway checks every CSR's signature (the simulator checks none), on worker threads: median ${Math.round(median(csrRuns.map((r) => rowsPerSecond(r.gateway)))).toLocaleString("en")} rows/s; RSS growth includes the workers' own heaps.`,
+      );
+    }
+    const last = runs.at(-1)!;
+    if (last.profileDir) {
+      const { totalMs, idleMs, rows: hot, areas } = await profileSummary(last.profileDir, 15, last.window);
+      out.push(
+        `\n### Where the gateway's main thread went during the upload (run ${runs.length}, node --cpu-prof, the samples from the request's start to its answer)\n`,
+      );
+      out.push(
+        `Busy ${fmt(totalMs / 1000, 2)} s, idle ${fmt(idleMs / 1000, 2)} s (the profiler slows the gateway: read the shares, not the times).\n`,
+      );
+      out.push(
+        `By area: ${areas.map(([area, ms]) => `${area} ${fmt((ms / totalMs) * 100)} %`).join("; ")}.\n`,
+      );
+      out.push("| self ms | share | function |");
+      out.push("|---|---|---|");
+      for (const [where, ms] of hot)
+        out.push(`| ${Math.round(ms)} | ${fmt((ms / totalMs) * 100)} % | \`${where}\` |`);
+    }
     return out.join("\n");
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -27,7 +27,12 @@ const outdir = resolve(root, values.outdir);
 
 const options: BuildOptions = {
   absWorkingDir: root,
-  entryPoints: { main: "src/main.ts", simulator: "simulator/main.ts" },
+  // dist/csr-worker.js: the CSR worker thread that src/batch-file/csr-workers.ts starts next to dist/main.js.
+  entryPoints: {
+    main: "src/main.ts",
+    simulator: "simulator/main.ts",
+    "csr-worker": "src/batch-file/csr-worker.ts",
+  },
   outdir,
   bundle: true,
   // Each file stands alone, like `tsx src/main.ts` and `tsx simulator/main.ts`.

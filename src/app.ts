@@ -19,6 +19,7 @@ import { DomainError, ValidationError } from "./model/errors.js";
 import { createBootstrapDownloadHandler } from "./http/bootstrap-download.js";
 import { createDownloadHandler, DOWNLOADS_BASE_PATH } from "./http/downloads.js";
 import { createGraphiql } from "./http/graphiql.js";
+import { closeCsrWorkers } from "./batch-file/check.js";
 import { createHealth } from "./http/health.js";
 import { createPortal, type PortalSettings } from "./http/portal.js";
 import { createObservability, type ObservabilityOptions } from "./observability/index.js";
@@ -371,6 +372,8 @@ export function buildApp(config: AppConfig): App {
     started = false;
     // An upload cut off above leaves no file behind.
     await uploads.close();
+    // CSR checks still running on worker threads (each also stops when its request ends).
+    await closeCsrWorkers();
     await tenants.close();
     await redis?.close();
     await observability.close();
@@ -453,7 +456,11 @@ function maskError(error: unknown, message: string, isDev: boolean | undefined, 
       },
     });
   }
-  if (!(error instanceof GraphQLError && !error.originalError)) {
+  // A GraphQLError wrapping another (an upload's 413 or 400 thrown into a resolver's read) is expected, not unexpected.
+  if (!(
+    error instanceof GraphQLError &&
+    (!error.originalError || error.originalError instanceof GraphQLError)
+  )) {
     logger.error({ err: original }, "unexpected error");
   }
   return yogaMaskError(error, message, isDev);

@@ -2,27 +2,27 @@
  * Streaming checks of a batch file's CSV, plain or from a ZIP entry (`checkCsv`): the sniffs that tell text from an
  * archive (its magic bytes) or other binary data (a NUL byte), the header against the required and known columns,
  * every data row's cells (cells a spreadsheet would run as a formula included), and each row's CSR, whose signature
- * checks run a few at a time yet report in row order (`InOrder`, `csrProblems`, which zip.ts uses for CSR files too).
- * It may import npm packages (csv-parse), the model (src/model/: errors, the CSR checker) and the folder's types.ts,
- * problems.ts, archives.ts and formula.ts; never check.ts, zip.ts or central.ts, nor src/datasources, src/resolvers,
- * src/schema or src/context.ts.
+ * checks run on worker threads (csr-workers.ts) yet report in row order (`InOrder`, `csrProblems`, which zip.ts uses
+ * for CSR files too). Rows are read on the bytes by csv-scanner.ts, and by csv-parse from any record the scanner leaves
+ * to it. It may import npm packages (csv-parse), the model (src/model/errors.ts) and the folder's types.ts,
+ * problems.ts, archives.ts, formula.ts, csv-scanner.ts and csr-workers.ts; never check.ts, zip.ts or central.ts, nor
+ * src/datasources, src/resolvers, src/schema or src/context.ts.
  */
 import { Readable } from "node:stream";
 import { CsvError, type CsvErrorCode, parse } from "csv-parse";
-import { checkedCsr } from "../model/input.js";
-import { type BatchFileProblem, InvalidCsrError } from "../model/errors.js";
+import { type BatchFileProblem } from "../model/errors.js";
 import { ARCHIVE_SNIFF_BYTES, archiveByMagic } from "./archives.js";
+import { type CsrChecks } from "./csr-workers.js";
+import { type Cells, CsvScanner, HANDOVER } from "./csv-scanner.js";
 import { describeTrigger, formulaTrigger } from "./formula.js";
 import { problem, type Problems } from "./problems.js";
 import { type BatchFileRules } from "./types.js";
 
-/** Signature checks of CSRs (webcrypto, about 1 ms each) run this many at a time; problems still come in row order. */
-const CSR_CHECKS_IN_FLIGHT = 8;
 /** A NUL byte this early means the data is not UTF-8 text. */
 const TEXT_SNIFF_BYTES = 64 * 1024;
 /** The longest CSV row accepted, as the simulator (a CSR cell is 1-2 KiB). */
 const MAX_ROW_BYTES = 64 * 1024;
-/** Bytes handed to the CSV parser at once, so one parse step yields few rows. */
+/** Bytes handed to csv-parse at once, so one parse step yields few rows. */
 const PARSE_PIECE_BYTES = 16 * 1024;
 /**
  * Formula triggers (see formula.ts) a column's documented format starts with, so its cells may too: a PEM CSR starts
@@ -65,18 +65,20 @@ async function* withHead(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
 
 /**
  * Checks a CSV as it streams in: the header against the template, then every data row (cell count, required cells,
- * CSRs). Returns the number of data rows. Problems name `entry` (the ZIP entry, or null for a plain CSV).
+ * CSRs). Returns the number of data rows. Problems name `entry` (the ZIP entry, or null for a plain CSV). Rows are read
+ * by csv-scanner.ts on the bytes, and by csv-parse from a record the scanner leaves to it (see there) to the end.
  */
 export async function checkCsv(
   source: AsyncIterable<Uint8Array>,
   rules: BatchFileRules,
   problems: Problems,
   entry: string | null,
+  csrs: CsrChecks,
 ): Promise<number> {
   let binary = false;
   /** The archive format the data starts with (a nested archive, or a compressed file), if any. */
   let archive: string | null = null;
-  async function* pieces(): AsyncGenerator<Buffer> {
+  async function* text(): AsyncGenerator<Uint8Array> {
     let sniffed = 0;
     for await (const chunk of withHead(source)) {
       if (sniffed === 0) {
@@ -90,58 +92,63 @@ export async function checkCsv(
         }
         sniffed += chunk.length;
       }
-      for (let at = 0; at < chunk.length; at += PARSE_PIECE_BYTES) {
-        yield Buffer.from(
-          chunk.buffer,
-          chunk.byteOffset + at,
-          Math.min(PARSE_PIECE_BYTES, chunk.length - at),
-        );
-      }
+      yield chunk;
     }
   }
-  const input = Readable.from(pieces(), { highWaterMark: 1 });
-  const parser = parse({
-    bom: true,
-    trim: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    max_record_size: MAX_ROW_BYTES,
-  });
-  input.on("error", (error) => parser.destroy(error));
-  input.pipe(parser);
-  const inOrder = new InOrder(problems);
+  const inOrder = new InOrder(problems, csrs.inFlight);
   let header: Header | null = null;
   /** The header had problems, or the CSV cannot be parsed: the end-of-file checks say nothing more. */
   let failed = false;
   let rows = 0;
-  try {
-    for await (const record of parser) {
-      const cells = record as string[];
-      if (header === null) {
-        header = readHeader(cells, rules, problems, entry);
-        if (header === null) {
-          failed = true;
-          break;
-        }
-        continue;
-      }
-      rows += 1;
-      if (rows > rules.maxRows) {
-        problems.fatal(problem(entry, null, null, `The CSV has more than ${rules.maxRows} rows.`));
-        break;
-      }
-      checkRow(cells, rows, header, entry, inOrder);
-      if (inOrder.full) await inOrder.room();
-      if (problems.stopped) break;
+  /** Checks one record; false when reading on is pointless. */
+  const take = (cells: Cells): boolean => {
+    if (header === null) {
+      header = readHeader(cells, rules, problems, entry);
+      if (header === null) failed = true;
+      return header !== null;
     }
-  } catch (error) {
-    if (!(error instanceof CsvError)) throw error;
-    // The parser stops at the error: rows it had parsed in the same piece are not checked.
-    failed = true;
-    if (!binary && !problems.stopped) problems.add(syntaxProblem(error, entry));
+    rows += 1;
+    if (rows > rules.maxRows) {
+      problems.fatal(problem(entry, null, null, `The CSV has more than ${rules.maxRows} rows.`));
+      return false;
+    }
+    checkRow(cells, rows, header, entry, inOrder, csrs);
+    return !problems.stopped;
+  };
+
+  const input = text()[Symbol.asyncIterator]();
+  const scanner = new CsvScanner();
+  /** What csv-parse reads when the scanner hands over: the record it stopped at, then the rest. */
+  let rest: Uint8Array | null = null;
+  try {
+    read: for (let ended = false; !ended;) {
+      const next = await input.next();
+      if (next.done) {
+        scanner.end();
+        ended = true;
+      } else scanner.push(next.value);
+      for (;;) {
+        const record = scanner.next();
+        if (record === null) break;
+        if (record === HANDOVER) {
+          rest = scanner.rest();
+          break read;
+        }
+        if (!take(record)) break read;
+        if (inOrder.full) await inOrder.room();
+        if (problems.stopped) break read;
+      }
+    }
+    if (rest !== null) {
+      const parsed = await parseRest(rest, input, scanner, take, inOrder);
+      if (parsed !== null) {
+        // The parser stops at the error: rows it had parsed in the same piece are not checked.
+        failed = true;
+        if (!binary && !problems.stopped) problems.add(syntaxProblem(parsed, entry, scanner));
+      }
+    }
   } finally {
-    input.destroy();
-    parser.destroy();
+    await input.return?.(undefined);
   }
   await inOrder.drain();
   if (archive !== null) {
@@ -173,13 +180,87 @@ export async function checkCsv(
   return rows;
 }
 
+/**
+ * csv-parse reads `first`, then what is left of `input`, from where the scanner stopped (its record delimiter, and
+ * a BOM only if it read nothing); each record goes to `take`. Returns csv-parse's error, if it stopped at one.
+ */
+async function parseRest(
+  first: Uint8Array,
+  input: AsyncIterator<Uint8Array>,
+  scanner: CsvScanner,
+  take: (cells: Cells) => boolean,
+  inOrder: InOrder,
+): Promise<CsvError | null> {
+  async function* pieces(): AsyncGenerator<Buffer> {
+    const chunks: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => input };
+    for await (const chunk of prepend(first, chunks)) {
+      for (let at = 0; at < chunk.length; at += PARSE_PIECE_BYTES) {
+        yield Buffer.from(
+          chunk.buffer,
+          chunk.byteOffset + at,
+          Math.min(PARSE_PIECE_BYTES, chunk.length - at),
+        );
+      }
+    }
+  }
+  const source = Readable.from(pieces(), { highWaterMark: 1 });
+  const delimiter = scanner.delimiter;
+  const parser = parse({
+    bom: scanner.bomInRest,
+    trim: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    max_record_size: MAX_ROW_BYTES,
+    ...(delimiter === undefined ? {} : { record_delimiter: delimiter }),
+  });
+  source.on("error", (error) => parser.destroy(error));
+  source.pipe(parser);
+  try {
+    for await (const record of parser) {
+      if (!take(new TextCells(record as string[]))) break;
+      if (inOrder.full) await inOrder.room();
+      if (inOrder.problems.stopped) break;
+    }
+    return null;
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    return error;
+  } finally {
+    source.destroy();
+    parser.destroy();
+  }
+}
+
+async function* prepend(first: Uint8Array, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (first.length > 0) yield first;
+  yield* rest;
+}
+
+/** A record csv-parse read, for the checks. */
+class TextCells implements Cells {
+  constructor(readonly cells: readonly string[]) {}
+  get length(): number {
+    return this.cells.length;
+  }
+  text(index: number): string {
+    return this.cells[index] ?? "";
+  }
+  trigger(index: number): string | null {
+    return formulaTrigger(this.cells[index] ?? "");
+  }
+  blank(index: number): boolean {
+    return (this.cells[index] ?? "").trim() === "";
+  }
+}
+
 /** Checks the header row (cells trimmed, lower-cased); null after adding its problems. */
 function readHeader(
-  cells: readonly string[],
+  record: Cells,
   rules: BatchFileRules,
   problems: Problems,
   entry: string | null,
 ): Header | null {
+  const cells = Array.from({ length: record.length }, (_, index) => record.text(index));
   const written = cells.map((cell) => cell.trim().toLowerCase());
   const names = rules.aliases ? written.map((name) => rules.aliases?.get(name) ?? name) : written;
   if (names.every((name) => name === "")) {
@@ -264,13 +345,16 @@ function readHeader(
   };
 }
 
+const NO_PROBLEMS: readonly BatchFileProblem[] = [];
+
 /** Queues data row `row`'s problems; a CSR cell is verified asynchronously. */
 function checkRow(
-  cells: readonly string[],
+  cells: Cells,
   row: number,
   header: Header,
   entry: string | null,
   inOrder: InOrder,
+  csrs: CsrChecks,
 ): void {
   if (cells.length !== header.width) {
     inOrder.found([
@@ -278,10 +362,11 @@ function checkRow(
     ]);
     return;
   }
-  const found: BatchFileProblem[] = [];
+  // Allocated on the first problem: most rows have none.
+  let found: BatchFileProblem[] | null = null;
   for (const { name, cells: at } of header.required) {
-    if (at.some((index) => (cells[index] ?? "").trim() !== "")) continue;
-    found.push(
+    if (at.some((index) => !cells.blank(index))) continue;
+    (found ??= []).push(
       problem(
         entry,
         row,
@@ -294,12 +379,12 @@ function checkRow(
   }
   let formulaInCsr = false;
   for (let index = 0; index < cells.length; index += 1) {
-    const trigger = formulaTrigger(cells[index]!);
+    const trigger = cells.trigger(index);
     if (trigger === null) continue;
     const column = header.names[index] ?? "";
     if (FORMULA_ALLOWED.get(column)?.includes(trigger)) continue;
     if (index === header.csr) formulaInCsr = true;
-    found.push(
+    (found ??= []).push(
       problem(
         entry,
         row,
@@ -308,27 +393,24 @@ function checkRow(
       ),
     );
   }
-  const csr = header.csr === null || formulaInCsr ? "" : (cells[header.csr] ?? "").trim();
+  const csr = header.csr === null || formulaInCsr ? "" : cells.text(header.csr).trim();
   // Literal "\n" sequences stand for line breaks in a single-line cell, as DigiCert (and the simulator) read them.
-  if (csr !== "") inOrder.check(csrProblems(csr.replaceAll("\\n", "\n"), entry, row, "csr", found));
-  else inOrder.found(found);
+  if (csr !== "") {
+    inOrder.check(csrProblems(csrs, csr.replaceAll("\\n", "\n"), entry, row, "csr", found ?? NO_PROBLEMS));
+  } else if (found !== null) inOrder.found(found);
 }
 
-/** `found` plus a problem if `pem` is not one CSR whose signature verifies. */
+/** `found` plus a problem if `pem` is not one CSR whose signature verifies (checked by `csrs`, on a worker). */
 export async function csrProblems(
+  csrs: CsrChecks,
   pem: string,
   entry: string | null,
   row: number | null,
   column: string | null,
-  found: readonly BatchFileProblem[] = [],
+  found: readonly BatchFileProblem[] = NO_PROBLEMS,
 ): Promise<readonly BatchFileProblem[]> {
-  try {
-    await checkedCsr(pem);
-    return found;
-  } catch (error) {
-    if (!(error instanceof InvalidCsrError)) throw error;
-    return [...found, problem(entry, row, column, error.message)];
-  }
+  const refusal = await csrs.verdict(pem);
+  return refusal === null ? found : [...found, problem(entry, row, column, refusal)];
 }
 
 const SYNTAX: Partial<Record<CsvErrorCode, string>> = {
@@ -339,10 +421,13 @@ const SYNTAX: Partial<Record<CsvErrorCode, string>> = {
   CSV_MAX_RECORD_SIZE: `The row is longer than ${MAX_ROW_BYTES / 1024} KiB`,
 };
 
-/** csv-parse's error in our words: the data row being read (null in the header) and the line. */
-function syntaxProblem(error: CsvError, entry: string | null): BatchFileProblem {
-  const records = typeof error.records === "number" ? error.records : 0;
-  const line = typeof error.lines === "number" ? ` (line ${error.lines})` : "";
+/**
+ * csv-parse's error in our words: the data row being read (null in the header) and the line, counted from the file's
+ * start (csv-parse counts from where the scanner handed over).
+ */
+function syntaxProblem(error: CsvError, entry: string | null, before: CsvScanner): BatchFileProblem {
+  const records = before.records + (typeof error.records === "number" ? error.records : 0);
+  const line = typeof error.lines === "number" ? ` (line ${before.lines + error.lines})` : "";
   return problem(
     entry,
     records > 0 ? records : null,
@@ -354,12 +439,15 @@ function syntaxProblem(error: CsvError, entry: string | null): BatchFileProblem 
 type Settled = { problems: readonly BatchFileProblem[] } | { error: unknown };
 
 /**
- * Checks in flight, oldest first: their problems are recorded in the order queued, at most CSR_CHECKS_IN_FLIGHT run at
- * once. A check that failed (a bug, not a bad CSR) is rethrown when its turn comes.
+ * Checks in flight, oldest first: their problems are recorded in the order queued, at most `limit` run at once (the CSR
+ * checks' inFlight). A check that failed (a bug, not a bad CSR) is rethrown when its turn comes.
  */
 export class InOrder {
   #queue: Promise<Settled>[] = [];
-  constructor(readonly problems: Problems) {}
+  constructor(
+    readonly problems: Problems,
+    readonly limit: number,
+  ) {}
   /** Records problems known now, after those of the checks already queued. */
   found(found: readonly BatchFileProblem[]): void {
     if (this.#queue.length === 0) for (const each of found) this.problems.add(each);
@@ -374,7 +462,7 @@ export class InOrder {
     );
   }
   get full(): boolean {
-    return this.#queue.length > CSR_CHECKS_IN_FLIGHT;
+    return this.#queue.length > this.limit;
   }
   async room(): Promise<void> {
     while (this.full) await this.#settleOldest();

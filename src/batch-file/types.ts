@@ -32,7 +32,13 @@ export interface BatchFileRules {
  * gives random access to a ZIP's central directory; without it that part is read by streaming from the start.
  */
 export interface BatchFileSource {
+  /** Final, unless `arrived` is given: then the bytes received so far until it resolves. */
   readonly size: number;
+  /** Every byte, in order; for a file still arriving, as it arrives (ending once all of it has). */
   stream(): ReadableStream<Uint8Array>;
   slice?(start?: number, end?: number): { stream(): ReadableStream<Uint8Array> };
+  /** Given while the file may still be arriving: resolves once all of it has, rejects if the upload fails. */
+  readonly arrived?: Promise<void>;
+  /** Aborted when nobody waits for the check any more (the request is over): it stops, rejecting with the reason. */
+  readonly signal?: AbortSignal;
 }

@@ -5,9 +5,9 @@
  * (a symbolic link, a directory posing as a file, a device file, FIFO or socket), encrypted, listed twice or not listed
  * at all is refused by name, as is an entry the index lists and the stream never meets. Nested archives are refused by
  * name (archives.ts) and by their first bytes. The ZIP's one CSV is handed to csv.ts as it inflates; its CSR files are
- * checked with csv.ts's CSR check. It may import npm packages (fflate), the model (src/model/errors.ts) and the
- * folder's types.ts, problems.ts, archives.ts, central.ts and csv.ts; never check.ts, nor src/datasources,
- * src/resolvers, src/schema or src/context.ts.
+ * checked with csv.ts's CSR check (on csr-workers.ts's threads). It may import npm packages (fflate), the model
+ * (src/model/errors.ts) and the folder's types.ts, problems.ts, archives.ts, central.ts, csr-workers.ts and csv.ts;
+ * never check.ts, nor src/datasources, src/resolvers, src/schema or src/context.ts.
  */
 import {
   type AsyncFlateStreamHandler,
@@ -19,6 +19,7 @@ import {
 } from "fflate";
 import { ARCHIVE_SNIFF_BYTES, archiveByMagic, archiveByName } from "./archives.js";
 import { type CentralDirectory, type CentralEntry } from "./central.js";
+import { type CsrChecks } from "./csr-workers.js";
 import { checkCsv, csrProblems, InOrder } from "./csv.js";
 import { mib, problem, type Problems, whole } from "./problems.js";
 import { type BatchFileRules } from "./types.js";
@@ -104,8 +105,9 @@ export class ZipCheck {
     readonly rules: BatchFileRules,
     readonly problems: Problems,
     readonly central: CentralDirectory,
+    readonly csrs: CsrChecks,
   ) {
-    this.#csrChecks = new InOrder(problems);
+    this.#csrChecks = new InOrder(problems, csrs.inFlight);
   }
 
   /** Returns the CSV's data rows or the number of CSR files. */
@@ -321,7 +323,9 @@ export class ZipCheck {
     }
     this.#kind = "CSV";
     const channel = new Channel();
-    const rows = checkCsv(channel, this.rules, this.problems, entry).finally(() => channel.close());
+    const rows = checkCsv(channel, this.rules, this.problems, entry, this.csrs).finally(() =>
+      channel.close(),
+    );
     // Awaited in run(); until then this keeps a failure (a bug) from being reported as unhandled.
     rows.catch(() => undefined);
     this.#csv = { channel, rows };
@@ -394,7 +398,9 @@ export class ZipCheck {
         return;
       }
       if (final)
-        this.#csrChecks.check(csrProblems(Buffer.concat(chunks).toString("utf8"), entry, null, null));
+        this.#csrChecks.check(
+          csrProblems(this.csrs, Buffer.concat(chunks).toString("utf8"), entry, null, null),
+        );
     };
     file.start();
   }

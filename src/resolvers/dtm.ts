@@ -29,7 +29,14 @@ import {
 } from "../model/errors.js";
 import type { Page } from "../model/read.js";
 import { noteSkipped } from "./iot.js";
-import { checkUploadedFile, chunksOf, type UploadedFile, uploadName } from "./uploads.js";
+import {
+  arrivedWhole,
+  checkUploadedFile,
+  chunksOf,
+  isEmptyUpload,
+  type UploadedFile,
+  uploadName,
+} from "./uploads.js";
 
 // ---------------------------------------------------------------------------------------------
 // Single registration
@@ -64,9 +71,10 @@ export interface CreateDeviceRegistrationBatchInput extends DtmBatchInput {
 /**
  * Creates a device registration batch job. Checked before the upload: every field (encryption certificate, passcode,
  * emails), the group and the certificate policy (BATCH, assigned to the group, key generation, key type), then the
- * whole file, streamed (CSV header against the policy's template, each row, each CSR's signature, cells a spreadsheet
- * would run as a formula; ZIP entries: only regular files, no nested archive). Nothing is sent when anything fails.
- * The upload is never resent.
+ * whole file, streamed as it arrives (CSV header against the policy's template, each row, each CSR's signature on
+ * worker threads, cells a spreadsheet would run as a formula; ZIP entries: only regular files, no nested archive).
+ * Nothing is sent before all of the file has arrived and passed, and nothing when anything fails. The upload is never
+ * resent.
  */
 export async function createDeviceRegistrationBatch(
   ctx: GatewayContext,
@@ -74,8 +82,9 @@ export async function createDeviceRegistrationBatch(
   limits: Omit<BatchFileRules, "requiredColumns" | "serverSideKeyGeneration"> = BATCH_FILE_LIMITS,
 ): Promise<DtmBatchJobId> {
   const serverSide = input.serverSideKeyGeneration != null;
-  // Before any upstream read: the cheapest refusal (an empty or oversized file) comes first.
-  if (input.file.size === 0 || input.file.size > limits.maxBytes) {
+  // Before any upstream read: the cheapest refusal (an empty or oversized file) comes first. The file may still be
+  // arriving: its first byte (or its end) tells an empty one; one too large is also refused as it is read.
+  if ((await isEmptyUpload(input.file)) || input.file.size > limits.maxBytes) {
     await checkUploadedFile(ctx, input.file, {
       ...limits,
       requiredColumns: [],
@@ -96,6 +105,8 @@ export async function createDeviceRegistrationBatch(
     serverSideKeyGeneration: serverSide,
   });
   fields.certificate_policy_id = policy.id;
+  // Checked whole, so all of it is here; nothing is sent before that.
+  await arrivedWhole(input.file);
 
   const file: BatchUploadFile = {
     // DigiCert tells CSV from ZIP by the name: it follows what the file is, whatever it was called.

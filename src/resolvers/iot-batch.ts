@@ -20,7 +20,14 @@ import {
 import type { BatchCertificateFormat, KeyGeneration } from "../model/iot/enums.js";
 import { parseIotProfileId } from "../model/iot/ids.js";
 import type { EnrollmentField } from "../model/iot/profile.js";
-import { checkUploadedFile, chunksOf, type UploadedFile, uploadName } from "./uploads.js";
+import {
+  arrivedWhole,
+  checkUploadedFile,
+  chunksOf,
+  isEmptyUpload,
+  type UploadedFile,
+  uploadName,
+} from "./uploads.js";
 
 export interface CreateIotBatchEnrollmentInput {
   enrollmentProfileId: string;
@@ -39,10 +46,11 @@ export type BatchFileLimits = Omit<BatchFileRules, "requiredColumns" | "serverSi
 
 /**
  * Creates an IoT batch enrollment job. Checked before the upload: the key generation fields and the encryption
- * certificate, the profile's rules (BATCH, key generation, key type), then the whole file, streamed: the CSV header
- * against the profile's enrollment specification, each row, each CSR's signature, cells a spreadsheet would run as a
- * formula; a ZIP's entries (only regular files, no nested archive, one CSV or CSR files). Nothing is sent when anything
- * fails (InvalidBatchFileError names the rows, columns and entries). The upload is never resent.
+ * certificate, the profile's rules (BATCH, key generation, key type), then the whole file, streamed as it arrives:
+ * the CSV header against the profile's enrollment specification, each row, each CSR's signature (on worker threads),
+ * cells a spreadsheet would run as a formula; a ZIP's entries (only regular files, no nested archive, one CSV or CSR
+ * files). Nothing is sent before all of the file has arrived and passed, and nothing when anything fails
+ * (InvalidBatchFileError names the rows, columns and entries). The upload is never resent.
  */
 export async function createIotBatchEnrollment(
   ctx: GatewayContext,
@@ -68,8 +76,8 @@ export async function createIotBatchEnrollment(
     serverSideKeyGeneration: keygen,
   };
   const fields = await toWireBatchEnrollment(model, ctx.now);
-  // Before any upstream read: an empty or oversized file is refused first.
-  if (input.file.size === 0 || input.file.size > limits.maxBytes) {
+  // Before any upstream read: an empty or oversized file is refused first (see createDeviceRegistrationBatch).
+  if ((await isEmptyUpload(input.file)) || input.file.size > limits.maxBytes) {
     await checkUploadedFile(ctx, input.file, {
       ...limits,
       requiredColumns: [],
@@ -85,6 +93,8 @@ export async function createIotBatchEnrollment(
     input.file,
     iotBatchFileRules(specification, serverSide, limits),
   );
+  // Checked whole, so all of it is here; nothing is sent before that.
+  await arrivedWhole(input.file);
 
   const file: BatchUploadFile = {
     // Named for what the file is (a CSV or a ZIP), whatever it was called, as for DTM.

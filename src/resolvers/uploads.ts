@@ -1,6 +1,6 @@
 /**
- * Uploaded files as resolvers see them (useStreamedUploads spools each to a temporary file), as they are checked (with
- * refusals counted) and as they are sent on.
+ * Uploaded files as resolvers see them (useStreamedUploads spools each to a temporary file and runs the operation while
+ * it still arrives), as they are checked (with refusals counted) and as they are sent on (once all of it has arrived).
  */
 import {
   type BatchFileRules,
@@ -12,14 +12,42 @@ import type { GatewayContext } from "../context.js";
 import { type BatchFileProblem, InvalidBatchFileError } from "../model/errors.js";
 import type { UploadRefusalReason } from "../observability/types.js";
 
-/** What a resolver gets for an uploaded file: a WHATWG File reading from a temporary file (useStreamedUploads). */
+/**
+ * What a resolver gets for an uploaded file: a WHATWG File reading from a temporary file (useStreamedUploads), which may
+ * still be arriving when the resolver starts.
+ */
 export interface UploadedFile {
   readonly name: string;
   readonly type: string;
+  /** Final once `arrived` has resolved (the bytes so far until then). */
   readonly size: number;
+  /** Every byte; while the file arrives, as it arrives (the stream ends once all of it has, or errors if it fails). */
   stream(): ReadableStream<Uint8Array>;
   /** A range of the spooled file, read without reading what comes before it (a ZIP's central directory). */
   slice(start?: number, end?: number): Blob;
+  /** Resolves once all of the file has arrived, rejects if the upload fails; absent when it was whole from the start. */
+  readonly arrived?: Promise<void>;
+  /** Aborted once the request is over (answered, client gone, shutdown): a check still running stops. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Whether the file is empty, known as soon as its first byte or its end has come (without waiting for the rest), so
+ * that an empty file is refused before anything is read upstream. An upload that fails meanwhile throws its error.
+ */
+export async function isEmptyUpload(file: UploadedFile): Promise<boolean> {
+  if (file.arrived === undefined || file.size > 0) return file.size === 0;
+  const reader = file.stream().getReader();
+  try {
+    return (await reader.read()).done;
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** Waits for all of the file (a check that passed has read it to its end: then at once); `size` is final after it. */
+export async function arrivedWhole(file: UploadedFile): Promise<void> {
+  await file.arrived;
 }
 
 /** The file's bytes as they are sent; ending early (a failed upload) cancels the stream. */

@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { type IncomingMessage, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -214,6 +215,62 @@ for (const product of PRODUCTS) {
       expect(await refused(product, zipSync({ "devices.csv": Buffer.from(csv) }), "devices.zip")).toEqual([
         { ...expected, entry: "devices.csv" },
       ]);
+    });
+
+    it("refuse a CSV whose header is wrong as soon as it arrives, answering before the client has sent the rest", async () => {
+      stack.simulator.resetCounters();
+      const boundary = "----refused-while-arriving";
+      const operations = { query: product.mutation, variables: { input: { ...product.input, file: null } } };
+      const head = Buffer.from(
+        [
+          `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify(operations)}\r\n`,
+          `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.input.file"]}\r\n`,
+          `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="devices.csv"\r\nContent-Type: text/csv\r\n\r\n`,
+          "colour,size\r\n",
+          "blue,large\r\n".repeat(2000),
+        ].join(""),
+      );
+      // The rest of the file, sent only once the answer is in.
+      const rest = Buffer.concat([
+        Buffer.from("red,small\r\n".repeat(200_000)),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const request = httpRequest(stack.url, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${await stack.token()}`,
+          "x-graphql-csrf": "1",
+          "content-type": `multipart/form-data; boundary=${boundary}`,
+          "content-length": String(head.length + rest.length),
+        },
+      });
+      const response = new Promise<IncomingMessage>((resolve, reject) => {
+        request.once("response", resolve);
+        request.once("error", reject);
+      });
+      request.write(head);
+      const answer = await response;
+      const chunks: Buffer[] = [];
+      for await (const chunk of answer) chunks.push(chunk as Buffer);
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+        data?: { result: any };
+        errors?: unknown;
+      };
+      expect(answer.statusCode).toBe(200);
+      expect(body.errors).toBeUndefined();
+      expect(body.data!.result).toMatchObject({
+        __typename: "InvalidBatchFileError",
+        code: "INVALID_BATCH_FILE",
+      });
+      expect(body.data!.result.problems[0]).toMatchObject({ row: null, entry: null });
+      // The gateway reads the rest and drops it: the client sends it all without an error.
+      await new Promise<void>((resolve, reject) => {
+        request.once("error", reject);
+        request.end(rest, () => resolve());
+      });
+      expect(stack.simulator.requestCount(product.createRoute)).toBe(0);
+      for (const route of Object.keys(stack.simulator.requestCounts())) expect(route).toMatch(/^GET /);
+      expect(await readdir(uploadDir)).toEqual([]);
     });
   });
 }

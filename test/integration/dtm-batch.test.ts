@@ -6,6 +6,12 @@ import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { DTM_IDS } from "../../simulator/index.js";
+import {
+  configureCsrChecks,
+  csrWorkerThreads,
+  csrWorkerVerdicts,
+  defaultCsrCheckSettings,
+} from "../../src/batch-file/check.js";
 import { generateCsr, rsaCertificate, tamperedCsr } from "../helpers/pki.js";
 import { type Stack, startStack } from "../helpers/stack.js";
 
@@ -607,10 +613,45 @@ describe("bad files are refused with typed errors, and nothing is created", () =
   });
 
   it("refuses 200 MiB + 1 byte with 413 before reading on", async () => {
-    const big = new Blob([new Uint8Array(200 * 1024 * 1024 + 1)]);
-    const { status, body } = await refused(big);
+    // Server-side rows that the check passes one by one as they arrive: only the cap can refuse them.
+    const header = "subject.common_name,subject.organization_name\n";
+    const rows = Buffer.from("a.example.com,Example\n".repeat(48 * 1024));
+    const size = 200 * 1024 * 1024 + 1;
+    const parts: Uint8Array<ArrayBuffer>[] = [new Uint8Array(Buffer.from(header))];
+    for (let total = header.length; total < size; total += rows.length) {
+      parts.push(new Uint8Array(rows.buffer, rows.byteOffset, Math.min(rows.length, size - total)));
+    }
+    const big = new Blob(parts);
+    expect(big.size).toBe(size);
+    const before = await jobsListed();
+    stack.simulator.resetCounters();
+    const { status, body } = await upload(
+      {
+        name: "Too large",
+        deviceGroupId: G.factoryLine,
+        certificatePolicyId: P.bootstrapServer,
+        serverSideKeyGeneration: { encryptionCertificate: await rsaCertificate() },
+      },
+      big,
+    );
     expect(status).toBe(413);
     expect(body.errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(stack.simulator.requestCount(CREATE_ROUTE)).toBe(0);
+    expect(await jobsListed()).toBe(before);
+    expect(await readdir(uploadDir)).toEqual([]);
+  });
+
+  it("refuses 200 MiB that is not text as soon as its first bytes arrive, and reads the rest without keeping it", async () => {
+    const { status, body } = await refused(new Blob([new Uint8Array(200 * 1024 * 1024)]));
+    expect(status).toBe(200);
+    expect(body.data.createDeviceRegistrationBatch).toMatchObject({
+      __typename: "InvalidBatchFileError",
+      problems: [
+        expect.objectContaining({
+          message: expect.stringMatching(/^The data file is neither a CSV nor a ZIP/),
+        }),
+      ],
+    });
   });
 });
 
@@ -708,5 +749,55 @@ describe("single device registration", () => {
       field: "input.bootstrap[0].csr",
     });
     expect(stack.simulator.requestCount("POST /devicetrustmanager/api/v4/device/registration")).toBe(0);
+  });
+});
+
+describe("CSR signatures on worker threads", () => {
+  it("are checked on a worker, and a shutdown with the check in progress stops every worker and keeps nothing", async () => {
+    // Every CSR waits for a worker, so that the check is provably on one when the gateway stops.
+    configureCsrChecks({ threads: 1, inlineFirst: 0, inlineWhileStarting: false });
+    const dir = await mkdtemp(join(tmpdir(), "dtm-batch-shutdown-test-"));
+    const second = await startStack({ simulator: { dtmJobStepMs: STEP_MS }, uploadTmpDir: dir });
+    let closed = false;
+    try {
+      const pems = await Promise.all(
+        [1, 2, 3].map(async (n) => (await generateCsr({ subject: `CN=stop-${n}.example.com` })).pem),
+      );
+      const lines = ["device_name,subject.common_name,csr"];
+      for (let row = 1; row <= 3000; row++) {
+        lines.push(`stop-${row},stop-${row}.example.com,${cell(pems[row % pems.length]!)}`);
+      }
+      const form = new FormData();
+      const input = { name: "Stopped", deviceGroupId: G.factoryLine, certificatePolicyId: P.bootstrapClient };
+      form.set(
+        "operations",
+        JSON.stringify({ query: CREATE, variables: { input: { ...input, file: null } } }),
+      );
+      form.set("map", JSON.stringify({ 0: ["variables.input.file"] }));
+      form.set("0", new Blob([`${lines.join("\r\n")}\r\n`]), "devices.csv");
+      const before = csrWorkerVerdicts();
+      const answer = fetch(second.url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${await second.token()}`, "x-graphql-csrf": "1" },
+        body: form,
+      }).then(
+        async (res) => res.status,
+        (error: unknown) => error,
+      );
+      await expect.poll(() => csrWorkerVerdicts() - before, { timeout: 20_000 }).toBeGreaterThan(0);
+      expect(csrWorkerThreads()).toBe(1);
+      second.simulator.resetCounters();
+      await second.close();
+      closed = true;
+      expect(csrWorkerThreads()).toBe(0);
+      // The request was cut off: an error, never a created job.
+      expect(await answer).not.toBe(200);
+      expect(second.simulator.requestCount(CREATE_ROUTE)).toBe(0);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      if (!closed) await second.close();
+      configureCsrChecks(defaultCsrCheckSettings());
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -747,7 +747,7 @@ describe("bad input gets a typed error and no upstream call", () => {
 });
 
 describe("upload size", () => {
-  it("is capped by maxUploadBytes, not maxBodyBytes: a larger file is 413 before anything runs", async () => {
+  it("is capped by maxUploadBytes, not maxBodyBytes: a larger file is 413, and nothing is uploaded", async () => {
     const sizeInput = {
       enrollmentProfileId: IOT_PROFILE_IDS.deviceCsr,
       keyGeneration: "CLIENT_SIDE",
@@ -758,13 +758,14 @@ describe("upload size", () => {
       defences: { maxBodyBytes: 16 * 1024, maxUploadBytes: 128 * 1024 },
     });
     try {
-      const send = async (bytes: number) => {
+      const send = async (bytes: number, input: Record<string, unknown>, csv: (bytes: number) => string) => {
         const form = new FormData();
-        const input = { ...sizeInput, file: null };
-        form.set("operations", JSON.stringify({ query: CREATE, variables: { input } }));
+        form.set(
+          "operations",
+          JSON.stringify({ query: CREATE, variables: { input: { ...input, file: null } } }),
+        );
         form.set("map", JSON.stringify({ 0: ["variables.input.file"] }));
-        // A header without a csr column: refused by the gateway itself once the upload is read.
-        form.set("0", new Blob([`DEVICE_IDENTIFIER\n${"A\n".repeat(bytes / 2)}`]), "big.csv");
+        form.set("0", new Blob([csv(bytes)]), "big.csv");
         const res = await fetch(small.url, {
           method: "POST",
           headers: { authorization: `Bearer ${await small.token()}`, "x-graphql-csrf": "1" },
@@ -772,16 +773,27 @@ describe("upload size", () => {
         });
         return { status: res.status, body: (await res.json()) as GqlResult<any> };
       };
+      // A header without a csr column: refused by the gateway itself as the upload is read.
+      const noCsrColumn = (bytes: number) => `DEVICE_IDENTIFIER\n${"A\n".repeat(bytes / 2)}`;
       // Over maxBodyBytes, under maxUploadBytes: read and answered.
-      const accepted = await send(64 * 1024);
+      const accepted = await send(64 * 1024, sizeInput, noCsrColumn);
       expect(accepted.status).toBe(200);
       expect(accepted.body.data.createIotBatchEnrollment).toMatchObject({
         __typename: "InvalidBatchFileError",
         field: "input.file",
         problems: [expect.objectContaining({ row: null, column: "csr" })],
       });
-      // Over maxUploadBytes: 413, nothing runs.
-      const refused = await send(256 * 1024);
+      // Over maxUploadBytes: 413. Server-side rows the check passes one by one as they arrive, so that nothing but the
+      // cap can refuse them (a file the check refuses first is answered with that refusal at once).
+      const serverSideInput = {
+        enrollmentProfileId: IOT_PROFILE_IDS.deviceServerKeys,
+        keyGeneration: "SERVER_SIDE",
+        certificateFormat: "PEM",
+        serverSideKeyGeneration: { encryptionCertificate: encryption.certificatePem },
+      };
+      const validRows = (bytes: number) =>
+        `subject.common_name,DEVICE_IDENTIFIER\n${"a.example.com,A\n".repeat(bytes / 16)}`;
+      const refused = await send(256 * 1024, serverSideInput, validRows);
       expect(refused.status).toBe(413);
       expect(refused.body.errors?.map((e) => e.extensions?.code)).toEqual(["PAYLOAD_TOO_LARGE"]);
       // The refused file was checked against the profile's fields (read first); nothing was uploaded.

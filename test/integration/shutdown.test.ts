@@ -6,6 +6,7 @@ import { createClient } from "graphql-ws";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { JOB_SUBSCRIPTION, pendingIotJob, readJobSse } from "../helpers/jobs.js";
+import { IOT_PROFILE_IDS } from "../../simulator/index.js";
 import { type Stack, type StackOptions, startStack } from "../helpers/stack.js";
 
 const POLLS = "GET /iot/api/v1/batch-enroll/:job_id";
@@ -121,7 +122,8 @@ describe("Shutdown", () => {
           "mutation($input: CreateIotBatchEnrollmentInput!) { createIotBatchEnrollment(input: $input) { __typename } }",
         variables: {
           input: {
-            enrollmentProfileId: "x",
+            // Valid: the operation runs while the file arrives and waits on it (an invalid input is answered at once).
+            enrollmentProfileId: IOT_PROFILE_IDS.deviceCsr,
             keyGeneration: "CLIENT_SIDE",
             certificateFormat: "JSON",
             file: null,
