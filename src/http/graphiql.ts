@@ -17,6 +17,7 @@ import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import { brotliCompress, constants as zlibConstants, gzip } from "node:zlib";
 import type { GraphiQLOptions } from "graphql-yoga";
+import { acceptsEncoding, pathOf } from "./negotiate.js";
 
 export interface GraphiqlPage {
   render(options?: GraphiQLOptions): string;
@@ -227,16 +228,8 @@ function compressedBody(asset: Asset, encoding: Encoding): Promise<Buffer | null
 }
 
 function pickEncoding(header: string | undefined): Encoding | null {
-  const accepted = new Map<string, number>();
-  for (const part of (header ?? "").split(",")) {
-    const [name, ...params] = part.trim().toLowerCase().split(";");
-    if (!name) continue;
-    const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)).find(Boolean);
-    accepted.set(name, q ? Number(q[1]) : 1);
-  }
-  const allows = (name: Encoding) => (accepted.get(name) ?? accepted.get("*") ?? 0) > 0;
-  if (allows("br")) return "br";
-  if (allows("gzip")) return "gzip";
+  if (acceptsEncoding(header, "br")) return "br";
+  if (acceptsEncoding(header, "gzip")) return "gzip";
   return null;
 }
 
@@ -246,14 +239,6 @@ function matchesEtag(header: string | undefined, hash: string): boolean {
     const tag = raw.trim().replace(/^W\//, "");
     return tag === "*" || tag === `"${hash}"` || tag === `"${hash}-br"` || tag === `"${hash}-gzip"`;
   });
-}
-
-function pathOf(url: string | undefined): string | null {
-  try {
-    return new URL(url ?? "/", "http://gateway.invalid").pathname;
-  } catch {
-    return null;
-  }
 }
 
 function utf8(text: string): Buffer {

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { acceptsEncoding, pathOf } from "./negotiate.js";
 
 export interface PortalSettings {
   /** Where the page is served; default "/portal". */
@@ -170,7 +171,7 @@ function serveAsset(asset: Asset, req: IncomingMessage, res: ServerResponse): vo
     res.end();
     return;
   }
-  const gzip = acceptsGzip(req.headers["accept-encoding"]);
+  const gzip = acceptsEncoding(req.headers["accept-encoding"], "gzip");
   const body = gzip ? asset.gzip : asset.body;
   res.writeHead(200, {
     ...headers,
@@ -179,23 +180,6 @@ function serveAsset(asset: Asset, req: IncomingMessage, res: ServerResponse): vo
     ...(gzip ? { "content-encoding": "gzip" } : {}),
   });
   res.end(req.method === "HEAD" ? undefined : body);
-}
-
-function acceptsGzip(header: string | undefined): boolean {
-  return (header ?? "").split(",").some((part) => {
-    const [name, ...params] = part.trim().toLowerCase().split(";");
-    if (name !== "gzip" && name !== "*") return false;
-    const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)).find(Boolean);
-    return !q || Number(q[1]) > 0;
-  });
-}
-
-function pathOf(url: string | undefined): string | null {
-  try {
-    return new URL(url ?? "/", "http://gateway.invalid").pathname;
-  } catch {
-    return null;
-  }
 }
 
 /** For double-quoted attributes. */
