@@ -4,27 +4,21 @@
  * any difference (a schema change, an edited document, a stale or missing file) fails with the command to run.
  */
 import { readdir, readFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
-import { generate } from "@graphql-codegen/cli";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import config, { GENERATED_DIR, MANIFEST_FILE } from "../../clients/typescript/codegen.js";
 import * as generated from "../../clients/typescript/src/generated/graphql.js";
 import { parseTrustedManifest } from "../../src/plugins/trusted-documents.js";
+import { generateInMemory, REPO_ROOT } from "../helpers/codegen.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = REPO_ROOT;
 const FIX =
   "Run `npm run codegen` and commit clients/typescript/src/generated/ and persisted-documents.json.";
 
 let outputs: Map<string, string>;
 
 beforeAll(async () => {
-  const files = await generate({ ...config, cwd: ROOT, silent: true }, false);
-  outputs = new Map(
-    files.map((file: { filename: string; content: string }) => [
-      relative(ROOT, resolve(ROOT, file.filename)),
-      file.content,
-    ]),
-  );
+  outputs = await generateInMemory(config);
 }, 60_000);
 
 describe("the typed client's codegen", () => {
